@@ -1,0 +1,63 @@
+/**
+ * Error kinds of the core layer (E2xxx). The code and kind are what ErrorHandler `codes`/`kinds` match and
+ * what logs show; the status is what a client sees. Ranges per component, as in AILERON:
+ * entrypoint E2060-E2069, httplogger E2050-E2059, httpproxy E2120-E2129, httpserver E2130-E2139,
+ * static E2140-E2149.
+ */
+import { defineError } from '../kernel/errors.ts';
+
+export const ErrLogger = defineError('E2050', 'CoreLogger', 'http logging error', 500);
+export const ErrEntrypointRun = defineError(
+  'E2060',
+  'CoreEntrypointRun',
+  'error on running entrypoint: {{reason}}',
+);
+
+export const ErrProxyUpstreamUnavailable = defineError(
+  'E2121',
+  'CoreProxyUpstreamUnavailable',
+  'upstream unavailable for {{path}}',
+  502,
+);
+export const ErrProxyNoUpstream = defineError(
+  'E2122',
+  'CoreProxyNoUpstream',
+  'cannot find upstream for {{path}}',
+  404,
+);
+export const ErrProxyTimeout = defineError('E2123', 'CoreProxyTimeout', 'upstream timed out', 504);
+/** AILERON answers 500 here; a transport failure is the upstream's fault, so we answer 502 (docs/compatibility.md). */
+export const ErrProxyRoundtrip = defineError(
+  'E2124',
+  'CoreProxyRoundtrip',
+  'error occurred in the round trip: {{reason}}',
+  502,
+);
+export const ErrProxyProtocolSwitch = defineError(
+  'E2125',
+  'CoreProxyProtocolSwitch',
+  'failed to upgrade protocol: {{reason}}',
+  502,
+);
+export const ErrProxyClientGone = defineError('E2127', 'CoreProxyClientGone', 'client closed the connection');
+
+export const ErrServer = defineError('E2130', 'CoreServer', 'server error: {{reason}}');
+export const ErrServerNotFound = defineError(
+  'E2131',
+  'CoreServerNotFound',
+  'handler not found for {{method}} {{path}}',
+  404,
+);
+export const ErrServerRecover = defineError(
+  'E2132',
+  'CoreServerRecover',
+  'unexpected error in a handler',
+  500,
+);
+export const ErrServerMethodNotAllowed = defineError(
+  'E2133',
+  'CoreServerMethodNotAllowed',
+  'method {{method}} not allowed for {{path}}',
+  405,
+);
+export const ErrServerBadRequest = defineError('E2134', 'CoreServerBadRequest', 'bad request', 400);

@@ -1,0 +1,194 @@
+/**
+ * core/v1 HTTPServer: a Runner that listens on one address and routes requests through server middleware and
+ * virtual hosts to handlers. Field names and defaults follow AILERON; see docs/reference/core/httpserver.md.
+ */
+
+import { defineResource } from '../../kernel/resource.ts';
+import type { Static } from '../../kernel/schema.ts';
+import {
+  HTTPMethodList,
+  methodList,
+  Obj,
+  RefList,
+  RefTo,
+  type SchemaProblem,
+  Type,
+} from '../../kernel/schema.ts';
+import { ListenConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
+import { HandlerRole, MiddlewareRole } from '../roles.ts';
+import { errorHandlerFor } from '../services.ts';
+import { type CompiledRoute, HTTPServer } from './server.ts';
+
+const HTTPConfig = Obj(
+  {
+    enableGeneralOptionsHandler: Type.Boolean({ default: false }),
+    readTimeout: Type.Integer({
+      default: 30,
+      description: 'seconds to receive the whole request; <= 0 = none',
+    }),
+    readHeaderTimeout: Type.Integer({
+      default: 30,
+      description: 'seconds to receive the request headers; <= 0 = none',
+    }),
+    writeTimeout: Type.Integer({ default: 30, description: 'seconds; accepted for compatibility, see docs' }),
+    idleTimeout: Type.Integer({
+      default: 10,
+      description: 'seconds a keep-alive connection may stay idle; <= 0 = none',
+    }),
+    maxHeaderBytes: Type.Integer({
+      default: 8192,
+      minimum: 0,
+      description: 'request line + headers; larger = 431',
+    }),
+    disableKeepAlive: Type.Boolean({ default: false }),
+    listenConfig: Type.Optional(ListenConfig),
+    altSvc: Type.String({ default: '' }),
+    allowHTTP2: Type.Boolean({ default: false }),
+  },
+  { default: {} },
+);
+
+const HTTP2Config = Obj({
+  maxConcurrentStreams: Type.Integer({ default: 0, minimum: 0 }),
+  maxDecoderHeaderTableSize: Type.Integer({ default: 0, minimum: 0 }),
+  maxEncoderHeaderTableSize: Type.Integer({ default: 0, minimum: 0 }),
+  maxReadFrameSize: Type.Integer({ default: 0, minimum: 0 }),
+  permitProhibitedCipherSuites: Type.Boolean({ default: false }),
+  idleTimeout: Type.Integer({ default: 0, minimum: 0 }),
+  maxUploadBufferPerConnection: Type.Integer({ default: 0 }),
+  maxUploadBufferPerStream: Type.Integer({ default: 0 }),
+  enableH2C: Type.Boolean({ default: false }),
+  altSvc: Type.String({ default: '' }),
+});
+
+const HTTP3Config = Obj({
+  quicConfig: Type.Optional(QuicConfig),
+  tlsConfig: Type.Optional(TLSConfig),
+  maxHeaderBytes: Type.Integer({ default: 0 }),
+  altSvc: Type.String({ default: '' }),
+});
+
+const HandlerSpec = Obj({
+  pattern: Type.String({ default: '' }),
+  middleware: RefList('Middleware'),
+  handler: RefTo('Handler'),
+});
+
+const VirtualHostSpec = Obj({
+  hosts: Type.Array(
+    Type.String({ pattern: '^(\\*\\.)?[0-9a-zA-Z.\\-]+(:[0-9]+)?$|^\\[[0-9a-fA-F:.]+\\](:[0-9]+)?$' }),
+    {
+      default: [],
+      uniqueItems: true,
+    },
+  ),
+  pattern: Type.String({ default: '' }),
+  methods: HTTPMethodList,
+  middleware: RefList('Middleware'),
+  handlers: Type.Array(HandlerSpec, { default: [] }),
+});
+
+export const HTTPServerSpec = Obj({
+  addr: Type.String({ default: ':8080', description: 'host:port, [ipv6]:port, or unix:///path' }),
+  shutdownTimeout: Type.Integer({
+    default: 30,
+    description: 'seconds to let in-flight requests finish on shutdown',
+  }),
+  httpConfig: HTTPConfig,
+  http2Config: Type.Optional(HTTP2Config),
+  http3Config: Type.Optional(HTTP3Config),
+  middleware: RefList('Middleware'),
+  virtualHosts: Type.Array(VirtualHostSpec, { default: [] }),
+  enableProfile: Type.Boolean({ default: false }),
+  enableExpvar: Type.Boolean({ default: false }),
+});
+export type HTTPServerSpec = Static<typeof HTTPServerSpec>;
+
+export const resource = defineResource({
+  apiVersion: 'core/v1',
+  kind: 'HTTPServer',
+  summary: 'Listens on an address and routes requests through middleware and virtual hosts to handlers.',
+  spec: HTTPServerSpec,
+  roles: ['Runner'],
+  validate(spec) {
+    const problems: SchemaProblem[] = [];
+    if (spec.http3Config) {
+      problems.push({
+        path: ['http3Config'],
+        message: 'HTTP/3 is not available: Node.js has no usable QUIC implementation',
+        hint: 'remove http3Config and serve HTTP/1.1 and HTTP/2 here; put HTTP/3 in front with a CDN or an edge proxy (docs/http3.md)',
+      });
+    }
+    return problems;
+  },
+  async create(ctx, manifest) {
+    const spec = manifest.spec;
+    const serverMiddleware = await ctx.getAll(spec.middleware, MiddlewareRole, ['spec', 'middleware']);
+    const routes: CompiledRoute[] = [];
+    for (const [v, vh] of spec.virtualHosts.entries()) {
+      const vhostMiddleware = await ctx.getAll(vh.middleware, MiddlewareRole, [
+        'spec',
+        'virtualHosts',
+        v,
+        'middleware',
+      ]);
+      const vhostMethods = methodList(vh.methods);
+      for (const [h, entry] of vh.handlers.entries()) {
+        const base = ['spec', 'virtualHosts', v, 'handlers', h];
+        const handler = await ctx.get(entry.handler, HandlerRole, [...base, 'handler']);
+        const middleware = await ctx.getAll(entry.middleware, MiddlewareRole, [...base, 'middleware']);
+        const handlerMethods = methodList(handler.methods ? [...handler.methods] : []);
+        const methods =
+          vhostMethods.length === 0
+            ? handlerMethods
+            : handlerMethods.length === 0
+              ? vhostMethods
+              : handlerMethods.filter((m) => vhostMethods.includes(m));
+        const paths =
+          handler.patterns && handler.patterns.length > 0
+            ? handler.patterns.map((p) => joinPattern(entry.pattern, p))
+            : [entry.pattern];
+        for (const p of paths) {
+          routes.push({
+            pattern: prefixPattern(vh.pattern, p),
+            hosts: vh.hosts,
+            methods,
+            middleware: [...vhostMiddleware, ...middleware],
+            handler: handler.handle,
+            field: base,
+          });
+        }
+      }
+    }
+    return new HTTPServer({
+      spec,
+      logger: ctx.logger,
+      errorHandler: errorHandlerFor(ctx, manifest),
+      middleware: serverMiddleware,
+      routes,
+      fail: ctx.fail,
+    });
+  },
+});
+
+/** AILERON joins a handler entry pattern and a handler's own pattern with path.Join, keeping a trailing slash. */
+export function joinPattern(base: string, p: string): string {
+  const method = /^([A-Z]+)\s+/.exec(p);
+  const rest = method ? p.slice(method[0].length) : p;
+  const joined = `${base}/${rest}`.replace(/\/+/g, '/');
+  return (method ? `${method[1]} ` : '') + joined;
+}
+
+/** Prefixes the virtual host pattern: clean("/" + vhost + path), keeping a trailing slash. */
+export function prefixPattern(vhostPattern: string, p: string): string {
+  const method = /^([A-Z]+)\s+/.exec(p);
+  const rest = method ? p.slice(method[0].length) : p;
+  // A pattern may carry its own host (`example.com/path`); the vhost prefix goes before the path only.
+  const slash = rest.indexOf('/');
+  const host = slash > 0 ? rest.slice(0, slash) : '';
+  const path = slash > 0 ? rest.slice(slash) : rest;
+  let joined = `/${vhostPattern}/${path}`.replace(/\/+/g, '/');
+  if (!path.endsWith('/') && joined.length > 1 && joined.endsWith('/')) joined = joined.slice(0, -1);
+  if (path === '' && vhostPattern === '') joined = '/';
+  return (method ? `${method[1]} ` : '') + host + joined;
+}

@@ -1,0 +1,450 @@
+/**
+ * The resource registry: kinds by `apiVersion/kind`, manifests by identity, and the objects built from them.
+ *
+ * Two phases (DESIGN.md §3). `load` validates every document (schema, defaults, kind checks, identities,
+ * references reachable from the Entrypoint) and reports every problem at once. `get` then creates objects
+ * lazily, each once, following references; a cycle is reported with its chain rather than overflowing.
+ */
+import { readFileSync } from 'node:fs';
+import { type Env, parseEnvFile } from './env.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { ConfigError, type ConfigProblem, closest, describeValue, type Position } from './problems.ts';
+import type { CreateContext, Manifest, ResourceDefinition, Role } from './resource.ts';
+import {
+  check,
+  collectReferences,
+  type FieldPath,
+  formatPath,
+  NamePattern,
+  Obj,
+  type Reference,
+  type SchemaProblem,
+  Type,
+} from './schema.ts';
+import { expandPaths, parseDocuments, readDocuments, type SourceDocument } from './source.ts';
+
+export const EntrypointKey = 'core/v1/Entrypoint';
+export const EntrypointName = '.entrypoint';
+
+const MetadataSchema = Obj({
+  name: Type.String({ pattern: NamePattern, default: 'default' }),
+  namespace: Type.String({ pattern: NamePattern, default: 'default' }),
+  logger: Type.Optional(Type.String()),
+  errorHandler: Type.Optional(Type.String()),
+});
+
+interface Stored {
+  readonly definition: ResourceDefinition;
+  readonly manifest: Manifest;
+  readonly source: SourceDocument | undefined;
+}
+
+export function identity(ref: {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name?: string;
+}): string {
+  return `${ref.apiVersion}/${ref.kind}/${ref.namespace || 'default'}/${ref.name || 'default'}`;
+}
+
+export class Registry {
+  readonly #kinds = new Map<string, ResourceDefinition>();
+  readonly #manifests = new Map<string, Stored>();
+  readonly #objects = new Map<string, Promise<unknown>>();
+  readonly #tables = new Map<string, Map<string, unknown>>();
+  readonly #closers: Array<() => void | Promise<void>> = [];
+  /** Identities of documents that failed validation: references to them are not reported a second time. */
+  readonly #invalid = new Set<string>();
+  /** The logger a resource gets when it names none; replaced by the Entrypoint's defaultLogger. */
+  defaultLogger: Logger = silentLogger;
+
+  // biome-ignore lint/suspicious/noExplicitAny: kinds have different spec and object types
+  register(...definitions: readonly ResourceDefinition<any, any>[]): this {
+    for (const d of definitions) this.#kinds.set(`${d.apiVersion}/${d.kind}`, d as ResourceDefinition);
+    return this;
+  }
+
+  kinds(): ResourceDefinition[] {
+    return [...this.#kinds.values()];
+  }
+
+  kind(key: string): ResourceDefinition | undefined {
+    return this.#kinds.get(key);
+  }
+
+  manifests(): Manifest[] {
+    return [...this.#manifests.values()].map((s) => s.manifest);
+  }
+
+  manifest(id: string): Manifest | undefined {
+    return this.#manifests.get(id)?.manifest;
+  }
+
+  /** Loads env files into `env` (they override existing variables, as in AILERON). */
+  static loadEnvFiles(paths: readonly string[], env: Env): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const p of paths) {
+      try {
+        const text = readFileSync(p, 'utf8');
+        for (const [k, v] of parseEnvFile(text, env)) env[k] = v;
+      } catch (err) {
+        problems.push({
+          position: undefined,
+          message: `env file ${p}: ${(err as Error).message}`,
+          hint: 'fix the line, or quote the value',
+        });
+      }
+    }
+    return problems;
+  }
+
+  /** Reads, validates and stores every document of the given files. Throws a ConfigError listing every problem. */
+  loadFiles(paths: readonly string[], env: Env = process.env): void {
+    const problems: ConfigProblem[] = [];
+    const files = expandPaths(paths, problems);
+    const docs: SourceDocument[] = [];
+    for (const f of files) docs.push(...readDocuments(f, env, problems));
+    this.#loadDocuments(docs, problems);
+  }
+
+  /** Same as `loadFiles` for text held in memory (tests, embedding). */
+  loadText(name: string, text: string, env: Env = process.env): void {
+    const problems: ConfigProblem[] = [];
+    this.#loadDocuments(parseDocuments(name, text, env, problems), problems);
+  }
+
+  #loadDocuments(docs: SourceDocument[], problems: ConfigProblem[]): void {
+    for (const doc of docs) this.#store(doc, problems);
+    this.#checkReferences(problems);
+    if (problems.length > 0) throw new ConfigError(sortProblems(problems));
+  }
+
+  #store(doc: SourceDocument, problems: ConfigProblem[]): void {
+    const data = doc.data;
+    if (data === null || data === undefined) return; // empty or comment-only document
+    const at = (path: FieldPath, atKey = false) => doc.locate(path, atKey);
+    if (typeof data !== 'object' || Array.isArray(data)) {
+      problems.push({
+        position: at([]),
+        message: 'a resource must be a mapping',
+        expected: 'apiVersion, kind, metadata, spec',
+        found: describeValue(data),
+      });
+      return;
+    }
+    const raw = data as Record<string, unknown>;
+    const { apiVersion, kind } = raw;
+    if (!apiVersion && !kind) return; // AILERON skips documents without both
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !apiVersion || !kind) {
+      problems.push({
+        position: at(apiVersion ? ['kind'] : ['apiVersion']),
+        message: 'every resource needs both apiVersion and kind',
+        expected: 'e.g. apiVersion: core/v1 and kind: HTTPServer',
+        found: `apiVersion ${describeValue(apiVersion)}, kind ${describeValue(kind)}`,
+      });
+      return;
+    }
+    const key = `${apiVersion}/${kind}`;
+    const definition = this.#kinds.get(key);
+    if (!definition) {
+      const guess = closest(key, this.#kinds.keys());
+      problems.push({
+        position: at(['kind']),
+        field: 'kind',
+        message: `unknown kind ${key}`,
+        expected: 'a registered apiVersion/kind (run `aileron -h` to list them)',
+        found: key,
+        hint: guess ? `did you mean ${guess}?` : 'this kind is not available in this gateway',
+      });
+      return;
+    }
+    const before = problems.length;
+    const pushAll = (list: SchemaProblem[], prefix: FieldPath, resource?: string) => {
+      for (const p of list) {
+        const path = [...prefix, ...p.path];
+        problems.push({
+          position: at(path, p.atKey),
+          field: formatPath(path),
+          message: p.message,
+          ...(resource ? { resource } : {}),
+          ...(p.expected !== undefined ? { expected: p.expected } : {}),
+          ...(p.found !== undefined ? { found: p.found } : {}),
+          ...(p.hint !== undefined ? { hint: p.hint } : {}),
+        });
+      }
+    };
+    for (const k of Object.keys(raw)) {
+      if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) {
+        const guess = closest(k, ['apiVersion', 'kind', 'metadata', 'spec']);
+        problems.push({
+          position: at([k], true),
+          field: k,
+          message: `unknown field "${k}"`,
+          expected: 'apiVersion, kind, metadata, spec',
+          hint: guess ? `did you mean "${guess}"?` : 'move it under spec, or remove it',
+        });
+      }
+    }
+    const meta = check(MetadataSchema, raw.metadata ?? {});
+    pushAll(meta.problems, ['metadata']);
+    const spec = check(definition.spec, raw.spec ?? {});
+    const manifest: Manifest = {
+      apiVersion,
+      kind,
+      metadata: meta.value as Manifest['metadata'],
+      spec: spec.value,
+    };
+    const id = identity({ apiVersion, kind, ...manifest.metadata });
+    pushAll(spec.problems, ['spec'], id);
+    if (problems.length === before) {
+      definition.mutate?.(manifest as never);
+      pushAll(definition.validate?.(manifest.spec as never, manifest as never) ?? [], ['spec'], id);
+    }
+    if (problems.length > before) {
+      this.#invalid.add(identity({ apiVersion, kind, ...manifest.metadata }));
+      return;
+    }
+    const finalId = identity({ apiVersion, kind, ...manifest.metadata });
+    const existing = this.#manifests.get(finalId);
+    if (existing) {
+      const first = existing.source?.locate([]);
+      problems.push({
+        position: at([]),
+        message: `duplicate resource ${finalId}`,
+        hint: `${first ? `it is already defined at ${first.file}:${first.line}; ` : ''}give one of them another metadata.name`,
+      });
+      return;
+    }
+    this.#manifests.set(finalId, { definition, manifest, source: doc });
+  }
+
+  /** Checks, before anything is created, that references reachable from the Entrypoint exist, play the role their field expects, and form no cycle. */
+  #checkReferences(problems: ConfigProblem[]): void {
+    const root = this.#manifests.get(
+      identity({
+        apiVersion: 'core/v1',
+        kind: 'Entrypoint',
+        namespace: EntrypointName,
+        name: EntrypointName,
+      }),
+    );
+    if (!root) return; // reported by the caller that needs an Entrypoint
+    const done = new Set<string>();
+    const visit = (id: string, chain: string[]) => {
+      if (done.has(id)) return;
+      const stored = this.#manifests.get(id)!;
+      for (const found of collectReferences(stored.definition.spec, stored.manifest.spec, ['spec'])) {
+        const target = identity(found.ref);
+        const where = stored.source?.locate(found.path);
+        const targetStored = this.#manifests.get(target);
+        if (!targetStored) {
+          if (this.#invalid.has(target)) continue;
+          problems.push(this.#missing(found.ref, found.path, where, id));
+          continue;
+        }
+        if (!targetStored.definition.roles.includes(found.role)) {
+          problems.push({
+            position: where,
+            field: formatPath(found.path),
+            resource: id,
+            message: `${target} cannot be used here: this field needs a ${found.role}`,
+            expected: `a reference to a ${found.role}`,
+            found: `${targetStored.definition.kind}, which is a ${targetStored.definition.roles.join(' and ') || 'resource with no role'}`,
+          });
+          continue;
+        }
+        if (chain.includes(target)) {
+          problems.push({
+            position: where,
+            field: formatPath(found.path),
+            resource: id,
+            message: 'reference cycle',
+            found: [...chain.slice(chain.indexOf(target)), target].join(' -> '),
+            hint: 'a resource cannot (indirectly) refer to itself; break the loop',
+          });
+          continue;
+        }
+        visit(target, [...chain, target]);
+      }
+      done.add(id);
+    };
+    const rootId = identity({ ...root.manifest, ...root.manifest.metadata });
+    visit(rootId, [rootId]);
+  }
+
+  #missing(ref: Reference, path: FieldPath, where: Position | undefined, from: string): ConfigProblem {
+    const key = identity(ref);
+    const sameKind = [...this.#manifests.keys()].filter((k) =>
+      k.startsWith(`${ref.apiVersion}/${ref.kind}/`),
+    );
+    const kindKnown = this.#kinds.has(`${ref.apiVersion}/${ref.kind}`);
+    return {
+      position: where,
+      field: formatPath(path),
+      resource: from,
+      message: `reference to a resource that is not defined: ${key}`,
+      expected: 'a resource defined in one of the -f files',
+      found:
+        sameKind.length > 0
+          ? `these ${ref.kind} resources: ${sameKind.map((k) => k.split('/').slice(3).join('/')).join(', ')}`
+          : `no ${ref.apiVersion}/${ref.kind} resource`,
+      hint: !kindKnown
+        ? `there is no kind ${ref.apiVersion}/${ref.kind}${closest(`${ref.apiVersion}/${ref.kind}`, this.#kinds.keys()) ? `; did you mean ${closest(`${ref.apiVersion}/${ref.kind}`, this.#kinds.keys())}?` : ''}`
+        : `define ${ref.kind} with metadata.namespace "${ref.namespace}" and metadata.name "${ref.name}", or fix the reference`,
+    };
+  }
+
+  /** The Entrypoint's identity, or a ConfigError saying none was loaded. */
+  entrypointRef(): Reference {
+    const ref = {
+      apiVersion: 'core/v1',
+      kind: 'Entrypoint',
+      namespace: EntrypointName,
+      name: EntrypointName,
+    };
+    if (!this.#manifests.has(identity(ref))) {
+      throw new ConfigError([
+        {
+          position: undefined,
+          message: 'no core/v1 Entrypoint resource was loaded',
+          hint: 'add a document with apiVersion: core/v1 and kind: Entrypoint that lists the runners (HTTPServer) to start',
+        },
+      ]);
+    }
+    return ref;
+  }
+
+  /** Creates (once) and returns the object for `ref`, checking it plays `role`. */
+  get<T>(ref: Reference, role: Role<T>): Promise<T> {
+    return this.#get(ref, role, [], undefined, []);
+  }
+
+  async #get<T>(
+    ref: Reference,
+    role: Role<T>,
+    field: FieldPath,
+    from: Stored | undefined,
+    chain: string[],
+  ): Promise<T> {
+    const id = identity(ref);
+    const stored = this.#manifests.get(id);
+    const where = from?.source?.locate(field);
+    const fromId = from ? identity({ ...from.manifest, ...from.manifest.metadata }) : undefined;
+    if (!stored)
+      throw new ConfigError([
+        this.#missing(
+          { ...ref, namespace: ref.namespace || 'default', name: ref.name || 'default' },
+          field,
+          where,
+          fromId ?? '',
+        ),
+      ]);
+    if (chain.includes(id)) {
+      throw new ConfigError([
+        {
+          position: where,
+          field: formatPath(field),
+          message: 'reference cycle',
+          found: [...chain.slice(chain.indexOf(id)), id].join(' -> '),
+        },
+      ]);
+    }
+    let pending = this.#objects.get(id);
+    if (!pending) {
+      pending = this.#create(id, stored, [...chain, id]);
+      this.#objects.set(id, pending);
+    }
+    const object = await pending;
+    if (!role.is(object)) {
+      throw new ConfigError([
+        {
+          position: where,
+          field: formatPath(field),
+          message: `${id} cannot be used here: this field needs a ${role.name}`,
+          found: stored.definition.kind,
+        },
+      ]);
+    }
+    return object;
+  }
+
+  async #create(id: string, stored: Stored, chain: string[]): Promise<unknown> {
+    const { manifest, definition, source } = stored;
+    const named = manifest.metadata.logger
+      ? this.lookup<Logger>('logger', manifest.metadata.logger)
+      : undefined;
+    const logger = (named ?? this.defaultLogger).child({ resource: id });
+    const ctx: CreateContext = {
+      id,
+      logger,
+      get: (ref, role, field) => this.#get(ref, role, field, stored, chain),
+      getAll: async (refs, role, field) => {
+        const out = [];
+        for (let i = 0; i < (refs?.length ?? 0); i++)
+          out.push(await this.#get(refs![i]!, role, [...field, i], stored, chain));
+        return out;
+      },
+      lookup: (table, name) => this.lookup(table, name),
+      register: (table, name, value) => this.registerService(table, name, value),
+      fail: (field, message, extra = {}) => {
+        throw new ConfigError([
+          { position: source?.locate(field), field: formatPath(field), resource: id, message, ...extra },
+        ]);
+      },
+      position: (field) => source?.locate(field),
+      onClose: (fn) => this.#closers.push(fn),
+    };
+    try {
+      return await definition.create(ctx, manifest as never);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError([
+        {
+          position: source?.locate([]),
+          resource: id,
+          message: `cannot create ${definition.kind}: ${(err as Error).message ?? String(err)}`,
+        },
+      ]);
+    }
+  }
+
+  lookup<T>(table: string, name: string): T | undefined {
+    return this.#tables.get(table)?.get(name) as T | undefined;
+  }
+
+  registerService(table: string, name: string, value: unknown): void {
+    let t = this.#tables.get(table);
+    if (!t) {
+      t = new Map();
+      this.#tables.set(table, t);
+    }
+    t.set(name, value);
+    // Resources created from now on log to the Entrypoint's default logger.
+    if (table === 'logger' && name === '__default__') this.defaultLogger = value as Logger;
+  }
+
+  /** Releases what created objects hold (pools, files, timers), last created first. */
+  async close(): Promise<void> {
+    for (const fn of this.#closers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {
+        // closing is best effort; the process is stopping
+      }
+    }
+  }
+}
+
+/** Problems in file and line order, so a user can fix them top to bottom. */
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => {
+      const x = a.p.position;
+      const y = b.p.position;
+      if (!x || !y) return x ? 1 : y ? -1 : a.i - b.i;
+      return x.file.localeCompare(y.file) || x.line - y.line || x.col - y.col || a.i - b.i;
+    })
+    .map(({ p }) => p);
+}

@@ -1,0 +1,74 @@
+/**
+ * What a resource kind provides to the kernel, and what the kernel gives a kind while it creates its object.
+ * A kind is a schema for its spec (defaults and validation) plus a factory; objects are created lazily, once,
+ * when something reachable from the Entrypoint refers to them.
+ */
+import type { Logger } from './logger.ts';
+import type { Position } from './problems.ts';
+import type { FieldPath, Reference, SchemaProblem, Static, TSchema } from './schema.ts';
+
+export interface Metadata {
+  name: string;
+  namespace: string;
+  logger?: string;
+  errorHandler?: string;
+}
+
+export interface Manifest<Spec = unknown> {
+  apiVersion: string;
+  kind: string;
+  metadata: Metadata;
+  spec: Spec;
+}
+
+/** A role an object can play, checked when a reference is resolved (e.g. "is this a Middleware?"). */
+export interface Role<T> {
+  readonly name: string;
+  is(value: unknown): value is T;
+}
+
+export interface ResourceDefinition<S extends TSchema = TSchema, O = unknown> {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** One line for `-t`, `--help` and the docs. */
+  readonly summary: string;
+  readonly spec: S;
+  /** Role names the created object plays, so references can be checked before anything is created. */
+  readonly roles: readonly string[];
+  /** Fix-ups after defaults are filled, before validation (AILERON's `Mutate`). */
+  mutate?(manifest: Manifest<Static<S>>): void;
+  /** Checks a schema cannot express. Paths are relative to `spec`. */
+  validate?(spec: Static<S>, manifest: Manifest<Static<S>>): SchemaProblem[];
+  create(ctx: CreateContext, manifest: Manifest<Static<S>>): O | Promise<O>;
+}
+
+/** Declares a kind with the spec type inferred from its schema. */
+export function defineResource<S extends TSchema, O>(
+  definition: ResourceDefinition<S, O>,
+): ResourceDefinition<S, O> {
+  return definition;
+}
+
+export interface CreateContext {
+  /** `apiVersion/kind/namespace/name` of the object being created. */
+  readonly id: string;
+  /** The resource's logger: `metadata.logger` if named, else the default logger, bound with the resource id. */
+  readonly logger: Logger;
+  /** Resolves a reference (creating the object on first use) and checks it plays `role`. */
+  get<T>(ref: Reference, role: Role<T>, field: FieldPath): Promise<T>;
+  /** Resolves each reference of a list, in order. */
+  getAll<T>(refs: readonly Reference[] | undefined, role: Role<T>, field: FieldPath): Promise<T[]>;
+  /** A named service registered at start-up (loggers and error handlers by name), or undefined. */
+  lookup<T>(table: string, name: string): T | undefined;
+  register(table: string, name: string, value: unknown): void;
+  /** A configuration error located at `field` (relative to the manifest root, e.g. ['spec','addr']). */
+  fail(
+    field: FieldPath,
+    message: string,
+    extra?: { expected?: string; found?: string; hint?: string },
+  ): never;
+  /** Where `field` is written, for messages that point back at the config. */
+  position(field: FieldPath): Position | undefined;
+  /** Called when the process stops: close files, pools, timers. */
+  onClose(fn: () => void | Promise<void>): void;
+}

@@ -1,0 +1,165 @@
+/**
+ * Reading configuration files: `-f` paths (files or directories, non-recursive, `.yaml`/`.yml`/`.json`),
+ * several documents per file, `${VAR}` substitution, and source positions for every field so that any
+ * later problem can point at `file:line:col`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Env, SubstitutionError, substitute } from './env.ts';
+import type { ConfigProblem, Position } from './problems.ts';
+import type { FieldPath } from './schema.ts';
+
+const ConfigExtensions = ['.yaml', '.yml', '.json'];
+
+export interface SourceDocument {
+  readonly file: string;
+  /** 0-based index of the document in its file. */
+  readonly index: number;
+  readonly data: unknown;
+  /** Position of the value (or, with `atKey`, of the key) at `path`; the nearest enclosing node if absent. */
+  locate(path: FieldPath, atKey?: boolean): Position;
+}
+
+/** Expands `-f` arguments into config file paths, in a stable (sorted) order. */
+export function expandPaths(paths: readonly string[], problems: ConfigProblem[]): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(p);
+    } catch {
+      problems.push({
+        position: undefined,
+        message: `no such file or directory: ${p}`,
+        hint: 'check the path given to -f',
+      });
+      continue;
+    }
+    if (stat.isDirectory()) {
+      const names = readdirSync(p)
+        .filter((n) => ConfigExtensions.some((e) => n.endsWith(e)))
+        .sort();
+      for (const n of names) {
+        const full = join(p, n);
+        if (statSync(full).isFile()) files.push(full);
+      }
+    } else {
+      files.push(p);
+    }
+  }
+  return files;
+}
+
+/** Shows paths relative to the working directory, as a user typed them. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+export function readDocuments(file: string, env: Env, problems: ConfigProblem[]): SourceDocument[] {
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ position: undefined, message: `cannot read ${shown}: ${(err as Error).message}` });
+    return [];
+  }
+  return parseDocuments(shown, text, env, problems);
+}
+
+export function parseDocuments(
+  file: string,
+  raw: string,
+  env: Env,
+  problems: ConfigProblem[],
+): SourceDocument[] {
+  const original = raw.replace(/\r\n/g, '\n');
+  const lines = new LineCounter();
+  let text: string;
+  try {
+    text = substitute(original, env);
+  } catch (err) {
+    if (err instanceof SubstitutionError) {
+      const pos = new LineCounter();
+      parseAllDocuments(original, { lineCounter: pos });
+      const lp = pos.linePos(err.offset);
+      problems.push({
+        position: { file, line: lp.line, col: lp.col },
+        message: `environment substitution failed: ${err.message}`,
+        hint: 'set the variable (or load it with -e FILE)',
+      });
+      return [];
+    }
+    throw err;
+  }
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const out: SourceDocument[] = [];
+  list.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const lp = lines.linePos(e.pos[0]);
+        problems.push({
+          position: { file, line: lp.line, col: lp.col },
+          message: `${file.endsWith('.json') ? 'JSON' : 'YAML'} syntax error: ${e.message.split('\n')[0]}`,
+          hint:
+            e.code === 'DUPLICATE_KEY'
+              ? 'each key may appear once in a mapping'
+              : 'fix the syntax at this position',
+        });
+      }
+      return;
+    }
+    const root = doc.contents as Node | null;
+    const at = (offset: number): Position => {
+      const lp = lines.linePos(offset);
+      return { file, line: lp.line, col: lp.col };
+    };
+    out.push({
+      file,
+      index,
+      data: doc.toJS({ maxAliasCount: 100 }),
+      locate(path, atKey = false) {
+        return at(nodeOffset(root, path, atKey));
+      },
+    });
+  });
+  return out;
+}
+
+function nodeOffset(root: Node | null, path: FieldPath, atKey: boolean): number {
+  let node: unknown = root;
+  let offset = rangeStart(root);
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && sameKey(String(p.key.value), String(seg)),
+      );
+      if (!pair) return offset;
+      if (last && atKey) return rangeStart(pair.key as Node);
+      node = pair.value;
+      offset = rangeStart(node as Node) ?? rangeStart(pair.key as Node);
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined) return offset;
+      node = item;
+      offset = rangeStart(item as Node);
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+/** AILERON accepts `ShutdownTimeout` for `shutdownTimeout`; positions must find either. */
+function sameKey(written: string, field: string): boolean {
+  return written === field || (written.length > 0 && written[0]!.toLowerCase() + written.slice(1) === field);
+}
+
+function rangeStart(node: Node | null | undefined): number {
+  return node?.range?.[0] ?? 0;
+}

@@ -1,0 +1,116 @@
+/**
+ * Starts the real gateway (`node src/cli.ts -f ...`) as a child process on port-0 listeners and waits until
+ * every HTTPServer has logged its bound address. No sleeps: readiness is read from the logs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+
+export interface RunningGateway {
+  /** Bound address of each HTTPServer, keyed by metadata.name (`default` when unnamed), e.g. `127.0.0.1:41234`. */
+  readonly addr: Record<string, string>;
+  /** `http://<addr of the first server>`. */
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything written to stdout so far, one JSON log line per entry where parseable. */
+  logs(): Array<Record<string, unknown>>;
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit code once the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code when the process exits by itself. */
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  readonly env?: Record<string, string>;
+  /** How many HTTPServers must log "server started" before the gateway counts as ready (default 1). */
+  readonly servers?: number;
+  readonly args?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+/** Writes `yaml` to a temporary file; returns its path. */
+export function writeConfig(yaml: string, name = 'config.yaml'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aileron-test-'));
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Runs the CLI to completion (for --validate, -t, bad configs) and returns its exit code and output. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** Starts the gateway on config files (or directories) and waits until it listens. */
+export async function startGateway(files: string | readonly string[], options: StartOptions = {}): Promise<RunningGateway> {
+  const list = typeof files === 'string' ? [files] : files;
+  const args = ['src/cli.ts', ...list.flatMap((f) => ['-f', f]), ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, GATEWAY_LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const addr: Record<string, string> = {};
+  const want = options.servers ?? 1;
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const ready = new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway not ready after ${options.timeoutMs ?? 10000} ms\nstdout:\n${out}\nstderr:\n${err}`)), options.timeoutMs ?? 10000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      for (const line of out.split('\n')) {
+        const m = /"resource":"core\/v1\/HTTPServer\/[^/"]+\/([^"]+)".*server started\. listening on (\S+?)"/.exec(line);
+        if (m) addr[m[1]!] = m[2]!;
+      }
+      if (Object.keys(addr).length >= want) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk;
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before it was ready\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+  await ready;
+  const first = Object.values(addr)[0]!;
+  return {
+    addr,
+    url: `http://${first}`,
+    child,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    logs: () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
