@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  DirectHash,
+  eulerPrime,
+  Maglev,
+  makeUpstream,
+  RingHash,
+  RoundRobin,
+  type Upstream,
+  WeightedRandom,
+} from './balancer.ts';
+import { xxhash64 } from './hash.ts';
+
+const ups = (...weights: number[]): Upstream[] =>
+  weights.map((w, i) => makeUpstream(`http://10.0.0.${i + 1}:8080`, w));
+const names = (list: (Upstream | undefined)[]) => list.map((u) => (u ? u.url.slice(14, 15) : '-')).join('');
+
+/** A small deterministic generator so distribution tests cannot flake. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function counts(pick: (i: number) => Upstream | undefined, n: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const u = pick(i);
+    const k = u ? u.url : '-';
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return m;
+}
+
+describe('makeUpstream', () => {
+  it('splits origin, Host and query; the id ignores a trailing slash', () => {
+    const u = makeUpstream('https://example.com:8443/base/?a=1', 2);
+    assert.equal(u.origin, 'https://example.com:8443');
+    assert.equal(u.host, 'example.com:8443');
+    assert.equal(u.query, 'a=1');
+    assert.equal(makeUpstream('http://h/', 1).id, xxhash64('http://h'));
+    assert.equal(makeUpstream('http://h', 1).id, xxhash64('http://h'));
+  });
+});
+
+describe('RoundRobin', () => {
+  it('serves each upstream weight times in a row: 1,2,3 gives 1 22 333 1 22 333', () => {
+    const rr = new RoundRobin(ups(1, 2, 3));
+    assert.equal(names(Array.from({ length: 12 }, () => rr.pick())), '122333122333');
+  });
+  it('skips inactive upstreams and answers undefined when none is active', () => {
+    const list = ups(1, 1, 1);
+    const rr = new RoundRobin(list);
+    list[1]!.active = false;
+    assert.equal(names(Array.from({ length: 4 }, () => rr.pick())), '1313');
+    for (const u of list) u.active = false;
+    assert.equal(rr.pick(), undefined);
+    assert.equal(new RoundRobin([]).pick(), undefined);
+  });
+});
+
+describe('WeightedRandom', () => {
+  it('picks in proportion to weight (1:2:3 over 6000 draws)', () => {
+    const list = ups(1, 2, 3);
+    const lb = new WeightedRandom(list, seeded(7));
+    const c = counts(() => lb.pick(), 6000);
+    list.forEach((u, i) => {
+      const want = 1000 * (i + 1);
+      const got = c.get(u.url) ?? 0;
+      assert.ok(Math.abs(got - want) < want * 0.1, `${u.url}: ${got} picks, expected about ${want}`);
+    });
+  });
+  it('never picks an inactive upstream', () => {
+    const list = ups(1, 100);
+    list[1]!.active = false;
+    const lb = new WeightedRandom(list, seeded(1));
+    for (let i = 0; i < 100; i++) assert.equal(lb.pick(), list[0]);
+    list[0]!.active = false;
+    assert.equal(lb.pick(), undefined);
+  });
+});
+
+describe('hash balancers', () => {
+  const keys = Array.from({ length: 3000 }, (_, i) => xxhash64(`client-${i}`));
+  for (const [name, make] of [
+    ['DirectHash', (l: Upstream[]) => new DirectHash(l)],
+    ['RingHash', (l: Upstream[]) => new RingHash(l)],
+    ['Maglev', (l: Upstream[]) => new Maglev(l)],
+  ] as const) {
+    it(`${name}: the same key always reaches the same upstream`, () => {
+      const lb = make(ups(1, 1, 1, 1, 1));
+      for (const k of keys.slice(0, 200)) assert.equal(lb.pick(k), lb.pick(k));
+    });
+    it(`${name}: spreads keys over every upstream, more to heavier ones`, () => {
+      const list = ups(1, 3);
+      const lb = make(list);
+      const c = counts((i) => lb.pick(keys[i]!), keys.length);
+      const light = c.get(list[0]!.url) ?? 0;
+      const heavy = c.get(list[1]!.url) ?? 0;
+      assert.ok(light > 300 && heavy > light * 1.5, `weights 1:3 got ${light}:${heavy}`);
+    });
+  }
+  it('RingHash moves only the keys of an upstream that goes inactive', () => {
+    const list = ups(10, 10, 10, 10);
+    const lb = new RingHash(list);
+    const before = keys.map((k) => lb.pick(k));
+    list[2]!.active = false;
+    const after = keys.map((k) => lb.pick(k));
+    keys.forEach((_, i) => {
+      if (before[i] !== list[2]) assert.equal(after[i], before[i], 'keys of other upstreams stay');
+      else assert.notEqual(after[i], list[2]);
+    });
+  });
+  it('DirectHash never picks an inactive upstream', () => {
+    const list = ups(1, 1, 1);
+    list[0]!.active = false;
+    const lb = new DirectHash(list);
+    for (const k of keys.slice(0, 300)) assert.notEqual(lb.pick(k), list[0]);
+  });
+});
+
+describe('Maglev table', () => {
+  it('has the smallest Euler-form prime >= 2 x total weight', () => {
+    assert.equal(new Maglev(ups(1, 1)).tableSize, 5);
+    assert.equal(new Maglev(ups(10, 10)).tableSize, 41);
+    assert.equal(new Maglev(ups(30, 30)).tableSize, 131, '131 = 9*9+9+41 is the first such prime >= 120');
+    assert.equal(new Maglev([]).tableSize, 0);
+    assert.equal(new Maglev([]).pick(1n), undefined);
+  });
+  it('eulerPrime follows the i^2+i+41 series above 40', () => {
+    assert.equal(eulerPrime(2), 3);
+    assert.equal(eulerPrime(38), 41);
+    assert.equal(eulerPrime(42), 43);
+    assert.equal(eulerPrime(48), 53);
+  });
+});

@@ -1,0 +1,289 @@
+/**
+ * Upstream selection (aileron-core.md §6.4.3), the same algorithms as AILERON's `zlb` library so a config
+ * behaves the same: RoundRobin with consecutive weights, weighted Random, weighted DirectHash, RingHash and
+ * Maglev. Tables are built once at start-up; `pick` is O(1) or O(log n) except the weighted scans (O(n)).
+ *
+ * Upstream `active` is the hook for health checks and circuit breakers: a balancer skips inactive upstreams.
+ */
+import { mix64, unitFloat, xxhash64 } from './hash.ts';
+
+export const LBAlgorithms = ['RoundRobin', 'Random', 'RingHash', 'Maglev', 'DirectHash'] as const;
+export type LBAlgorithm = (typeof LBAlgorithms)[number];
+
+export interface Upstream {
+  /** The URL as configured. */
+  readonly url: string;
+  /** `scheme://host[:port]`, what the round tripper connects to. */
+  readonly origin: string;
+  /** The Host header sent upstream (`host[:port]` from the URL). */
+  readonly host: string;
+  /** The URL's query without `?`, put before the request's own query. */
+  readonly query: string;
+  /** 1..65535. */
+  readonly weight: number;
+  /** xxHash64 of the URL without a trailing `/`: places the upstream on hash rings. */
+  readonly id: bigint;
+  /** False while the upstream must not get traffic (health checks, circuit breaker). */
+  active: boolean;
+}
+
+export function makeUpstream(url: string, weight: number): Upstream {
+  const u = new URL(url);
+  return {
+    url,
+    origin: u.origin,
+    host: u.host,
+    query: u.search.slice(1),
+    weight,
+    id: xxhash64(url.endsWith('/') ? url.slice(0, -1) : url),
+    active: true,
+  };
+}
+
+export interface Balancer {
+  /** Whether `pick` uses the request hash (so the proxy computes it only when needed). */
+  readonly hashed: boolean;
+  /** The upstream for this request, or undefined when none is usable. */
+  pick(hash: bigint): Upstream | undefined;
+}
+
+export function createBalancer(algorithm: LBAlgorithm, upstreams: readonly Upstream[]): Balancer {
+  switch (algorithm) {
+    case 'RoundRobin':
+      return new RoundRobin(upstreams);
+    case 'Random':
+      return new WeightedRandom(upstreams);
+    case 'DirectHash':
+      return new DirectHash(upstreams);
+    case 'RingHash':
+      return new RingHash(upstreams);
+    case 'Maglev':
+      return new Maglev(upstreams);
+  }
+}
+
+/** Each upstream serves `weight` consecutive requests, in config order: weights 1,2,3 give A B B C C C A ... */
+export class RoundRobin implements Balancer {
+  readonly hashed = false;
+  readonly #targets: readonly Upstream[];
+  #index = 0;
+  #remaining: number;
+
+  constructor(targets: readonly Upstream[]) {
+    this.#targets = targets;
+    this.#remaining = targets[0]?.weight ?? 0;
+  }
+
+  pick(): Upstream | undefined {
+    const targets = this.#targets;
+    const n = targets.length;
+    let i = this.#index;
+    for (let tries = 0; tries <= n; tries++) {
+      const t = targets[i]!;
+      if (t === undefined) return undefined;
+      if (!t.active || this.#remaining === 0) {
+        i = i + 1 >= n ? 0 : i + 1;
+        this.#remaining = targets[i]!.weight;
+        this.#index = i;
+        continue;
+      }
+      this.#remaining--;
+      this.#index = i;
+      return t;
+    }
+    this.#index = i;
+    return undefined;
+  }
+}
+
+/** Weighted random (Efraimidis-Spirakis): each active upstream draws w / -ln(U); the largest wins. */
+export class WeightedRandom implements Balancer {
+  readonly hashed = false;
+  readonly #targets: readonly Upstream[];
+  readonly #random: () => number;
+
+  constructor(targets: readonly Upstream[], random: () => number = Math.random) {
+    this.#targets = targets;
+    this.#random = random;
+  }
+
+  pick(): Upstream | undefined {
+    let best: Upstream | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (const t of this.#targets) {
+      if (!t.active) continue;
+      const score = t.weight / -Math.log(this.#random());
+      if (best === undefined || score > bestScore) {
+        best = t;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+}
+
+/**
+ * Weighted direct hash: the same draw as WeightedRandom with the request hash, chained through mix64, as the
+ * random source. Same hash, same upstream while the set of active upstreams is unchanged (not consistent).
+ */
+export class DirectHash implements Balancer {
+  readonly hashed = true;
+  readonly #targets: readonly Upstream[];
+
+  constructor(targets: readonly Upstream[]) {
+    this.#targets = targets;
+  }
+
+  pick(hash: bigint): Upstream | undefined {
+    let best: Upstream | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    let key = hash;
+    for (const t of this.#targets) {
+      if (!t.active) continue;
+      key = mix64(key);
+      const score = t.weight / -Math.log(unitFloat(key));
+      if (best === undefined || score > bestScore) {
+        best = t;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+}
+
+/**
+ * Consistent hashing on a ring: each upstream owns `weight` points (its id chained through mix64). A request
+ * goes to the first point at or after mix64(hash), skipping inactive upstreams for a bounded number of steps.
+ */
+export class RingHash implements Balancer {
+  readonly hashed = true;
+  readonly #targets: readonly Upstream[];
+  readonly #keys: BigUint64Array;
+  readonly #owners: Int32Array;
+
+  constructor(targets: readonly Upstream[]) {
+    this.#targets = targets;
+    const points: { key: bigint; owner: number }[] = [];
+    targets.forEach((t, owner) => {
+      let key = t.id;
+      for (let w = 0; w < t.weight; w++) {
+        key = mix64(key);
+        points.push({ key, owner });
+      }
+    });
+    points.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.#keys = BigUint64Array.from(points, (p) => p.key);
+    this.#owners = Int32Array.from(points, (p) => p.owner);
+  }
+
+  pick(hash: bigint): Upstream | undefined {
+    const keys = this.#keys;
+    const n = keys.length;
+    if (n === 0) return undefined;
+    const key = mix64(hash);
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    let index = lo;
+    const steps = Math.min(10 * this.#targets.length, n);
+    for (let s = 0; s < steps; s++, index++) {
+      if (index >= n) index = 0;
+      const t = this.#targets[this.#owners[index]!]!;
+      if (t.active) return t;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Maglev hashing: a lookup table of prime size M >= 2 x total weight, filled round by round from each upstream's
+ * permutation (offset and skip from mix64(id)), each upstream taking up to `weight` slots per round. A request
+ * goes to table[mix64(hash) mod M]. The table holds the upstreams active when it is built.
+ */
+export class Maglev implements Balancer {
+  readonly hashed = true;
+  readonly #targets: readonly Upstream[];
+  readonly #table: Int32Array;
+  readonly #size: bigint;
+
+  constructor(targets: readonly Upstream[], minSize = 0) {
+    this.#targets = targets;
+    this.#table = maglevTable(targets, minSize);
+    this.#size = BigInt(this.#table.length);
+  }
+
+  get tableSize(): number {
+    return this.#table.length;
+  }
+
+  pick(hash: bigint): Upstream | undefined {
+    if (this.#table.length === 0) return undefined;
+    const slot = Number(mix64(hash) % this.#size);
+    const t = this.#targets[this.#table[slot]!]!;
+    return t.active ? t : undefined;
+  }
+}
+
+function maglevTable(targets: readonly Upstream[], minSize: number): Int32Array {
+  const members: number[] = [];
+  let total = 0;
+  targets.forEach((t, i) => {
+    if (t.active) {
+      members.push(i);
+      total += t.weight;
+    }
+  });
+  if (members.length === 0) return new Int32Array(0);
+  const size = eulerPrime(Math.max(2 * total, minSize));
+  const m = BigInt(size);
+  const offset = members.map((i) => Number(mix64(targets[i]!.id) % m));
+  const skip = members.map((i) => Number(mix64(targets[i]!.id) % (m - 1n)) + 1);
+  const table = new Int32Array(size).fill(-1);
+  const next = new Array<number>(members.length).fill(0);
+  let filled = 0;
+  for (let round = 0; round < size; round++) {
+    for (let j = 0; j < members.length; j++) {
+      const owner = members[j]!;
+      const weight = targets[owner]!.weight;
+      let i = next[j]!;
+      let taken = 0;
+      for (; i < size; i++) {
+        // (offset + skip * i) mod size, computed without leaving the exact integer range of a double.
+        const pos = (offset[j]! + ((skip[j]! * i) % size)) % size;
+        if (table[pos] === -1) {
+          table[pos] = owner;
+          taken++;
+          if (++filled >= size) return table;
+          if (taken >= weight) break;
+        }
+      }
+      next[j] = i;
+    }
+  }
+  return table;
+}
+
+/** The smallest prime >= min of the form i^2 + i + 41 (Euler's lucky numbers), or a small prime below 41. */
+export function eulerPrime(min: number): number {
+  if (min < 41) {
+    for (const p of [3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]) if (min <= p) return p;
+  }
+  let i = 0;
+  while (i * i + i + 41 < min) i++;
+  for (; ; i++) {
+    const v = i * i + i + 41;
+    if (isPrime(v)) return v;
+  }
+}
+
+function isPrime(n: number): boolean {
+  if (n <= 1) return false;
+  if (n === 2) return true;
+  if (n % 2 === 0) return false;
+  for (let i = 3; i * i <= n; i += 2) if (n % i === 0) return false;
+  return true;
+}

@@ -1,0 +1,285 @@
+/**
+ * The ReverseProxyHandler runtime (aileron-core.md §6.4.1): find the load balancer and upstream, build the
+ * upstream request from raw header arrays, and relay the response through undici's dispatch handler API with
+ * backpressure in both directions. No intermediate streams: the client request is the upstream body, and
+ * upstream body chunks are written straight to the client response.
+ *
+ * Errors go to the ErrorHandler: 404 no load balancer matched, 502 none of its upstreams is usable or the round
+ * trip failed, 504 upstream timeout. After the response has started, a failure destroys the client response so
+ * the client sees a truncated message, never a complete-looking one.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { Dispatcher } from 'undici';
+import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import {
+  ErrProxyNoUpstream,
+  ErrProxyRoundtrip,
+  ErrProxyTimeout,
+  ErrProxyUpstreamUnavailable,
+  ErrServerBadRequest,
+} from '../errors.ts';
+import type {
+  Dispatch,
+  ErrorHandler,
+  HandlerFn,
+  Request,
+  Response,
+  RoundTripper,
+  Tripperware,
+} from '../roles.ts';
+import { clientIP, type RequestFacts, requestHeaders, responseHeaders } from './headers.ts';
+import type { LoadBalancer } from './loadbalancer.ts';
+import { decodePath, encodePath } from './urlpath.ts';
+
+export interface ReverseProxyOptions {
+  readonly loadBalancers: readonly LoadBalancer[];
+  /** The round trip: the RoundTripper's dispatch wrapped by the tripperwares, composed once. */
+  readonly dispatch: Dispatch;
+  readonly errorHandler: ErrorHandler;
+  readonly logger: Logger;
+}
+
+/** The round trip: the round tripper wrapped by the tripperwares, the first one outermost. Done once. */
+export function composeDispatch(roundTripper: RoundTripper, tripperwares: readonly Tripperware[]): Dispatch {
+  let dispatch: Dispatch = roundTripper.dispatch.bind(roundTripper);
+  for (let i = tripperwares.length - 1; i >= 0; i--) dispatch = tripperwares[i]!.tripperware(dispatch);
+  return dispatch;
+}
+
+/** Errors that mean "the upstream took too long": 504. ETIMEDOUT is the operating system giving up a connect. */
+const TimeoutCodes = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** The reason given to undici when the client goes away; recognised in onResponseError. */
+class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+
+export class ReverseProxy {
+  readonly #lbs: readonly LoadBalancer[];
+  readonly #dispatch: Dispatch;
+  readonly errorHandler: ErrorHandler;
+  readonly logger: Logger;
+
+  constructor(options: ReverseProxyOptions) {
+    this.#lbs = options.loadBalancers;
+    this.#dispatch = options.dispatch;
+    this.errorHandler = options.errorHandler;
+    this.logger = options.logger;
+  }
+
+  readonly handle: HandlerFn = (req: Request, res: Response): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const path = decodePath(rawPath);
+    if (path === undefined) {
+      this.errorHandler.serveHTTPError(
+        req,
+        res,
+        new GatewayError(ErrServerBadRequest, {
+          details: { reason: `encoded dot segments in ${rawPath}` },
+        }),
+      );
+      return;
+    }
+
+    const ex = new Exchange(this, req, res);
+    const headers = requestHeaders(req.rawHeaders, ex);
+
+    let lb: LoadBalancer | undefined;
+    let upstreamPath: string | undefined;
+    for (const candidate of this.#lbs) {
+      upstreamPath = candidate.match(req, path, query, ex.clientHost);
+      if (upstreamPath !== undefined) {
+        lb = candidate;
+        break;
+      }
+    }
+    if (lb === undefined || upstreamPath === undefined) {
+      this.errorHandler.serveHTTPError(req, res, new GatewayError(ErrProxyNoUpstream, { details: { path } }));
+      return;
+    }
+    const balancer = lb.balancer;
+    const upstream = balancer.pick(balancer.hashed ? lb.hasher(req, query) : 0n);
+    if (upstream === undefined) {
+      this.errorHandler.serveHTTPError(
+        req,
+        res,
+        new GatewayError(ErrProxyUpstreamUnavailable, { details: { path } }),
+      );
+      return;
+    }
+
+    headers.push('host', upstream.host);
+    const socket = req.socket;
+    const ip = clientIP(socket.remoteAddress);
+    // Without a peer address (unix socket) there is nothing true to put in X-Forwarded-For / -Port.
+    if (ip !== undefined) {
+      headers.push('x-forwarded-for', ex.priorXff === '' ? ip : `${ex.priorXff}, ${ip}`);
+      if (socket.localPort !== undefined) headers.push('x-forwarded-port', String(socket.localPort));
+    }
+    if (ex.clientHost !== '') headers.push('x-forwarded-host', ex.clientHost);
+    headers.push('x-forwarded-proto', (socket as TLSSocket).encrypted ? 'https' : 'http');
+    if (ex.teTrailers) headers.push('te', 'trailers');
+    const extra = req.proxyHeaders;
+    if (extra !== undefined)
+      for (let i = 0; i + 1 < extra.length; i += 2) headers.push(extra[i]!, extra[i + 1]!);
+
+    const upQuery = upstream.query;
+    const fullQuery = upQuery === '' ? query : query === '' ? upQuery : `${upQuery}&${query}`;
+    const target = encodePath(upstreamPath);
+    ex.watchClient();
+    const options: Dispatcher.DispatchOptions = {
+      origin: upstream.origin,
+      path: fullQuery === '' ? target : `${target}?${fullQuery}`,
+      method: req.method as Dispatcher.HttpMethod,
+      headers,
+      body: ex.hasBody ? req : null,
+    };
+    try {
+      this.#dispatch(options, ex);
+    } catch (err) {
+      // A tripperware that throws instead of reporting through the handler.
+      ex.onResponseError(null, err as Error);
+    }
+  };
+}
+
+/**
+ * One proxied request: the undici dispatch handler that relays the upstream response to the client. It also
+ * carries the facts learned from the request headers (RequestFacts), so a request allocates one object.
+ */
+class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
+  hasBody = false;
+  clientHost = '';
+  priorXff = '';
+  teTrailers = false;
+
+  readonly #proxy: ReverseProxy;
+  readonly #req: Request;
+  readonly #res: Response;
+  #controller: Dispatcher.DispatchController | null = null;
+  #clientGone = false;
+  #drainHooked = false;
+
+  constructor(proxy: ReverseProxy, req: Request, res: Response) {
+    this.#proxy = proxy;
+    this.#req = req;
+    this.#res = res;
+  }
+
+  /** From now on a client that goes away cancels the upstream request. */
+  watchClient(): void {
+    if (this.#res.destroyed) this.#clientGone = true;
+    else this.#res.on('close', this.#onClose);
+  }
+
+  readonly #onClose = (): void => {
+    if (this.#res.writableFinished) return;
+    this.#clientGone = true;
+    this.#controller?.abort(new ClientGoneError());
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#clientGone) controller.abort(new ClientGoneError());
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // interim responses (103 Early Hints) are not relayed
+    const req = this.#req;
+    const res = this.#res;
+    // Node refuses a Trailer header on a response it will not send chunked; announce trailers only then.
+    const keepTrailer =
+      headers.trailer !== undefined &&
+      headers['content-length'] === undefined &&
+      res.useChunkedEncodingByDefault &&
+      req.method !== 'HEAD' &&
+      statusCode !== 204 &&
+      statusCode !== 304;
+    const out = responseHeaders(headers, keepTrailer);
+    if (res.getHeaderNames().length === 0) {
+      res.writeHead(statusCode, out as unknown as string[]);
+      return;
+    }
+    // Middleware set headers already: keep them and add the upstream's, as AILERON does.
+    for (let i = 0; i < out.length; i += 2) res.appendHeader(out[i] as string, out[i + 1]!);
+    res.writeHead(statusCode);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#res.write(chunk)) return;
+    controller.pause();
+    if (!this.#drainHooked) {
+      // Created on the first pause only: most responses fit the socket buffer and never need it.
+      this.#drainHooked = true;
+      this.#res.on('drain', () => this.#controller?.resume());
+    }
+  }
+
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
+    const res = this.#res;
+    if (res.chunkedEncoding) {
+      for (const _ in trailers) {
+        res.addTrailers(trailers as Record<string, string>);
+        break;
+      }
+    }
+    res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    const req = this.#req;
+    const res = this.#res;
+    const proxy = this.#proxy;
+    if (this.#clientGone || err instanceof ClientGoneError) {
+      // Nothing to answer: the client left. The upstream request has been cancelled.
+      proxy.logger.debug('client closed the connection; upstream request cancelled', {
+        path: req.url,
+      });
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    const error = classify(err);
+    // The status line is out: the only honest signal left is an incomplete response.
+    if (res.headersSent) res.destroy();
+    try {
+      proxy.errorHandler.serveHTTPError(req, res, error);
+    } catch (fault) {
+      // Called from undici's socket callbacks: a throw here would take the process down.
+      proxy.logger.error('the error handler failed', { error: String(fault), cause: String(error) });
+      res.destroy();
+    }
+  }
+}
+
+function classify(err: Error): GatewayError {
+  if (isGatewayError(err)) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const reason = code ? `${code} ${err.message}` : err.message;
+  if (TimeoutCodes.has(code)) return new GatewayError(ErrProxyTimeout, { cause: err, details: { reason } });
+  // An invalid argument is the gateway's own fault (e.g. a bad header added by middleware), not the upstream's.
+  const status = code === 'UND_ERR_INVALID_ARG' ? 500 : undefined;
+  return new GatewayError(ErrProxyRoundtrip, {
+    cause: err,
+    details: { reason },
+    ...(status === undefined ? {} : { status }),
+  });
+}
