@@ -1,26 +1,40 @@
 /**
- * The round tripper a ReverseProxyHandler uses when it names no HTTPClient: one undici Agent, which keeps one
- * keep-alive Pool per upstream origin. Defaults follow AILERON's default transport where Node allows it.
+ * The round tripper a ReverseProxyHandler uses when it names no HTTPClient: AILERON's built-in default
+ * transport (HTTP/1.1 only, connect 10 s + TLS handshake 10 s, TCP keep-alive 30 s, idle connections closed
+ * after 60 s, no limit of connections per upstream, HTTP_PROXY/HTTPS_PROXY/NO_PROXY honoured), plus a 300 s
+ * limit for the upstream to start its response. See transport.ts `defaultTransportPlan`.
  */
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { RoundTripper } from '../roles.ts';
+import { buildTransport, defaultTransportPlan, type TransportPlan } from './transport.ts';
 
-let shared: RoundTripper | undefined;
+export type ClosableRoundTripper = RoundTripper & { close(): Promise<void> };
 
-export function createAgentRoundTripper(options: Agent.Options = {}): RoundTripper & { close(): Promise<void> } {
-  const agent = new Agent({
-    connections: null, // unlimited connections per upstream, as AILERON's default transport
-    pipelining: 1,
-    keepAliveTimeout: 60_000, // AILERON idleConnTimeout 60 s
-    keepAliveMaxTimeout: 600_000,
-    connect: { timeout: 10_000 }, // AILERON dial timeout 10 s
-    ...options,
-  });
-  return { dispatch: agent.dispatch.bind(agent), close: () => agent.close() };
+let shared: ClosableRoundTripper | undefined;
+
+/**
+ * A new round tripper with the default transport's settings; `options` override the per-upstream pool
+ * settings (undici Agent options such as `headersTimeout`, `connections`). Reads the proxy variables of `env`.
+ */
+export function createAgentRoundTripper(
+  options: Agent.Options = {},
+  env: Record<string, string | undefined> = process.env,
+): ClosableRoundTripper {
+  const plan = defaultTransportPlan(env);
+  const tuned: TransportPlan = { ...plan, pool: { ...plan.pool, ...options } };
+  const transport = buildTransport(tuned);
+  return { dispatch: transport.dispatch, close: () => transport.close() };
 }
 
-/** One default Agent per process, shared by every proxy that has no roundTripper. */
+/** One default round tripper per process, shared by every proxy that has no roundTripper. */
 export function defaultRoundTripper(): RoundTripper {
   shared ??= createAgentRoundTripper();
   return shared;
+}
+
+/** Closes the shared default round tripper, if one was made (at shutdown). */
+export async function closeDefaultRoundTripper(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  await current?.close();
 }

@@ -1,0 +1,231 @@
+/**
+ * Helpers for the HTTPClient end-to-end tests: a test PKI made with `openssl` at test time, a tiny undici
+ * DispatchHandler that collects a response, and an HTTPClient built from YAML through the real registry.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { HTTPClient, resource } from '../../../src/core/httpclient/api.ts';
+import { type Dispatch, RoundTripperRole } from '../../../src/core/roles.ts';
+import { Registry } from '../../../src/kernel/registry.ts';
+import type { ResourceDefinition } from '../../../src/kernel/resource.ts';
+
+export interface KeyPair {
+  readonly cert: string;
+  readonly key: string;
+  /** PEM contents, for node:https servers. */
+  readonly certPem: Buffer;
+  readonly keyPem: Buffer;
+}
+
+export interface TestPKI {
+  readonly dir: string;
+  /** The test CA certificate file. */
+  readonly ca: string;
+  readonly caPem: Buffer;
+  /** Signed by the test CA for localhost, 127.0.0.1, ::1 and upstream.test. */
+  readonly server: KeyPair;
+  /** Signed by the test CA, for client authentication (CN=test-client). */
+  readonly client: KeyPair;
+  /** A self-signed certificate for 127.0.0.1 and localhost, trusted by nobody. */
+  readonly selfSigned: KeyPair;
+  remove(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function pair(dir: string, name: string): KeyPair {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  return { cert, key, certPem: readFileSync(cert), keyPem: readFileSync(key) };
+}
+
+/** Creates a CA, a server, a client and a self-signed certificate (EC P-256, valid one day) in a temp dir. */
+export function makePKI(): TestPKI {
+  const dir = mkdtempSync(join(tmpdir(), 'aileron-pki-'));
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=aileron test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  const sign = (name: string, subject: string, ext: string) => {
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    ]);
+  };
+  sign(
+    'server',
+    '/CN=localhost',
+    'subjectAltName=DNS:localhost,DNS:upstream.test,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n',
+  );
+  sign('client', '/CN=test-client', 'extendedKeyUsage=clientAuth\n');
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'self.key',
+    '-out',
+    'self.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ]);
+  return {
+    dir,
+    ca: join(dir, 'ca.crt'),
+    caPem: readFileSync(join(dir, 'ca.crt')),
+    server: pair(dir, 'server'),
+    client: pair(dir, 'client'),
+    selfSigned: pair(dir, 'self'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface Result {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+export interface SendOptions {
+  readonly path?: string;
+  readonly method?: Dispatcher.HttpMethod;
+  readonly headers?: Record<string, string>;
+  readonly body?: Dispatcher.DispatchOptions['body'];
+  /** Aborts the request through the controller the handler was given. */
+  readonly signal?: AbortSignal;
+}
+
+/** Sends one request through `dispatch` with a minimal DispatchHandler; rejects with the transport error. */
+export function send(dispatch: Dispatch, origin: string, options: SendOptions = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: Result['headers'] = {};
+    const chunks: Buffer[] = [];
+    let controller: Dispatcher.DispatchController | undefined;
+    const onAbort = () => controller?.abort(new Error('client went away'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    dispatch(
+      {
+        origin,
+        path: options.path ?? '/',
+        method: options.method ?? 'GET',
+        headers: options.headers ?? {},
+        body: options.body ?? null,
+      },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (options.signal?.aborted) c.abort(new Error('client went away'));
+        },
+        onResponseStart(_c, s, h) {
+          status = s;
+          headers = h;
+        },
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8') });
+        },
+        onResponseError(_c, err) {
+          options.signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      },
+    );
+  });
+}
+
+/** Starts `server` on 127.0.0.1 port 0; returns the port. */
+export async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as { port: number }).port;
+}
+
+/** Closes a server and every connection it still has. */
+export async function shut(server: Server & { closeAllConnections?: () => void }): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+export interface LoadedClient {
+  readonly client: HTTPClient;
+  readonly dispatch: Dispatch;
+  readonly registry: Registry;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds an HTTPClient from the YAML of its `spec` (indented under `spec:`) plus `extra` documents, through the
+ * real registry (with extra `kinds` registered).
+ */
+export async function loadClient(
+  specYaml: string,
+  extra = '',
+  file = 'client.yaml',
+  // biome-ignore lint/suspicious/noExplicitAny: test kinds of any spec
+  kinds: readonly ResourceDefinition<any, any>[] = [],
+): Promise<LoadedClient> {
+  const registry = new Registry().register(resource, ...kinds);
+  registry.loadText(file, `apiVersion: core/v1\nkind: HTTPClient\nspec:\n${specYaml}${extra}`, {});
+  const rt = await registry.get(
+    { apiVersion: 'core/v1', kind: 'HTTPClient', namespace: 'default', name: 'default' },
+    RoundTripperRole,
+  );
+  if (!(rt instanceof HTTPClient)) throw new Error('not an HTTPClient');
+  return { client: rt, dispatch: rt.dispatch, registry, close: () => registry.close() };
+}
+
+/** Indents YAML lines by `n` spaces. */
+export function indent(text: string, n = 2): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? l : pad + l))
+    .join('\n');
+}
