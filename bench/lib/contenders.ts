@@ -1,0 +1,188 @@
+/**
+ * Starting and checking what is measured: the origin, and the contenders in front of it (`direct` is the origin
+ * itself). Node processes bind port 0 and announce the port; nginx gets a port chosen just before it starts.
+ * Every contender is verified (`/` = hello, `/64k` = 65,536 bytes through it) before any load is applied.
+ */
+import { request } from 'node:http';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { type Child, startChild, stopChild } from './children.ts';
+import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
+import type { ContenderName } from './options.ts';
+
+export interface Running {
+  readonly name: ContenderName | 'origin';
+  readonly url: string;
+  /** The process whose tree's CPU and memory are reported for this contender (the origin for `direct`). */
+  readonly child: Child;
+  readonly command: string;
+}
+
+export interface Context {
+  /** Repository root: where `src/cli.ts` and `bench/` are. */
+  readonly root: string;
+  /** Private temporary folder (nginx prefixes, wrk script). */
+  readonly work: string;
+  readonly logs: string;
+  /** Gateway config file, relative to root or absolute. */
+  readonly config: string;
+}
+
+const StartTimeoutMs = 20_000;
+const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
+
+/** A contender that did not come up or answered wrongly; `output` is the end of what it printed. */
+export class StartError extends Error {
+  readonly output: string;
+  constructor(message: string, output: string) {
+    super(message);
+    this.output = output;
+  }
+}
+
+/**
+ * Waits for `ready`, then checks both bodies through `url`. On failure the process is stopped and its output
+ * (complete: read after it has closed its pipes) travels with the error.
+ */
+async function bringUp<T extends { child: Child; url: string }>(
+  child: Child,
+  ready: () => Promise<T>,
+): Promise<T> {
+  try {
+    const r = await ready();
+    await verify(r.url);
+    return r;
+  } catch (err) {
+    await stopChild(child);
+    throw new StartError((err as Error).message, child.tail());
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** Polls until something accepts on `port` (nginx prints nothing when it is ready). */
+async function waitForPort(child: Child, port: number): Promise<void> {
+  const deadline = Date.now() + StartTimeoutMs;
+  while (Date.now() < deadline) {
+    if (!child.running) throw new Error(`${child.name} ${child.exitDescription} before it was ready`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(
+    `${child.name} did not accept connections on 127.0.0.1:${port} within ${StartTimeoutMs / 1000} s`,
+  );
+}
+
+async function startNginx(name: 'origin' | 'nginx', ctx: Context, upstreamPort: number | undefined) {
+  const prefix = join(ctx.work, `nginx-${name}`);
+  const port = await freePort();
+  const conf =
+    upstreamPort === undefined ? originConfig(prefix, port) : proxyConfig(prefix, port, upstreamPort);
+  const args = nginxArgs(prefix, conf);
+  const child = startChild(name, 'nginx', args, { cwd: ctx.root, logFile: join(ctx.logs, `${name}.log`) });
+  return bringUp(child, async () => {
+    await waitForPort(child, port);
+    return { child, url: `http://127.0.0.1:${port}`, command: `nginx ${args.join(' ')}` };
+  });
+}
+
+async function startNode(
+  name: ContenderName | 'origin',
+  ctx: Context,
+  args: string[],
+  env?: Record<string, string>,
+) {
+  const child = startChild(name, process.execPath, args, {
+    cwd: ctx.root,
+    ...(env ? { env } : {}),
+    logFile: join(ctx.logs, `${name}.log`),
+  });
+  return bringUp(child, async () => {
+    const m = await child.waitFor(ListeningLine, StartTimeoutMs);
+    return { child, url: `http://${m[1]}`, command: `node ${args.join(' ')}` };
+  });
+}
+
+export async function startOrigin(kind: 'node' | 'nginx', ctx: Context): Promise<Running> {
+  const r =
+    kind === 'nginx'
+      ? await startNginx('origin', ctx, undefined)
+      : await startNode('origin', ctx, ['bench/origin.ts']);
+  return { name: 'origin', ...r };
+}
+
+/** Starts one contender in front of `origin`. Throws (with the process's output) if it does not come up. */
+export async function startContender(name: ContenderName, ctx: Context, origin: Running): Promise<Running> {
+  const originPort = Number(new URL(origin.url).port);
+  switch (name) {
+    case 'direct':
+      return { name, url: origin.url, child: origin.child, command: '(the origin itself)' };
+    case 'nginx':
+      return { name, ...(await startNginx('nginx', ctx, originPort)) };
+    case 'undici-baseline':
+      return {
+        name,
+        ...(await startNode(name, ctx, ['bench/baseline-undici.ts', '--upstream', origin.url])),
+      };
+    case 'gateway':
+      return {
+        name,
+        ...(await startNode(name, ctx, ['src/cli.ts', '-f', ctx.config], {
+          BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+          BENCH_ORIGIN_URL: origin.url,
+          // The readiness line is logged at info; nothing is logged per request without an access logger.
+          GATEWAY_LOG_LEVEL: 'info',
+        })),
+      };
+  }
+}
+
+function get(url: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: 3000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 3 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Checks that both bodies come back intact through `url`. */
+export async function verify(url: string): Promise<void> {
+  const small = await get(`${url}/`);
+  if (small.status !== 200 || small.body.toString() !== 'hello') {
+    throw new Error(
+      `GET / answered ${small.status} "${small.body.toString().slice(0, 80)}", expected 200 "hello"`,
+    );
+  }
+  const large = await get(`${url}/64k`);
+  if (large.status !== 200 || large.body.length !== 65_536) {
+    throw new Error(
+      `GET /64k answered ${large.status} with ${large.body.length} bytes, expected 200 with 65536`,
+    );
+  }
+}

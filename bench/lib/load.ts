@@ -1,0 +1,133 @@
+/**
+ * Load generators, each run as a child process so that it never shares an event loop (or a core's time slice
+ * accounting) with anything measured: wrk (preferred: C, one thread, as in the reference measurements) or
+ * autocannon (npm; a Node process, so it needs about twice the CPU per request and caps what `direct` can show).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  /** Bytes received including headers. */
+  readonly bytes: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Responses with a status >= 400 (wrk) or outside 2xx (autocannon). */
+  readonly badStatus: number;
+  /** Connect/read/write errors and timeouts. */
+  readonly socketErrors: number;
+}
+
+export interface Generator {
+  readonly name: 'wrk' | 'autocannon';
+  readonly version: string;
+  /** Runs `conns` connections against `url` for `seconds`; rejects if the generator fails or overruns. */
+  run(url: string, conns: number, seconds: number, signal: AbortSignal): Promise<LoadResult>;
+}
+
+export function commandExists(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs a generator process to completion with a hard time limit; resolves with its stdout. */
+function runBounded(cmd: string, args: string[], limitMs: number, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c).slice(-4000)));
+    const kill = () => child.kill('SIGKILL');
+    const timer = setTimeout(kill, limitMs);
+    signal.addEventListener('abort', kill, { once: true });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', kill);
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new Error(
+            `${cmd} ${sig ? `killed by ${sig}` : `exited with ${code}`}: ${err.trim() || out.trim()}`,
+          ),
+        );
+    });
+  });
+}
+
+/** Reads the one `BENCHJSON {...}` line both generators print (latencies in µs). */
+export function parseResult(name: string, out: string): LoadResult {
+  const line = /^BENCHJSON (.*)$/m.exec(out)?.[1];
+  if (!line) throw new Error(`${name} printed no result: ${out.trim().slice(-500)}`);
+  const j = JSON.parse(line) as Record<string, number | undefined>;
+  const n = (k: string) => j[k] ?? 0;
+  const seconds = n('us') / 1e6;
+  const requests = n('requests');
+  return {
+    requests,
+    seconds,
+    rps: seconds > 0 ? requests / seconds : 0,
+    bytes: n('bytes'),
+    p50Ms: n('p50') / 1000,
+    p90Ms: n('p90') / 1000,
+    p99Ms: n('p99') / 1000,
+    maxMs: n('max') / 1000,
+    badStatus: n('status'),
+    socketErrors: n('connect') + n('read') + n('write') + n('timeout') + n('errors'),
+  };
+}
+
+// wrk calls done() once at the end; this prints one machine-readable line (latencies in microseconds).
+const WrkScript = `done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCHJSON {"requests":%d,"us":%d,"bytes":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d,' ..
+    '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+`;
+
+export function wrk(workDir: string): Generator {
+  const script = join(workDir, 'report.lua');
+  writeFileSync(script, WrkScript);
+  const v = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  const version = /wrk\s+(\S+)/.exec(`${v.stdout}${v.stderr}`)?.[1] ?? 'unknown';
+  return {
+    name: 'wrk',
+    version,
+    async run(url, conns, seconds, signal) {
+      // -t1: on a 2-core box a second wrk thread only steals CPU from what is measured.
+      const args = ['-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url];
+      return parseResult('wrk', await runBounded('wrk', args, (seconds + 30) * 1000, signal));
+    },
+  };
+}
+
+export function autocannon(): Generator {
+  const require = createRequire(import.meta.url);
+  const pkg = JSON.parse(readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as {
+    version: string;
+  };
+  const child = join(import.meta.dirname, 'autocannon-child.ts');
+  return {
+    name: 'autocannon',
+    version: pkg.version,
+    async run(url, conns, seconds, signal) {
+      const args = [child, url, String(conns), String(seconds)];
+      return parseResult(
+        'autocannon',
+        await runBounded(process.execPath, args, (seconds + 30) * 1000, signal),
+      );
+    },
+  };
+}

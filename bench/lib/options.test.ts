@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseOptions, parseScenarios } from './options.ts';
+
+test('defaults: 3 reps x 3 s, the four scenarios, every contender', () => {
+  const o = parseOptions([]);
+  assert.equal(o.reps, 3);
+  assert.equal(o.duration, 3);
+  assert.equal(o.warmup, 4);
+  assert.deepEqual(
+    o.scenarios.map((s) => s.id),
+    ['small:50', 'small:256', '64k:50', '64k:256'],
+  );
+  assert.deepEqual(o.only, ['direct', 'gateway', 'undici-baseline', 'nginx']);
+  assert.equal(o.onlyGiven, false);
+});
+
+test('--quick is 1 rep x 2 s, and explicit --reps/--duration still win', () => {
+  const q = parseOptions(['--quick']);
+  assert.equal(q.reps, 1);
+  assert.equal(q.duration, 2);
+  const r = parseOptions(['--quick', '--reps', '2', '--duration', '5']);
+  assert.equal(r.reps, 2);
+  assert.equal(r.duration, 5);
+});
+
+test('--only and --scenarios are validated with messages that name the flag', () => {
+  assert.deepEqual(parseOptions(['--only', 'gateway, undici-baseline']).only, ['gateway', 'undici-baseline']);
+  assert.throws(() => parseOptions(['--only', 'haproxy']), /--only: expected one of direct, gateway/);
+  assert.throws(() => parseScenarios('small:50,huge:10'), /"huge:10" is not body:connections/);
+  assert.throws(() => parseScenarios('small:0'), /integer >= 1/);
+  assert.throws(() => parseScenarios('small:50,small:50'), /listed twice/);
+  assert.throws(() => parseOptions(['--reps', '1.5']), /--reps: expected an integer >= 1, found "1.5"/);
+  assert.deepEqual(parseScenarios(' 64k:8 '), [{ body: '64k', conns: 8, id: '64k:8' }]);
+});

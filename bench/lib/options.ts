@@ -1,0 +1,146 @@
+/** Command-line flags of `npm run bench` (node bench/run.ts). */
+import { parseArgs } from 'node:util';
+
+export const ContenderNames = ['direct', 'gateway', 'undici-baseline', 'nginx'] as const;
+export type ContenderName = (typeof ContenderNames)[number];
+
+export interface Scenario {
+  /** `small` = GET / (5-byte body), `64k` = GET /64k (65,536 bytes). */
+  readonly body: 'small' | '64k';
+  readonly conns: number;
+  readonly id: string;
+}
+
+export interface Options {
+  readonly reps: number;
+  readonly duration: number;
+  /** Warm-up seconds per contender before the first scenario; 1 s before each later one (0 = none). */
+  readonly warmup: number;
+  readonly only: readonly ContenderName[];
+  /** --only was given (so a contender missing from the machine is worth a word). */
+  readonly onlyGiven: boolean;
+  readonly scenarios: readonly Scenario[];
+  readonly generator: 'auto' | 'wrk' | 'autocannon';
+  readonly origin: 'auto' | 'node' | 'nginx';
+  readonly config: string;
+  /** A run during which other people's processes used more than this % of the machine is re-run. */
+  readonly maxForeign: number;
+  readonly retries: number;
+  /** Seconds of re-runs allowed in the whole invocation (keeps it bounded on a busy machine). */
+  readonly retryBudget: number;
+  readonly out: string | undefined;
+  readonly check: boolean;
+  readonly help: boolean;
+}
+
+export const DefaultScenarios = 'small:50,small:256,64k:50,64k:256';
+export const DefaultConfig = 'bench/configs/gateway.yaml';
+
+export const Usage = `Usage: npm run bench -- [flags]
+
+Loopback load test: the gateway next to the origin hit directly, a minimal undici proxy (the baseline it is
+judged against) and nginx (when installed), interleaved in one run. See bench/README.md.
+
+Flags:
+  --reps N             repetitions; medians are reported                         [3]
+  --duration S         measured seconds per load run                             [3]
+  --warmup S           warm-up seconds per contender before the first scenario,
+                       then 1 s before each later one (0 = no warm-up)           [4]
+  --quick              smoke run: --reps 1 --duration 2
+  --only a,b           contenders among ${ContenderNames.join(', ')}   [all available]
+  --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
+                                                         [${DefaultScenarios}]
+  --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
+  --origin O           auto (nginx when installed, else node), node, nginx       [auto]
+  --config FILE        gateway config; must use \${BENCH_GATEWAY_ADDR} and \${BENCH_ORIGIN_URL}
+                                                                                 [${DefaultConfig}]
+  --max-foreign PCT    re-run a run during which processes that are not the harness's used more
+                       than PCT % of the machine (waiting up to 15 s for a quiet second first)  [5]
+  --retries N          re-runs per run                                           [2]
+  --retry-budget S     seconds of re-runs allowed in total                       [60]
+  --out DIR            results folder                     [.bench-results/<timestamp>]
+  --check              exit 1 when a target is missed or a contender failed
+  -h, --help           this help
+`;
+
+function positiveInt(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${flag}: expected an integer >= ${min}, found "${text}"`);
+  return n;
+}
+
+export function parseScenarios(text: string): Scenario[] {
+  const out: Scenario[] = [];
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^(small|64k):(\d+)$/.exec(item);
+    if (!m)
+      throw new Error(
+        `--scenarios: "${item}" is not body:connections with body small or 64k (e.g. small:50)`,
+      );
+    const conns = positiveInt('--scenarios', m[2]!, 1);
+    if (conns > 10_000)
+      throw new Error(`--scenarios: ${conns} connections is more than this harness allows (10000)`);
+    if (out.some((s) => s.id === item)) throw new Error(`--scenarios: "${item}" is listed twice`);
+    out.push({ body: m[1] as Scenario['body'], conns, id: item });
+  }
+  if (out.length === 0) throw new Error('--scenarios: no scenario given');
+  return out;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`${flag}: expected one of ${allowed.join(', ')}, found "${value}"`);
+  }
+  return value as T;
+}
+
+export function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      reps: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string', default: '4' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      scenarios: { type: 'string', default: DefaultScenarios },
+      generator: { type: 'string', default: 'auto' },
+      origin: { type: 'string', default: 'auto' },
+      config: { type: 'string', default: DefaultConfig },
+      'max-foreign': { type: 'string', default: '5' },
+      retries: { type: 'string', default: '2' },
+      'retry-budget': { type: 'string', default: '60' },
+      out: { type: 'string' },
+      check: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((n) => oneOf('--only', n, ContenderNames))
+    : [...ContenderNames];
+  return {
+    reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
+    duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),
+    warmup: positiveInt('--warmup', values.warmup, 0),
+    only,
+    onlyGiven: values.only !== undefined,
+    scenarios: parseScenarios(values.scenarios),
+    generator: oneOf('--generator', values.generator, ['auto', 'wrk', 'autocannon'] as const),
+    origin: oneOf('--origin', values.origin, ['auto', 'node', 'nginx'] as const),
+    config: values.config,
+    maxForeign: positiveInt('--max-foreign', values['max-foreign'], 0),
+    retries: positiveInt('--retries', values.retries, 0),
+    retryBudget: positiveInt('--retry-budget', values['retry-budget'], 0),
+    out: values.out,
+    check: values.check,
+    help: values.help,
+  };
+}

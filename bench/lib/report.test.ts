@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseScenarios } from './options.ts';
+import {
+  aggregate,
+  type ContenderRecord,
+  type Meta,
+  markdown,
+  median,
+  type RunRecord,
+  verdicts,
+} from './report.ts';
+
+const scenarios = parseScenarios('small:50,64k:50');
+
+function run(contender: string, scenario: string, rep: number, rps: number, p99Ms: number): RunRecord {
+  const requests = rps * 3;
+  return {
+    contender,
+    scenario,
+    rep,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    requests,
+    seconds: 3,
+    rps,
+    bytes: requests * (scenario.startsWith('64k') ? 65_700 : 120),
+    p50Ms: p99Ms / 2,
+    p90Ms: p99Ms / 1.5,
+    p99Ms,
+    maxMs: p99Ms * 2,
+    badStatus: 0,
+    socketErrors: 0,
+    cpuUsPerReq: 50,
+    originCpuUsPerReq: 10,
+    sysBusyPct: 90,
+    stealPct: 0,
+    foreignPct: 1,
+  };
+}
+
+const meta: Meta = {
+  machine: {
+    nproc: 2,
+    cpu: 'Test CPU',
+    memoryGiB: 4,
+    node: 'v24.0.0',
+    kernel: '6.1',
+    loadAverage: [0, 0, 0],
+    tools: { wrk: '4.1.0' },
+  },
+  generator: 'wrk 4.1.0 -t1',
+  origin: 'nginx, 1 worker',
+  reps: 3,
+  duration: 3,
+  warmup: 4,
+  scenarios,
+  config: 'bench/configs/gateway.yaml',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  maxForeign: 5,
+};
+
+test('median of odd, even and empty lists', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), null);
+});
+
+test('medians over reps, spread and summed errors per contender and scenario', () => {
+  const runs = [
+    run('gateway', 'small:50', 1, 18_000, 5),
+    run('gateway', 'small:50', 2, 20_000, 6),
+    { ...run('gateway', 'small:50', 3, 22_000, 7), badStatus: 2, socketErrors: 1 },
+  ];
+  const cell = aggregate(runs).get('gateway|small:50')!;
+  assert.equal(cell.runs, 3);
+  assert.equal(cell.rps, 20_000);
+  assert.equal(cell.p99Ms, 6);
+  assert.equal(cell.spreadPct, 10);
+  assert.equal(cell.errors, 3);
+});
+
+test('targets: req/s and p99 against the baseline per scenario, peak RSS overall', () => {
+  const runs = [
+    run('undici-baseline', 'small:50', 1, 20_000, 4),
+    run('gateway', 'small:50', 1, 19_000, 5), // 0.95x, p99 1.25x: pass
+    run('undici-baseline', '64k:50', 1, 8_000, 10),
+    run('gateway', '64k:50', 1, 6_000, 20), // 0.75x, p99 2x: fail
+  ];
+  const contenders: ContenderRecord[] = [
+    { name: 'gateway', peakRssKiB: 250 * 1024 },
+    { name: 'undici-baseline', peakRssKiB: 100 * 1024 },
+  ];
+  const v = verdicts(aggregate(runs), scenarios, contenders);
+  assert.deepEqual(
+    v.map((x) => [x.scenario, x.pass]),
+    [
+      ['small:50', true],
+      ['small:50', true],
+      ['64k:50', false],
+      ['64k:50', false],
+      ['all', false],
+    ],
+  );
+  assert.equal(v[0]!.value, '0.95x');
+  assert.equal(v[4]!.value, '250 MB (undici-baseline 100 MB)');
+});
+
+test('a gateway that never ran fails every target; a missing baseline is n/a', () => {
+  const none = verdicts(aggregate([run('undici-baseline', 'small:50', 1, 20_000, 4)]), scenarios, [
+    { name: 'gateway', failed: 'did not start' },
+  ]);
+  assert.ok(none.every((x) => x.pass === false));
+  const noBase = verdicts(aggregate([run('gateway', 'small:50', 1, 20_000, 4)]), scenarios.slice(0, 1), [
+    { name: 'gateway', peakRssKiB: 1024 },
+  ]);
+  assert.deepEqual(
+    noBase.map((x) => x.pass),
+    [null, null, true],
+  );
+});
+
+test('the markdown names the machine, sorts by req/s, shows ratios and the failed contender with its output', () => {
+  const runs = [
+    run('direct', 'small:50', 1, 100_000, 1),
+    run('undici-baseline', 'small:50', 1, 20_000, 4),
+    run('nginx', 'small:50', 1, 60_000, 2),
+  ];
+  const contenders: ContenderRecord[] = [
+    { name: 'direct', peakRssKiB: 10 * 1024 },
+    { name: 'gateway', failed: 'did not start: gateway exited with code 2', output: 'unknown kind' },
+    { name: 'undici-baseline', peakRssKiB: 120 * 1024 },
+    { name: 'nginx', peakRssKiB: 20 * 1024 },
+  ];
+  const md = markdown({ ...meta, scenarios: scenarios.slice(0, 1) }, runs, contenders, 'T');
+  assert.match(md, /nproc 2 · Test CPU · 4 GiB · node v24\.0\.0 · kernel 6\.1/);
+  const rows = md.split('\n').filter((l) => /^\| (direct|nginx|undici-baseline)/.test(l));
+  assert.deepEqual(
+    rows.map((r) => r.split(' | ')[0]),
+    ['| direct (origin)', '| nginx', '| undici-baseline'],
+  );
+  assert.match(rows[1]!, /\| 60,000 \|.*\| 3\.00 \| 1\.00 \|$/);
+  assert.match(
+    md,
+    /## FAILED contenders\n\n- \*\*gateway\*\*: did not start: gateway exited with code 2\n\n```\nunknown kind\n```/,
+  );
+  assert.match(
+    md,
+    /\| gateway req\/s >= 0\.9 x undici-baseline \| small:50 \| gateway not measured \| FAIL \|/,
+  );
+});

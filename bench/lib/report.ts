@@ -1,0 +1,288 @@
+/**
+ * From the recorded runs to what a person reads: medians per contender and scenario, the gateway's ratios to
+ * the undici baseline and nginx, and PASS/FAIL against the project's targets, as markdown.
+ */
+import type { Machine } from './machine.ts';
+import { describe } from './machine.ts';
+import type { Scenario } from './options.ts';
+
+export interface RunRecord {
+  readonly contender: string;
+  readonly scenario: string;
+  readonly rep: number;
+  readonly startedAt: string;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly bytes: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly badStatus: number;
+  readonly socketErrors: number;
+  /** user+sys CPU of the contender's process tree during the run, per request (the origin's, for direct). */
+  readonly cpuUsPerReq: number | null;
+  readonly originCpuUsPerReq: number | null;
+  /** Both CPUs, 100 = saturated. */
+  readonly sysBusyPct: number;
+  readonly stealPct: number;
+  /** CPU used by processes that are not the harness's, % of the machine. */
+  readonly foreignPct: number;
+  /** The biggest foreign consumers during the run. */
+  readonly foreignTop?: string;
+  /** Re-runs this run took because of foreign load; `noisy` = kept although over the limit. */
+  retries?: number;
+  noisy?: boolean;
+}
+
+export interface ContenderRecord {
+  readonly name: string;
+  readonly command?: string;
+  readonly url?: string;
+  /** Why it was not (or no longer) measured. */
+  failed?: string;
+  /** The end of its output when it failed. */
+  output?: string;
+  startRssKiB?: number;
+  peakRssKiB?: number;
+}
+
+export interface Meta {
+  readonly machine: Machine;
+  readonly generator: string;
+  readonly origin: string;
+  readonly reps: number;
+  readonly duration: number;
+  readonly warmup: number;
+  readonly scenarios: readonly Scenario[];
+  readonly config: string;
+  readonly startedAt: string;
+  readonly maxForeign: number;
+  measuredSeconds?: number;
+  retrySeconds?: number;
+  interrupted?: string;
+}
+
+/** The targets the gateway is held to, against the undici baseline measured in the same run. */
+export const Targets = { rpsRatio: 0.9, p99Ratio: 1.5, peakRssMB: 200 } as const;
+
+export interface Cell {
+  readonly runs: number;
+  readonly rps: number;
+  /** ± half of (max - min) / median, in %. */
+  readonly spreadPct: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly cpuUsPerReq: number | null;
+  readonly foreignPct: number;
+  readonly bytesPerResponse: number;
+  /** Runs kept although other processes loaded the machine more than allowed. */
+  readonly noisy: number;
+}
+
+export function median(values: readonly number[]): number | null {
+  const a = values.filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
+  if (a.length === 0) return null;
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+export function aggregate(runs: readonly RunRecord[]): Map<string, Cell> {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of runs) {
+    const key = `${r.contender}|${r.scenario}`;
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
+  }
+  const out = new Map<string, Cell>();
+  for (const [key, rs] of groups) {
+    const rps = median(rs.map((r) => r.rps)) ?? 0;
+    const all = rs.map((r) => r.rps);
+    out.set(key, {
+      runs: rs.length,
+      rps,
+      spreadPct: rps > 0 ? ((Math.max(...all) - Math.min(...all)) / rps) * 50 : 0,
+      p50Ms: median(rs.map((r) => r.p50Ms)) ?? 0,
+      p99Ms: median(rs.map((r) => r.p99Ms)) ?? 0,
+      errors: rs.reduce((a, r) => a + r.badStatus + r.socketErrors, 0),
+      cpuUsPerReq: median(rs.flatMap((r) => (r.cpuUsPerReq === null ? [] : [r.cpuUsPerReq]))),
+      foreignPct: median(rs.map((r) => r.foreignPct)) ?? 0,
+      bytesPerResponse: median(rs.map((r) => r.bytes / Math.max(1, r.requests))) ?? 0,
+      noisy: rs.filter((r) => r.noisy).length,
+    });
+  }
+  return out;
+}
+
+const num = (x: number | null | undefined, digits = 0): string =>
+  x === null || x === undefined || !Number.isFinite(x)
+    ? '–'
+    : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a !== undefined && b !== undefined && b > 0 ? a / b : null;
+const mb = (kib: number | undefined): number | null => (kib === undefined ? null : kib / 1024);
+
+export interface Verdict {
+  readonly target: string;
+  readonly scenario: string;
+  readonly value: string;
+  readonly pass: boolean | null; // null = could not be evaluated
+}
+
+export function verdicts(
+  cells: Map<string, Cell>,
+  scenarios: readonly Scenario[],
+  contenders: readonly ContenderRecord[],
+): Verdict[] {
+  const out: Verdict[] = [];
+  for (const s of scenarios) {
+    const gw = cells.get(`gateway|${s.id}`);
+    const base = cells.get(`undici-baseline|${s.id}`);
+    const r = ratio(gw?.rps, base?.rps);
+    out.push({
+      target: `gateway req/s >= ${Targets.rpsRatio} x undici-baseline`,
+      scenario: s.id,
+      value: r === null ? (gw ? 'no baseline' : 'gateway not measured') : `${num(r, 2)}x`,
+      pass: r === null ? (gw ? null : false) : r >= Targets.rpsRatio,
+    });
+    const p = ratio(gw?.p99Ms, base?.p99Ms);
+    out.push({
+      target: `gateway p99 <= ${Targets.p99Ratio} x undici-baseline`,
+      scenario: s.id,
+      value:
+        p === null
+          ? gw
+            ? 'no baseline'
+            : 'gateway not measured'
+          : `${num(p, 2)}x (${num(gw?.p99Ms, 2)} / ${num(base?.p99Ms, 2)} ms)`,
+      pass: p === null ? (gw ? null : false) : p <= Targets.p99Ratio,
+    });
+  }
+  const gw = contenders.find((c) => c.name === 'gateway');
+  const peak = mb(gw?.peakRssKiB);
+  // The baseline's peak beside it tells how much of the memory is Node's and how much the gateway's.
+  const basePeak = mb(contenders.find((c) => c.name === 'undici-baseline')?.peakRssKiB);
+  out.push({
+    target: `gateway peak RSS <= ${Targets.peakRssMB} MB`,
+    scenario: 'all',
+    value:
+      peak === null
+        ? 'gateway not measured'
+        : `${num(peak)} MB${basePeak === null ? '' : ` (undici-baseline ${num(basePeak)} MB)`}`,
+    pass: peak === null ? false : peak <= Targets.peakRssMB,
+  });
+  return out;
+}
+
+const Scale: Record<Scenario['body'], string> = { small: '5-byte body', '64k': '64 KiB body' };
+const ExpectedBody: Record<Scenario['body'], number> = { small: 5, '64k': 65_536 };
+
+export function markdown(
+  meta: Meta,
+  runs: readonly RunRecord[],
+  contenders: readonly ContenderRecord[],
+  title: string,
+): string {
+  const cells = aggregate(runs);
+  const byName = new Map(contenders.map((c) => [c.name, c]));
+  const out: string[] = [];
+  out.push(`# Benchmark ${title}`, '');
+  out.push(`Machine: ${describe(meta.machine)}`, '');
+  out.push(
+    `Load: ${meta.generator} · origin: ${meta.origin} · ${meta.reps} rep(s) x ${meta.duration} s per run, ` +
+      `interleaved (rep -> scenario -> contender, order rotated each rep), medians · warm-up ${meta.warmup} s per ` +
+      `contender, then 1 s per later scenario · gateway config ${meta.config}` +
+      (meta.measuredSeconds !== undefined ? ` · measured for ${meta.measuredSeconds} s` : ''),
+    '',
+  );
+  if (meta.interrupted) out.push(`**Incomplete run: ${meta.interrupted}**`, '');
+
+  for (const s of meta.scenarios) {
+    out.push(`## ${s.id}: ${Scale[s.body]}, ${s.conns} connections`, '');
+    const head = [
+      'contender',
+      'req/s',
+      'spread',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'CPU µs/req',
+      'peak RSS MB',
+      'foreign %',
+      'x baseline',
+      'x nginx',
+    ];
+    out.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
+    const base = cells.get(`undici-baseline|${s.id}`);
+    const ngx = cells.get(`nginx|${s.id}`);
+    const names = contenders
+      .map((c) => c.name)
+      .filter((n) => cells.has(`${n}|${s.id}`))
+      .sort((a, b) => cells.get(`${b}|${s.id}`)!.rps - cells.get(`${a}|${s.id}`)!.rps);
+    for (const n of names) {
+      const c = cells.get(`${n}|${s.id}`)!;
+      const short =
+        c.bytesPerResponse < ExpectedBody[s.body] ? ` short bodies (${num(c.bytesPerResponse)} B)` : '';
+      out.push(
+        `| ${n}${n === 'direct' ? ' (origin)' : ''}${c.noisy ? ' †' : ''} | ${num(c.rps)} | ${c.runs > 1 ? `±${num(c.spreadPct, 1)}%` : '–'} | ${num(c.p50Ms, 2)} | ` +
+          `${num(c.p99Ms, 2)} | ${c.errors}${short} | ${num(c.cpuUsPerReq, 1)} | ${num(mb(byName.get(n)?.peakRssKiB))} | ` +
+          `${num(c.foreignPct, 1)} | ${num(ratio(c.rps, base?.rps), 2)} | ${num(ratio(c.rps, ngx?.rps), 2)} |`,
+      );
+    }
+    out.push('');
+  }
+
+  out.push('## Gateway ratios', '');
+  out.push(
+    '| scenario | gateway / undici-baseline req/s | gateway p99 / baseline p99 | gateway / nginx req/s | gateway / direct req/s |',
+    '|---|---:|---:|---:|---:|',
+  );
+  for (const s of meta.scenarios) {
+    const g = cells.get(`gateway|${s.id}`);
+    const b = cells.get(`undici-baseline|${s.id}`);
+    const n = cells.get(`nginx|${s.id}`);
+    const d = cells.get(`direct|${s.id}`);
+    out.push(
+      `| ${s.id} | ${num(ratio(g?.rps, b?.rps), 2)} | ${num(ratio(g?.p99Ms, b?.p99Ms), 2)} | ` +
+        `${num(ratio(g?.rps, n?.rps), 2)} | ${num(ratio(g?.rps, d?.rps), 2)} |`,
+    );
+  }
+  out.push('');
+
+  out.push('## Targets', '');
+  out.push('| target | scenario | value | result |', '|---|---|---:|---|');
+  for (const v of verdicts(cells, meta.scenarios, contenders)) {
+    out.push(
+      `| ${v.target} | ${v.scenario} | ${v.value} | ${v.pass === null ? 'n/a' : v.pass ? 'PASS' : 'FAIL'} |`,
+    );
+  }
+  out.push('');
+
+  const failed = contenders.filter((c) => c.failed);
+  if (failed.length > 0) {
+    out.push('## FAILED contenders', '');
+    for (const c of failed) {
+      out.push(`- **${c.name}**: ${c.failed}`);
+      if (c.output) out.push('', '```', c.output, '```');
+    }
+    out.push('');
+  }
+
+  const retried = runs.reduce((a, r) => a + (r.retries ?? 0), 0);
+  const noisy = runs.filter((r) => r.noisy).length;
+  const steal = median(runs.map((r) => r.stealPct));
+  const busy = median(runs.map((r) => r.sysBusyPct));
+  out.push(
+    'req/s = median over reps; spread = ± half of (max - min) / median; errors = non-2xx (>= 400 for wrk) + ' +
+      'socket errors and timeouts, summed over reps; CPU µs/req = user+sys of the contender’s process tree over ' +
+      'the measured window / requests (for direct: the origin’s); peak RSS = Σ VmHWM over the process tree at ' +
+      'the end of the run (whole run, not per scenario); foreign % = CPU used during the run by processes that ' +
+      `are not the harness’s, % of the machine: runs over ${meta.maxForeign} % were re-run (${retried} re-runs), ` +
+      `${noisy} run(s) kept with more, marked †. Median system busy ${num(busy)} %, steal ${num(steal, 1)} %.`,
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,42 @@
+/**
+ * Start-up helpers shared by the benchmark's own server processes (origin, undici baseline). Each one runs as a
+ * separate process so that its CPU and memory can be read from /proc on its own; the harness learns the bound
+ * port from the one line written here, so nothing ever races for a fixed port.
+ */
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+
+export const Host = '127.0.0.1';
+
+/** `--port N` (default 0 = any free port) and, for proxies, `--upstream URL`. */
+export function serverArgs(): { port: number; upstream: string | undefined } {
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '0' }, upstream: { type: 'string' } },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port: not a port: ${values.port}`);
+  return { port, upstream: values.upstream };
+}
+
+/**
+ * Listens on 127.0.0.1 only, with keep-alive timeouts longer than any run (a load generator reconnecting
+ * mid-run would be measuring connect(), not the server), and announces `<name> listening on host:port`.
+ */
+export function listen(server: Server, port: number, name: string): void {
+  server.keepAliveTimeout = 300_000;
+  server.headersTimeout = 301_000;
+  server.requestTimeout = 0;
+  server.listen({ port, host: Host, backlog: 4096 }, () => {
+    const addr = server.address();
+    const bound = addr && typeof addr === 'object' ? addr.port : port;
+    process.stdout.write(`${name} listening on ${Host}:${bound}\n`);
+  });
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

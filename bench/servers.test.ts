@@ -1,0 +1,129 @@
+/**
+ * The benchmark's own server processes, started as the harness starts them: the origin serves exactly the two
+ * bodies, and the undici baseline is a correct proxy (headers, X-Forwarded-For, bodies, 502), so that the
+ * gateway is compared with something that does the same work.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { type Child, startChild, stopChild } from './lib/children.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const logs = mkdtempSync(join(tmpdir(), 'bench-test-'));
+after(() => rmSync(logs, { recursive: true, force: true }));
+
+async function start(name: string, args: string[]): Promise<{ child: Child; url: string }> {
+  const child = startChild(name, process.execPath, args, { cwd: root, logFile: join(logs, `${name}.log`) });
+  const m = await child.waitFor(/listening on (127\.0\.0\.1:\d+)/, 10_000);
+  return { child, url: `http://${m[1]}` };
+}
+
+function call(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((done, fail) => {
+    const req = request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+    req.end(options.body);
+  });
+}
+
+test('origin: / is "hello", /64k is 65,536 bytes, anything else 404', async () => {
+  const { child, url } = await start('origin', ['bench/origin.ts']);
+  try {
+    const small = await call(`${url}/`);
+    assert.equal(small.status, 200);
+    assert.equal(small.body.toString(), 'hello');
+    const large = await call(`${url}/64k`);
+    assert.equal(large.status, 200);
+    assert.equal(large.body.length, 65_536);
+    assert.equal(large.headers['content-length'], '65536');
+    assert.equal((await call(`${url}/other`)).status, 404);
+  } finally {
+    await stopChild(child);
+  }
+  assert.equal(child.running, false);
+});
+
+test('undici baseline: forwards method, path, body and end-to-end headers, appends X-Forwarded-For', async () => {
+  let seen:
+    | { method: string | undefined; url: string | undefined; headers: IncomingHttpHeaders; body: string }
+    | undefined;
+  const upstream = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      seen = { method: req.method, url: req.url, headers: req.headers, body };
+      res.writeHead(201, { 'x-upstream': 'yes', 'content-type': 'text/plain' });
+      res.end(`got ${body}`);
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const { port } = upstream.address() as AddressInfo;
+  const { child, url } = await start('undici-baseline', [
+    'bench/baseline-undici.ts',
+    '--upstream',
+    `http://127.0.0.1:${port}`,
+  ]);
+  try {
+    const res = await call(`${url}/a/b?c=1`, {
+      method: 'POST',
+      headers: {
+        'x-custom': 'kept',
+        'x-forwarded-for': '10.0.0.1',
+        'proxy-authorization': 'Basic c2VjcmV0',
+        te: 'trailers',
+        'content-type': 'text/plain',
+      },
+      body: 'payload',
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers['x-upstream'], 'yes');
+    assert.equal(res.body.toString(), 'got payload');
+    assert.equal(seen?.method, 'POST');
+    assert.equal(seen?.url, '/a/b?c=1');
+    assert.equal(seen?.body, 'payload');
+    assert.equal(seen?.headers['x-custom'], 'kept');
+    assert.equal(seen?.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+    assert.equal(seen?.headers['proxy-authorization'], undefined);
+    assert.equal(seen?.headers.te, undefined);
+  } finally {
+    await stopChild(child);
+    await new Promise((r) => upstream.close(r));
+  }
+});
+
+test('undici baseline: an upstream that refuses connections is a 502', async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((r) => closed.close(r));
+  const { child, url } = await start('undici-baseline', [
+    'bench/baseline-undici.ts',
+    '--upstream',
+    `http://127.0.0.1:${port}`,
+  ]);
+  try {
+    const res = await call(`${url}/`);
+    assert.equal(res.status, 502);
+    assert.equal(res.body.toString(), 'bad gateway');
+  } finally {
+    await stopChild(child);
+  }
+});
