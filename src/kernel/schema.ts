@@ -248,9 +248,11 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
   for (const [key, raw] of Object.entries(input)) {
     let name = key;
     if (!(key in props)) {
-      // AILERON (protojson) also accepts the proto field name, which is the camelCase name capitalised.
-      const alias = key.length > 0 ? key[0]!.toLowerCase() + key.slice(1) : key;
-      if (alias in props && !(alias in input)) name = alias;
+      // AILERON (protojson) also accepts the proto field name: the camelCase name capitalised, with acronyms
+      // in capitals (`ShutdownTimeout`, `TLSHandshakeTimeout` for `tlsHandshakeTimeout`).
+      const lower = key.toLowerCase();
+      const alias = key.length > 0 && /^[A-Z]/.test(key) ? names.find((n) => n.toLowerCase() === lower) : undefined;
+      if (alias !== undefined && !(alias in input)) name = alias;
     }
     const child = props[name];
     if (child) {

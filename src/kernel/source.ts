@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
-import { type Env, SubstitutionError, substitute } from './env.ts';
+import { type Env, type SubstitutionError, substitute } from './env.ts';
 import type { ConfigProblem, Position } from './problems.ts';
 import type { FieldPath } from './schema.ts';
 
@@ -77,22 +77,21 @@ export function parseDocuments(
 ): SourceDocument[] {
   const original = raw.replace(/\r\n/g, '\n');
   const lines = new LineCounter();
-  let text: string;
-  try {
-    text = substitute(original, env);
-  } catch (err) {
-    if (err instanceof SubstitutionError) {
-      const pos = new LineCounter();
-      parseAllDocuments(original, { lineCounter: pos });
+  const failures: SubstitutionError[] = [];
+  const text = substitute(original, env, failures);
+  if (failures.length > 0) {
+    // Every missing variable of the file at once; the documents are not parsed (their text is incomplete).
+    const pos = new LineCounter();
+    parseAllDocuments(original, { lineCounter: pos });
+    for (const err of failures) {
       const lp = pos.linePos(err.offset);
       problems.push({
         position: { file, line: lp.line, col: lp.col },
         message: `environment substitution failed: ${err.message}`,
         hint: 'set the variable (or load it with -e FILE)',
       });
-      return [];
     }
-    throw err;
+    return [];
   }
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
@@ -117,10 +116,22 @@ export function parseDocuments(
       const lp = lines.linePos(offset);
       return { file, line: lp.line, col: lp.col };
     };
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // e.g. "excessive alias count" (a billion-laughs document): a config problem, not a crash.
+      problems.push({
+        position: at(rangeStart(root)),
+        message: `YAML error: ${(err as Error).message}`,
+        hint: 'use fewer aliases (*name), or write the values out',
+      });
+      return;
+    }
     out.push({
       file,
       index,
-      data: doc.toJS({ maxAliasCount: 100 }),
+      data,
       locate(path, atKey = false) {
         return at(nodeOffset(root, path, atKey));
       },
@@ -157,7 +168,7 @@ function nodeOffset(root: Node | null, path: FieldPath, atKey: boolean): number 
 
 /** AILERON accepts `ShutdownTimeout` for `shutdownTimeout`; positions must find either. */
 function sameKey(written: string, field: string): boolean {
-  return written === field || (written.length > 0 && written[0]!.toLowerCase() + written.slice(1) === field);
+  return written === field || (/^[A-Z]/.test(written) && written.toLowerCase() === field.toLowerCase());
 }
 
 function rangeStart(node: Node | null | undefined): number {

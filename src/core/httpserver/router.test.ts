@@ -7,8 +7,8 @@ import { cleanPath, Router } from './router.ts';
 interface Outcome {
   readonly served?: string;
   readonly params?: Record<string, string> | undefined;
-  readonly status?: number;
-  readonly location?: string;
+  readonly status?: number | undefined;
+  readonly location?: string | undefined;
   readonly allow?: string;
 }
 
