@@ -8,8 +8,9 @@ import { stringify } from 'yaml';
 import { RunnerRole } from './core/roles.ts';
 import { DefaultName, LoggerTable } from './core/services.ts';
 import { createDefaultLogger } from './core/slogger/default.ts';
-import { ConfigError, formatProblem } from './kernel/problems.ts';
+import { ConfigError } from './kernel/problems.ts';
 import { Registry } from './kernel/registry.ts';
+import type { Manifest } from './kernel/resource.ts';
 import { defaults } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
 
@@ -45,6 +46,16 @@ const stdio: CliIO = {
   env: process.env,
 };
 
+/** Usage plus the kinds this build knows, so "unknown kind" errors can point here. */
+function help(): string {
+  const kinds = registerAll(new Registry())
+    .kinds()
+    .map((k) => [`${k.apiVersion}/${k.kind}`, k.summary] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
+  const width = Math.max(...kinds.map(([k]) => k.length));
+  return `${Usage}\nKinds (aileron -t <kind> prints one with its defaults):\n${kinds.map(([k, s]) => `  ${k.padEnd(width)}  ${s}`).join('\n')}\n`;
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -55,7 +66,7 @@ function version(): string {
 /** Runs the CLI and resolves to the exit code. `signal` stops a running gateway (SIGTERM/SIGINT in `main`). */
 export async function cli(argv: readonly string[], signal: AbortSignal, io: CliIO = stdio): Promise<number> {
   if (argv.length === 0) {
-    io.out(Usage);
+    io.out(help());
     return 0;
   }
   let values: ReturnType<typeof parse>['values'];
@@ -66,7 +77,7 @@ export async function cli(argv: readonly string[], signal: AbortSignal, io: CliI
     return 2;
   }
   if (values.help) {
-    io.out(Usage);
+    io.out(help());
     return 0;
   }
   if (values.version) {
@@ -106,7 +117,8 @@ export async function cli(argv: readonly string[], signal: AbortSignal, io: CliI
       io.err(`${(err as ConfigError).message}\n`);
       return 2;
     }
-    io.out(`configuration is valid: ${registry.manifests().length} resources from ${files.join(', ')}\n`);
+    const n = registry.manifests().length;
+    io.out(`configuration is valid: ${n} resource${n === 1 ? '' : 's'} from ${files.join(', ')}\n`);
     return 0;
   }
   return run(registry, signal, io);
@@ -143,19 +155,31 @@ function template(registry: Registry, name: string, out: 'yaml' | 'json', io: Cl
   const parts = name.split('/');
   const key = parts.slice(0, 3).join('/');
   const definition = registry.kind(key);
-  if (!definition || parts.length < 3) {
-    const kinds = registry
-      .kinds()
-      .map((k) => `${k.apiVersion}/${k.kind}`)
-      .sort();
-    io.err(`aileron: unknown kind "${name}"; known kinds:\n  ${kinds.join('\n  ')}\n`);
+  if (!definition) {
+    const known = registry.kinds().map((k) => `${k.apiVersion}/${k.kind}`);
+    const guess = parts.length >= 3 ? registry.suggestKind(`${parts[0]}/${parts[1]}`, parts[2]!) : undefined;
+    io.err(
+      `aileron: unknown kind "${name}"${guess ? `; did you mean ${guess}?` : ''}\nknown kinds:\n  ${known.sort().join('\n  ')}\n`,
+    );
     return 2;
   }
-  let doc: unknown;
-  if (parts.length >= 5) {
+  if (parts.length !== 3 && parts.length !== 5) {
+    io.err(
+      `aileron: -t takes apiVersion/kind (e.g. ${key}) or apiVersion/kind/namespace/name (e.g. ${key}/default/default), not "${name}"\n`,
+    );
+    return 2;
+  }
+  let doc: Manifest;
+  if (parts.length === 5) {
     const found = registry.manifest(`${key}/${parts[3]}/${parts[4]}`);
     if (!found) {
-      io.err(`aileron: no resource ${name} was loaded (load it with -f)\n`);
+      const loaded = registry
+        .manifests()
+        .filter((m) => `${m.apiVersion}/${m.kind}` === key)
+        .map((m) => `${key}/${m.metadata.namespace}/${m.metadata.name}`);
+      io.err(
+        `aileron: no resource ${name} was loaded; ${loaded.length > 0 ? `loaded ${definition.kind} resources: ${loaded.join(', ')}` : 'load its config with -f'}\n`,
+      );
       return 2;
     }
     doc = found;
@@ -166,6 +190,8 @@ function template(registry: Registry, name: string, out: 'yaml' | 'json', io: Cl
       metadata: { name: 'default', namespace: 'default' },
       spec: defaults(definition.spec),
     };
+    // What a document with an empty spec becomes, as AILERON shows it (e.g. the Entrypoint's fixed identity).
+    definition.mutate?.(doc);
   }
   io.out(out === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc));
   return 0;

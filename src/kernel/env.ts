@@ -5,6 +5,17 @@
  */
 export type Env = Record<string, string | undefined>;
 
+/** A line of an env file that cannot be read; `line` is 1-based. */
+export class EnvFileError extends Error {
+  readonly line: number;
+  readonly hint: string;
+  constructor(message: string, line: number, hint = 'write KEY=VALUE; quote a value that holds spaces or #') {
+    super(message);
+    this.line = line;
+    this.hint = hint;
+  }
+}
+
 export class SubstitutionError extends Error {
   readonly offset: number;
   constructor(message: string, offset: number) {
@@ -16,20 +27,32 @@ export class SubstitutionError extends Error {
 const Expression = /\$\{([^{}]*)\}/g;
 const Simple = /^([0-9A-Za-z_]+)$/;
 const Operator = /^([0-9A-Za-z_]+)(:?[-=?+])([\s\S]*)$/;
-const Substring = /^([0-9A-Za-z_]+):(-?\s*\d+)(?::(\d+))?$/;
+// `${V:2}`, `${V:2:3}`: the offset is a plain number, so `${V:-8080}` stays a default value, as in AILERON.
+const Substring = /^([0-9A-Za-z_]+):(\d+)(?::(-?\d+))?$/;
 const Length = /^#([0-9A-Za-z_]+)$/;
 const Case = /^([0-9A-Za-z_]+)@([UuLl])$/;
 
-/** Expands every `${...}` in `text` against `env`. Two passes, as AILERON does, so a value may hold `${OTHER}`. */
-export function substitute(text: string, env: Env): string {
-  return expandOnce(expandOnce(text, env), env);
+/**
+ * Expands every `${...}` in `text` against `env`. Two passes, as AILERON does, so a value may hold `${OTHER}`.
+ * Without `errors`, the first `${V:?msg}` failure throws; with it, every failure of the first pass is collected
+ * (offsets into `text`) so a user sees all missing variables at once, and the result should not be used.
+ */
+export function substitute(text: string, env: Env, errors?: SubstitutionError[]): string {
+  const first = expandOnce(text, env, errors);
+  if (errors && errors.length > 0) return first;
+  return expandOnce(first, env);
 }
 
-function expandOnce(text: string, env: Env): string {
+function expandOnce(text: string, env: Env, errors?: SubstitutionError[]): string {
   if (!text.includes('${')) return text;
   return text.replace(Expression, (whole, body: string, offset: number) => {
-    const value = evaluate(body, env, offset);
-    return value ?? whole;
+    try {
+      return evaluate(body, env, offset) ?? whole;
+    } catch (err) {
+      if (!errors || !(err instanceof SubstitutionError)) throw err;
+      errors.push(err);
+      return '';
+    }
   });
 }
 
@@ -55,10 +78,9 @@ function evaluate(body: string, env: Env, offset: number): string | undefined {
   m = Substring.exec(body);
   if (m) {
     const chars = [...(env[m[1]!] ?? '')];
-    let start = Number(m[2]!.replace(/\s/g, ''));
-    if (start < 0) start = Math.max(0, chars.length + start);
-    const end = m[3] === undefined ? chars.length : start + Number(m[3]);
-    return chars.slice(start, end).join('');
+    const start = Number(m[2]);
+    const length = m[3] === undefined ? -1 : Number(m[3]);
+    return chars.slice(start, length < 0 ? chars.length : start + length).join('');
   }
   m = Operator.exec(body);
   if (m) {
@@ -98,14 +120,18 @@ export function parseEnvFile(text: string, env: Env): Array<[string, string]> {
   const scope: Env = { ...env };
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   for (let i = 0; i < lines.length; i++) {
+    const firstLine = i + 1;
     let line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     if (line.startsWith('export ')) line = line.slice(7).trimStart();
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`line ${i + 1}: expected KEY=VALUE, found ${JSON.stringify(line)}`);
+    if (eq <= 0) throw new EnvFileError(`expected KEY=VALUE, found ${JSON.stringify(line)}`, i + 1);
     const key = line.slice(0, eq).trim();
     if (!/^[0-9A-Za-z_]+$/.test(key))
-      throw new Error(`line ${i + 1}: invalid variable name ${JSON.stringify(key)}`);
+      throw new EnvFileError(
+        `invalid variable name ${JSON.stringify(key)} (letters, digits and _ only)`,
+        i + 1,
+      );
     let rest = line.slice(eq + 1).trimStart();
     let value: string;
     const quote = rest[0];
@@ -118,14 +144,31 @@ export function parseEnvFile(text: string, env: Env): Array<[string, string]> {
         body += lines[i];
         close = findClose(body, quote);
       }
-      if (close < 0) throw new Error(`line ${i + 1}: unclosed ${quote} quote for ${key}`);
+      if (close < 0)
+        throw new EnvFileError(
+          `unclosed ${quote} quote for ${key}`,
+          firstLine,
+          `close the value with ${quote}`,
+        );
       value = unescapeValue(body.slice(0, close), quote === '"');
     } else {
       const hash = rest.search(/\s#/);
       if (hash >= 0) rest = rest.slice(0, hash);
       value = unescapeValue(rest.trim(), false);
     }
-    if (quote !== "'") value = substitute(value, scope);
+    if (quote !== "'") {
+      try {
+        value = substitute(value, scope);
+      } catch (err) {
+        if (err instanceof SubstitutionError)
+          throw new EnvFileError(
+            err.message,
+            firstLine,
+            'define the variable on an earlier line or in the environment',
+          );
+        throw err;
+      }
+    }
     scope[key] = value;
     pairs.push([key, value]);
   }

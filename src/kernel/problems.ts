@@ -25,9 +25,10 @@ export function formatPosition(p: Position | undefined): string {
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  const head = [formatPosition(p.position)];
+  // A problem about a path or flag (no such file) has no position; it reads better without a placeholder.
+  const head = p.position || p.field ? [formatPosition(p.position)] : [];
   if (p.field) head.push(p.field);
-  let text = `${head.join(': ')}: ${p.message}`;
+  let text = head.length > 0 ? `${head.join(': ')}: ${p.message}` : p.message;
   if (p.expected !== undefined) text += `\n    expected: ${p.expected}`;
   if (p.found !== undefined) text += `\n    found:    ${p.found}`;
   if (p.resource) text += `\n    in:       ${p.resource}`;

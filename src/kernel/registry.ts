@@ -6,7 +6,7 @@
  * lazily, each once, following references; a cycle is reported with its chain rather than overflowing.
  */
 import { readFileSync } from 'node:fs';
-import { type Env, parseEnvFile } from './env.ts';
+import { type Env, EnvFileError, parseEnvFile } from './env.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { ConfigError, type ConfigProblem, closest, describeValue, type Position } from './problems.ts';
 import type { CreateContext, Manifest, ResourceDefinition, Role } from './resource.ts';
@@ -21,7 +21,7 @@ import {
   type SchemaProblem,
   Type,
 } from './schema.ts';
-import { expandPaths, parseDocuments, readDocuments, type SourceDocument } from './source.ts';
+import { displayPath, expandPaths, parseDocuments, readDocuments, type SourceDocument } from './source.ts';
 
 export const EntrypointKey = 'core/v1/Entrypoint';
 export const EntrypointName = '.entrypoint';
@@ -54,8 +54,15 @@ export class Registry {
   readonly #objects = new Map<string, Promise<unknown>>();
   readonly #tables = new Map<string, Map<string, unknown>>();
   readonly #closers: Array<() => void | Promise<void>> = [];
-  /** Identities of documents that failed validation: references to them are not reported a second time. */
-  readonly #invalid = new Set<string>();
+  /**
+   * Documents that failed validation, as far as they could be read: references to them are not reported a second
+   * time, and their own references are still checked so that every problem shows up in one run.
+   */
+  readonly #invalid = new Map<string, Stored>();
+  /** Identities of documents whose kind is not registered (reported once, at the document). */
+  readonly #unknownKind = new Set<string>();
+  /** Where each identity was first defined (valid or not), to report duplicates. */
+  readonly #seen = new Map<string, SourceDocument>();
   /** The logger a resource gets when it names none; replaced by the Entrypoint's defaultLogger. */
   defaultLogger: Logger = silentLogger;
 
@@ -73,6 +80,24 @@ export class Registry {
     return this.#kinds.get(key);
   }
 
+  /**
+   * The registered `apiVersion/kind` a user most likely meant: the same kind under another apiVersion (core/v1
+   * vs app/v1), else a close spelling of the kind name (compared without the shared apiVersion and suffixes,
+   * so that TemplateHandler does not suggest ErrorHandler).
+   */
+  suggestKind(apiVersion: string, kind: string): string | undefined {
+    const all = this.kinds();
+    const lower = kind.toLowerCase();
+    const same = all.filter((d) => d.kind.toLowerCase() === lower);
+    const name = same.length > 0 ? same[0]!.kind : closest(kind, new Set(all.map((d) => d.kind)));
+    if (name === undefined) return undefined;
+    const candidates = all.filter(
+      (d) => d.kind === name || (same.length > 0 && d.kind.toLowerCase() === lower),
+    );
+    const best = candidates.find((d) => d.apiVersion === apiVersion) ?? candidates[0];
+    return best ? `${best.apiVersion}/${best.kind}` : undefined;
+  }
+
   manifests(): Manifest[] {
     return [...this.#manifests.values()].map((s) => s.manifest);
   }
@@ -85,14 +110,25 @@ export class Registry {
   static loadEnvFiles(paths: readonly string[], env: Env): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     for (const p of paths) {
+      let text: string;
       try {
-        const text = readFileSync(p, 'utf8');
-        for (const [k, v] of parseEnvFile(text, env)) env[k] = v;
+        text = readFileSync(p, 'utf8');
       } catch (err) {
         problems.push({
           position: undefined,
-          message: `env file ${p}: ${(err as Error).message}`,
-          hint: 'fix the line, or quote the value',
+          message: `cannot read env file ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+          hint: 'check the path given to -e',
+        });
+        continue;
+      }
+      try {
+        for (const [k, v] of parseEnvFile(text, env)) env[k] = v;
+      } catch (err) {
+        if (!(err instanceof EnvFileError)) throw err;
+        problems.push({
+          position: { file: displayPath(p), line: err.line, col: 1 },
+          message: `env file: ${err.message}`,
+          hint: err.hint,
         });
       }
     }
@@ -148,7 +184,18 @@ export class Registry {
     const key = `${apiVersion}/${kind}`;
     const definition = this.#kinds.get(key);
     if (!definition) {
-      const guess = closest(key, this.#kinds.keys());
+      const guess = this.suggestKind(apiVersion, kind);
+      // A reference to this document is fine; its kind is the problem, reported here once.
+      const meta = (typeof raw.metadata === 'object' && raw.metadata) || {};
+      const { name, namespace } = meta as Record<string, unknown>;
+      this.#unknownKind.add(
+        identity({
+          apiVersion,
+          kind,
+          ...(typeof name === 'string' ? { name } : {}),
+          ...(typeof namespace === 'string' ? { namespace } : {}),
+        }),
+      );
       problems.push({
         position: at(['kind']),
         field: 'kind',
@@ -201,19 +248,21 @@ export class Registry {
       definition.mutate?.(manifest as never);
       pushAll(definition.validate?.(manifest.spec as never, manifest as never) ?? [], ['spec'], id);
     }
-    if (problems.length > before) {
-      this.#invalid.add(identity({ apiVersion, kind, ...manifest.metadata }));
-      return;
-    }
     const finalId = identity({ apiVersion, kind, ...manifest.metadata });
-    const existing = this.#manifests.get(finalId);
-    if (existing) {
-      const first = existing.source?.locate([]);
+    // Duplicates are checked among invalid documents too, so fixing one problem does not reveal another.
+    const first = this.#seen.get(finalId);
+    if (first) {
+      const where = first.locate([]);
       problems.push({
         position: at([]),
         message: `duplicate resource ${finalId}`,
-        hint: `${first ? `it is already defined at ${first.file}:${first.line}; ` : ''}give one of them another metadata.name`,
+        hint: `it is already defined at ${where.file}:${where.line}; give one of them another metadata.name`,
       });
+    } else {
+      this.#seen.set(finalId, doc);
+    }
+    if (problems.length > before) {
+      if (!this.#invalid.has(finalId)) this.#invalid.set(finalId, { definition, manifest, source: doc });
       return;
     }
     this.#manifests.set(finalId, { definition, manifest, source: doc });
@@ -233,14 +282,16 @@ export class Registry {
     const done = new Set<string>();
     const visit = (id: string, chain: string[]) => {
       if (done.has(id)) return;
-      const stored = this.#manifests.get(id)!;
+      const stored = this.#manifests.get(id) ?? this.#invalid.get(id)!;
       for (const found of collectReferences(stored.definition.spec, stored.manifest.spec, ['spec'])) {
+        // In a document that failed validation a reference may itself be malformed (already reported).
+        const { apiVersion, kind, namespace, name } = found.ref as Partial<Record<keyof Reference, unknown>>;
+        if (![apiVersion, kind, namespace, name].every((v) => typeof v === 'string')) continue;
         const target = identity(found.ref);
         const where = stored.source?.locate(found.path);
-        const targetStored = this.#manifests.get(target);
+        const targetStored = this.#manifests.get(target) ?? this.#invalid.get(target);
         if (!targetStored) {
-          if (this.#invalid.has(target)) continue;
-          problems.push(this.#missing(found.ref, found.path, where, id));
+          if (!this.#unknownKind.has(target)) problems.push(this.#missing(found.ref, found.path, where, id));
           continue;
         }
         if (!targetStored.definition.roles.includes(found.role)) {
@@ -275,10 +326,11 @@ export class Registry {
 
   #missing(ref: Reference, path: FieldPath, where: Position | undefined, from: string): ConfigProblem {
     const key = identity(ref);
-    const sameKind = [...this.#manifests.keys()].filter((k) =>
+    const sameKind = [...this.#manifests.keys(), ...this.#invalid.keys()].filter((k) =>
       k.startsWith(`${ref.apiVersion}/${ref.kind}/`),
     );
     const kindKnown = this.#kinds.has(`${ref.apiVersion}/${ref.kind}`);
+    const guess = kindKnown ? undefined : this.suggestKind(ref.apiVersion, ref.kind);
     return {
       position: where,
       field: formatPath(path),
@@ -290,7 +342,7 @@ export class Registry {
           ? `these ${ref.kind} resources: ${sameKind.map((k) => k.split('/').slice(3).join('/')).join(', ')}`
           : `no ${ref.apiVersion}/${ref.kind} resource`,
       hint: !kindKnown
-        ? `there is no kind ${ref.apiVersion}/${ref.kind}${closest(`${ref.apiVersion}/${ref.kind}`, this.#kinds.keys()) ? `; did you mean ${closest(`${ref.apiVersion}/${ref.kind}`, this.#kinds.keys())}?` : ''}`
+        ? `there is no kind ${ref.apiVersion}/${ref.kind}${guess ? `; did you mean ${guess}?` : ''}`
         : `define ${ref.kind} with metadata.namespace "${ref.namespace}" and metadata.name "${ref.name}", or fix the reference`,
     };
   }

@@ -4,7 +4,7 @@
  * later problem can point at `file:line:col`.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { type Env, type SubstitutionError, substitute } from './env.ts';
 import type { ConfigProblem, Position } from './problems.ts';
@@ -21,9 +21,19 @@ export interface SourceDocument {
   locate(path: FieldPath, atKey?: boolean): Position;
 }
 
-/** Expands `-f` arguments into config file paths, in a stable (sorted) order. */
+/**
+ * Expands `-f` arguments into config file paths, in a stable (sorted) order. A file named twice (`-f conf/
+ * -f conf/a.yaml`) is read once, as AILERON does, instead of clashing with itself as a duplicate.
+ */
 export function expandPaths(paths: readonly string[], problems: ConfigProblem[]): string[] {
   const files: string[] = [];
+  const seen = new Set<string>();
+  const add = (file: string) => {
+    const key = resolve(file);
+    if (seen.has(key)) return;
+    seen.add(key);
+    files.push(file);
+  };
   for (const p of paths) {
     let stat: ReturnType<typeof statSync>;
     try {
@@ -42,10 +52,10 @@ export function expandPaths(paths: readonly string[], problems: ConfigProblem[])
         .sort();
       for (const n of names) {
         const full = join(p, n);
-        if (statSync(full).isFile()) files.push(full);
+        if (statSync(full).isFile()) add(full);
       }
     } else {
-      files.push(p);
+      add(p);
     }
   }
   return files;

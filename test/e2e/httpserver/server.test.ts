@@ -16,7 +16,11 @@ ${servers.map((s) => `    - {apiVersion: core/v1, kind: HTTPServer, name: ${s}}`
 `;
 
 /** Sends raw bytes and resolves with everything the server wrote until it closed the connection. */
-function rawRequest(addr: string, payload: string, opts: { keepOpenMs?: number } = {}): Promise<{ text: string; closedAfterMs: number }> {
+function rawRequest(
+  addr: string,
+  payload: string,
+  opts: { keepOpenMs?: number } = {},
+): Promise<{ text: string; closedAfterMs: number }> {
   const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
   return new Promise((resolve) => {
     const started = performance.now();
@@ -74,7 +78,9 @@ spec:
 `);
     const gw = await startGateway(file);
     running.push(gw);
-    const { text, closedAfterMs } = await rawRequest(gw.addr.default!, 'GET / HTTP/1.1\r\nHost: x\r\n', { keepOpenMs: 8000 });
+    const { text, closedAfterMs } = await rawRequest(gw.addr.default!, 'GET / HTTP/1.1\r\nHost: x\r\n', {
+      keepOpenMs: 8000,
+    });
     assert.match(text, /^HTTP\/1\.1 408/, 'the server answers 408 Request Timeout');
     assert.ok(closedAfterMs >= 900 && closedAfterMs < 2600, `closed after ${closedAfterMs} ms`);
     await gw.stop();
@@ -110,7 +116,9 @@ spec:
 `);
     const gw = await startGateway(file);
     running.push(gw);
-    const { text } = await rawRequest(gw.addr.default!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { keepOpenMs: 5000 });
+    const { text } = await rawRequest(gw.addr.default!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', {
+      keepOpenMs: 5000,
+    });
     assert.match(text, /^HTTP\/1\.1 404/);
     assert.match(text, /\r\nConnection: close\r\n/i);
     assert.match(text, /\r\nalt-svc: h3=":443"\r\n/i);
@@ -128,7 +136,11 @@ spec:
 `);
     const gw = await startGateway(file);
     running.push(gw);
-    const { text } = await rawRequest(gw.addr.default!, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { keepOpenMs: 5000 });
+    const { text } = await rawRequest(
+      gw.addr.default!,
+      'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      { keepOpenMs: 5000 },
+    );
     assert.match(text, /^HTTP\/1\.1 200/);
     await gw.stop();
   });
@@ -146,7 +158,9 @@ spec:
 `);
     const gw = await startGateway(file);
     running.push(gw);
-    const { text } = await rawRequest(gw.addr.default!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { keepOpenMs: 5000 });
+    const { text } = await rawRequest(gw.addr.default!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', {
+      keepOpenMs: 5000,
+    });
     assert.equal(text, '', '127.0.0.1 is not in 10.0.0.0/8: disconnected without an answer');
     await gw.stop();
   });

@@ -1,0 +1,140 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${VAR} expressions
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EnvFileError, parseEnvFile, SubstitutionError, substitute } from './env.ts';
+
+describe('substitute', () => {
+  const env = { HOST: 'example.com', EMPTY: '', PORT: '8080', NAME: 'gateway' };
+
+  it('replaces ${VAR}, and an unset variable by nothing', () => {
+    assert.equal(substitute('addr: ${HOST}:${PORT}', env), 'addr: example.com:8080');
+    assert.equal(substitute('x: "${NOPE}"', env), 'x: ""');
+  });
+
+  it('${VAR:-default} uses the default when unset or empty; ${VAR-default} only when unset', () => {
+    assert.equal(substitute('${NOPE:-127.0.0.1:0}', env), '127.0.0.1:0');
+    assert.equal(substitute('${EMPTY:-fallback}', env), 'fallback');
+    assert.equal(substitute('${EMPTY-fallback}', env), '');
+    assert.equal(substitute('${HOST:-fallback}', env), 'example.com');
+    assert.equal(substitute('${NOPE:-}', env), '');
+  });
+
+  it('${VAR:=word} also sets the variable for later expressions', () => {
+    const scope: Record<string, string | undefined> = {};
+    assert.equal(substitute('${A:=one} ${A}', scope), 'one one');
+    assert.equal(scope.A, 'one');
+  });
+
+  it('a numeric default is a default, not a substring offset', () => {
+    assert.equal(substitute('${NOPE:-8080}', env), '8080');
+    assert.equal(substitute('${NAME:-3}', env), 'gateway');
+    assert.equal(substitute('${NOPE:-3:2}', env), '3:2');
+  });
+
+  it('${VAR:+word} and ${VAR+word}', () => {
+    assert.equal(substitute('${HOST:+yes}|${EMPTY:+yes}|${EMPTY+yes}|${NOPE+yes}', env), 'yes||yes|');
+  });
+
+  it('${VAR:?msg} fails with the message and the offset of the expression', () => {
+    const text = 'spec:\n  addr: ${LISTEN:?set LISTEN to host:port}\n';
+    assert.throws(
+      () => substitute(text, env),
+      (err: unknown) =>
+        err instanceof SubstitutionError &&
+        err.message === 'variable LISTEN is not set: set LISTEN to host:port' &&
+        err.offset === text.indexOf('${'),
+    );
+    assert.throws(() => substitute('${EMPTY:?}', env), /variable EMPTY is empty/);
+    assert.equal(substitute('${EMPTY?must be set}', env), '', 'without ":" an empty value is fine');
+  });
+
+  it('collects every failure when asked to, instead of stopping at the first', () => {
+    const errors: SubstitutionError[] = [];
+    substitute('${A:?first} ok ${HOST} ${B:?second}', env, errors);
+    assert.deepEqual(
+      errors.map((e) => [e.message, e.offset]),
+      [
+        ['variable A is not set: first', 0],
+        ['variable B is not set: second', 23],
+      ],
+    );
+  });
+
+  it('substrings, length and case', () => {
+    assert.equal(
+      substitute('${NAME:0:4}|${NAME:4}|${NAME:3:-1}|${NAME:99}|${#NAME}', env),
+      'gate|way|eway||7',
+    );
+    assert.equal(
+      substitute('${NAME@U}|${NAME@u}|${HOST@L}|${NAME@l}', env),
+      'GATEWAY|Gateway|example.com|gateway',
+    );
+  });
+
+  it('expands twice, so a value may refer to another variable', () => {
+    assert.equal(substitute('${OUTER}', { OUTER: '${INNER}', INNER: 'deep' }), 'deep');
+  });
+
+  it('stops at the first closing brace and leaves what it does not understand as written', () => {
+    assert.equal(substitute('${HOST:-a} {b: c}', env), 'example.com {b: c}');
+    assert.equal(substitute('${not a var} ${!PREFIX*}', env), '${not a var} ${!PREFIX*}');
+    assert.equal(substitute('no expressions here $HOST', env), 'no expressions here $HOST');
+  });
+});
+
+describe('parseEnvFile', () => {
+  it('reads KEY=VALUE lines with export, comments, quotes and escapes', () => {
+    const text = [
+      '# a comment',
+      '',
+      'export PLAIN=value',
+      'SPACED = padded value   # trailing comment',
+      'HASH=a#b',
+      'DQ="double # not a comment"',
+      "SQ='single ${PLAIN} stays'",
+      'NL="line1\\nline2"',
+      'ESC=a\\#b',
+      'REF=${PLAIN}-ref',
+      'EMPTY=',
+      'MULTI="first',
+      'second"',
+      'WIN=crlf\r',
+    ].join('\n');
+    assert.deepEqual(Object.fromEntries(parseEnvFile(text, {})), {
+      PLAIN: 'value',
+      SPACED: 'padded value',
+      HASH: 'a#b',
+      DQ: 'double # not a comment',
+      SQ: 'single ${PLAIN} stays',
+      NL: 'line1\nline2',
+      ESC: 'a#b',
+      REF: 'value-ref',
+      EMPTY: '',
+      MULTI: 'firstsecond',
+      WIN: 'crlf',
+    });
+  });
+
+  it('sees the environment and earlier lines in ${...}, without changing the environment', () => {
+    const env = { HOME: '/home/gw' };
+    assert.deepEqual(parseEnvFile('DIR=${HOME}/conf\nFILE=${DIR}/a.yaml', env), [
+      ['DIR', '/home/gw/conf'],
+      ['FILE', '/home/gw/conf/a.yaml'],
+    ]);
+    assert.deepEqual(env, { HOME: '/home/gw' });
+  });
+
+  const fails = (text: string, line: number, message: RegExp) =>
+    assert.throws(
+      () => parseEnvFile(text, {}),
+      (err: unknown) => err instanceof EnvFileError && err.line === line && message.test(err.message),
+    );
+
+  it('names the line of every kind of mistake', () => {
+    fails('A=1\njust words\n', 2, /expected KEY=VALUE, found "just words"/);
+    fails('A=1\n=value\n', 2, /expected KEY=VALUE/);
+    fails('BAD-NAME=1', 1, /invalid variable name "BAD-NAME"/);
+    fails('A=1\nB="never closed\nC=3\n', 2, /unclosed " quote for B/);
+    fails('A=1\nB=${MISSING:?needed by B}', 2, /variable MISSING is not set: needed by B/);
+  });
+});

@@ -1,0 +1,185 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${VAR} expressions
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ConfigProblem } from './problems.ts';
+import { expandPaths, parseDocuments, readDocuments } from './source.ts';
+
+function parse(text: string, env: Record<string, string> = {}, file = 'c.yaml') {
+  const problems: ConfigProblem[] = [];
+  const docs = parseDocuments(file, text, env, problems);
+  return { docs, problems };
+}
+
+const where = (p: ConfigProblem) => `${p.position?.file}:${p.position?.line}:${p.position?.col}`;
+
+describe('parseDocuments', () => {
+  it('splits documents, keeps their index, and locates values and keys', () => {
+    const { docs, problems } = parse(
+      'apiVersion: core/v1\nkind: A\n---\napiVersion: core/v1\nkind: B\nspec:\n  list:\n    - x: 1\n      y: two\n',
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      docs.map((d) => [d.index, (d.data as { kind: string }).kind]),
+      [
+        [0, 'A'],
+        [1, 'B'],
+      ],
+    );
+    const b = docs[1]!;
+    assert.deepEqual(b.locate(['spec', 'list', 0, 'y']), { file: 'c.yaml', line: 9, col: 10 });
+    assert.deepEqual(b.locate(['spec', 'list', 0, 'y'], true), { file: 'c.yaml', line: 9, col: 7 });
+    // A path that does not exist points at the nearest enclosing node.
+    assert.deepEqual(b.locate(['spec', 'list', 0, 'missing']), { file: 'c.yaml', line: 8, col: 7 });
+    assert.deepEqual(b.locate(['spec', 'list', 5]), { file: 'c.yaml', line: 8, col: 5 });
+    assert.deepEqual(b.locate([]), { file: 'c.yaml', line: 4, col: 1 });
+  });
+
+  it('finds a capitalised key written the AILERON way', () => {
+    const { docs } = parse('spec:\n  ShutdownTimeout: 3\n');
+    assert.deepEqual(docs[0]!.locate(['spec', 'shutdownTimeout']), { file: 'c.yaml', line: 2, col: 20 });
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    const { docs, problems } = parse('kind: A\nspec:\n  list: [a, b\n  other: 1\n');
+    assert.equal(docs.length, 0);
+    assert.ok(problems.length >= 1);
+    assert.match(problems[0]!.message, /^YAML syntax error: /);
+    assert.equal(problems[0]!.hint, 'fix the syntax at this position');
+    assert.equal(where(problems[0]!), 'c.yaml:4:3');
+  });
+
+  it('reports a duplicate key at the second occurrence', () => {
+    const { problems } = parse('kind: A\nspec:\n  addr: ":1"\n  addr: ":2"\n');
+    assert.equal(problems.length, 1);
+    assert.equal(where(problems[0]!), 'c.yaml:4:3');
+    assert.equal(problems[0]!.message, 'YAML syntax error: Map keys must be unique');
+    assert.equal(problems[0]!.hint, 'each key may appear once in a mapping');
+  });
+
+  it('says JSON for a .json file', () => {
+    const { problems } = parse('{"kind": "A",\n "spec": {"a": 1}}}', {}, 'c.json');
+    assert.match(problems[0]!.message, /^JSON syntax error: /);
+    assert.equal(problems[0]!.position?.line, 2);
+  });
+
+  it('keeps parsing the other documents of a file after a broken one', () => {
+    const { docs, problems } = parse('kind: A\n---\nkind: [\n---\nkind: C\n');
+    assert.equal(problems.length, 1);
+    assert.deepEqual(
+      docs.map((d) => (d.data as { kind: string }).kind),
+      ['A', 'C'],
+    );
+  });
+
+  it('turns a billion-laughs document into a problem, not a crash', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [name, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ] as const) {
+      lines.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const { docs, problems } = parse(lines.join('\n'));
+    assert.equal(docs.length, 0);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.message, /^YAML error: .*alias/i);
+    assert.equal(where(problems[0]!), 'c.yaml:1:1');
+  });
+
+  it('substitutes ${VAR} before parsing', () => {
+    const { docs } = parse('spec:\n  addr: ${ADDR:-:8080}\n  name: "${NAME}"\n', { NAME: 'gw' });
+    assert.deepEqual(docs[0]!.data, { spec: { addr: ':8080', name: 'gw' } });
+  });
+
+  it('reports every ${VAR:?msg} failure of a file at its position', () => {
+    const { docs, problems } = parse(
+      'kind: A\nspec:\n  addr: ${ADDR:?the listen address}\n  key: ${KEY:?}\n---\nkind: B\nspec: ${OK:-{}}\n',
+    );
+    assert.equal(docs.length, 0);
+    assert.deepEqual(
+      problems.map((p) => [where(p), p.message, p.hint]),
+      [
+        [
+          'c.yaml:3:9',
+          'environment substitution failed: variable ADDR is not set: the listen address',
+          'set the variable (or load it with -e FILE)',
+        ],
+        [
+          'c.yaml:4:8',
+          'environment substitution failed: variable KEY is not set',
+          'set the variable (or load it with -e FILE)',
+        ],
+      ],
+    );
+  });
+
+  it('returns nothing for an empty file or a comment-only document', () => {
+    assert.deepEqual(parse('# only a comment\n').docs, []);
+    assert.deepEqual(
+      parse('kind: A\n---\n# nothing here\n').docs.map((d) => d.data),
+      [{ kind: 'A' }, null],
+    );
+    assert.deepEqual(parse('').docs, []);
+  });
+});
+
+describe('expandPaths and readDocuments', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aileron-source-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'b.yaml'), 'kind: B\n');
+  writeFileSync(join(dir, 'a.yml'), 'kind: A\n');
+  writeFileSync(join(dir, 'c.json'), '{"kind": "C"}');
+  writeFileSync(join(dir, 'notes.txt'), 'not a config');
+  writeFileSync(join(dir, 'upper.YAML'), 'kind: Upper\n');
+  mkdirSync(join(dir, 'sub.yaml'));
+  writeFileSync(join(dir, 'sub.yaml', 'inner.yaml'), 'kind: Inner\n');
+
+  it('takes .yaml, .yml and .json files of a directory, sorted, not recursing', () => {
+    const problems: ConfigProblem[] = [];
+    const files = expandPaths([dir], problems);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      files.map((f) => f.slice(dir.length + 1)),
+      ['a.yml', 'b.yaml', 'c.json'],
+    );
+  });
+
+  it('takes a file as it is, whatever its extension, and reports a missing path', () => {
+    const problems: ConfigProblem[] = [];
+    const files = expandPaths([join(dir, 'notes.txt'), join(dir, 'nope.yaml')], problems);
+    assert.deepEqual(files, [join(dir, 'notes.txt')]);
+    assert.deepEqual(problems, [
+      {
+        position: undefined,
+        message: `no such file or directory: ${join(dir, 'nope.yaml')}`,
+        hint: 'check the path given to -f',
+      },
+    ]);
+  });
+
+  it('reads a file named twice (directly and through its directory) once', () => {
+    const problems: ConfigProblem[] = [];
+    const files = expandPaths([join(dir, 'b.yaml'), dir, `${dir}/./b.yaml`], problems);
+    assert.deepEqual(
+      files.map((f) => f.slice(dir.length + 1)),
+      ['b.yaml', 'a.yml', 'c.json'],
+    );
+  });
+
+  it('reads a file with its documents', () => {
+    const problems: ConfigProblem[] = [];
+    const docs = readDocuments(join(dir, 'c.json'), {}, problems);
+    assert.deepEqual(
+      docs.map((d) => d.data),
+      [{ kind: 'C' }],
+    );
+    readDocuments(join(dir, 'sub.yaml'), {}, problems);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.message, /^cannot read .*sub\.yaml: EISDIR/);
+  });
+});

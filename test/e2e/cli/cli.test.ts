@@ -1,0 +1,109 @@
+/**
+ * The `aileron` command as a user runs it: a real process, its exit code and what it prints. Flag and
+ * validation details are unit-tested in src/cli.test.ts; this covers what needs a process: running, signals,
+ * start-up and runtime failures.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { describe, it } from 'node:test';
+import { runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
+
+function config(addr: string, extraHandlers = ''): string {
+  return `apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "${addr}"
+  shutdownTimeout: 5
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: app/v1, kind: EchoHandler}
+${extraHandlers}---
+apiVersion: app/v1
+kind: EchoHandler
+`;
+}
+
+function listen(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.address() as { port: number }).port }),
+    );
+  });
+}
+
+describe('aileron process', () => {
+  it('no arguments: help on stdout, exit 0', async () => {
+    const r = await runCli([]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: aileron/);
+    assert.equal(r.stderr, '');
+  });
+
+  it('an unknown flag: exit 2', async () => {
+    const r = await runCli(['--frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown option '--frobnicate'/);
+  });
+
+  it('--validate: exit 0 for a good config, 2 for a bad one', async () => {
+    const good = await runCli(['--validate', '-f', writeConfig(config('127.0.0.1:0'))]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /^configuration is valid: 3 resources from /);
+    const bad = await runCli([
+      '--validate',
+      '-f',
+      writeConfig(config('127.0.0.1:0').replace('kind: EchoHandler\n', 'kind: EchoHandle\n')),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown kind app\/v1\/EchoHandle\n/);
+    assert.match(bad.stderr, /did you mean app\/v1\/EchoHandler\?/);
+  });
+
+  it('serves, and stops normally on SIGTERM: exit 0, shutdown logged', async () => {
+    const gw = await startGateway(writeConfig(config('127.0.0.1:0')));
+    const res = await fetch(`${gw.url}/hello`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^URI {4}: \/hello$/m);
+    assert.equal(await gw.stop('SIGTERM'), 0);
+    const messages = gw.logs().map((l) => l.msg);
+    assert.ok(
+      messages.some((m) => typeof m === 'string' && m.startsWith('server stopped')),
+      gw.stdout(),
+    );
+  });
+
+  it('SIGINT (Ctrl-C) is a normal stop too', async () => {
+    const gw = await startGateway(writeConfig(config('127.0.0.1:0')));
+    assert.equal(await gw.stop('SIGINT'), 0);
+  });
+
+  it('a port already in use: exit 1, says which address', async () => {
+    const { server, port } = await listen();
+    try {
+      const r = await runCli(['-f', writeConfig(config(`127.0.0.1:${port}`))]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a problem found while creating objects (two handlers on one route): exit 2, names the handler entry', async () => {
+    const twice = '        - handler: {apiVersion: app/v1, kind: EchoHandler}\n';
+    const r = await runCli(['-f', writeConfig(config('127.0.0.1:0', twice))]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /config\.yaml:\d+:\d+: spec\.virtualHosts\[0\]\.handlers\[1\]: two handlers are registered for \//,
+    );
+  });
+});
