@@ -42,9 +42,16 @@ export function writeConfig(yaml: string, name = 'config.yaml'): string {
 }
 
 /** Runs the CLI to completion (for --validate, -t, bad configs) and returns its exit code and output. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['src/cli.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -54,7 +61,10 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
 }
 
 /** Starts the gateway on config files (or directories) and waits until it listens. */
-export async function startGateway(files: string | readonly string[], options: StartOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  files: string | readonly string[],
+  options: StartOptions = {},
+): Promise<RunningGateway> {
   const list = typeof files === 'string' ? [files] : files;
   const args = ['src/cli.ts', ...list.flatMap((f) => ['-f', f]), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
@@ -68,11 +78,22 @@ export async function startGateway(files: string | readonly string[], options: S
   const want = options.servers ?? 1;
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const ready = new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not ready after ${options.timeoutMs ?? 10000} ms\nstdout:\n${out}\nstderr:\n${err}`)), options.timeoutMs ?? 10000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `gateway not ready after ${options.timeoutMs ?? 10000} ms\nstdout:\n${out}\nstderr:\n${err}`,
+          ),
+        ),
+      options.timeoutMs ?? 10000,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk;
       for (const line of out.split('\n')) {
-        const m = /"resource":"core\/v1\/HTTPServer\/[^/"]+\/([^"]+)".*server started\. listening on (\S+?)"/.exec(line);
+        const m =
+          /"resource":"core\/v1\/HTTPServer\/[^/"]+\/([^"]+)".*server started\. listening on (\S+?)"/.exec(
+            line,
+          );
         if (m) addr[m[1]!] = m[2]!;
       }
       if (Object.keys(addr).length >= want) {

@@ -1,23 +1,25 @@
 /**
- * PLACEHOLDER (to be replaced by the full SLogger implementation): the built-in default logger, JSON lines on stdout.
+ * The built-in logger used before (and unless) the Entrypoint names a `defaultLogger`: JSON lines on stdout in
+ * the SLogger shape, level from `GATEWAY_LOG_LEVEL` (trace, debug, info, warn, error, fatal; default info).
+ * Unlike an SLogger with default settings it has no `location` group: capturing the caller costs a stack walk
+ * per line, which a default should not impose.
  */
-import pino from 'pino';
-import type { Logger, LogLevel } from '../../kernel/logger.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import { check } from '../../kernel/schema.ts';
+import { buildLogger, SLoggerSpec } from './api.ts';
 
-export function wrapPino(p: pino.Logger): Logger {
-  return {
-    enabled: (level: LogLevel) => p.isLevelEnabled(level),
-    debug: (msg, attrs) => p.debug(attrs ?? {}, msg),
-    info: (msg, attrs) => p.info(attrs ?? {}, msg),
-    warn: (msg, attrs) => p.warn(attrs ?? {}, msg),
-    error: (msg, attrs) => p.error(attrs ?? {}, msg),
-    child: (bindings) => wrapPino(p.child(bindings)),
-  };
-}
+const EnvLevels: Record<string, string> = {
+  trace: 'Trace',
+  debug: 'Debug',
+  info: 'Info',
+  warn: 'Warn',
+  warning: 'Warn',
+  error: 'Error',
+  fatal: 'Fatal',
+};
 
 export function createDefaultLogger(env: Record<string, string | undefined> = process.env): Logger {
-  const level = (env.GATEWAY_LOG_LEVEL ?? 'info').toLowerCase();
-  return wrapPino(
-    pino({ level: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(level) ? level : 'info' }),
-  );
+  const level = EnvLevels[(env.GATEWAY_LOG_LEVEL ?? '').trim().toLowerCase()] ?? 'Info';
+  const spec = check(SLoggerSpec, { level, noLocation: true }).value as SLoggerSpec;
+  return buildLogger(spec);
 }

@@ -1,0 +1,164 @@
+/**
+ * core/v1 ErrorHandler: turns errors into responses, with optional custom bodies per path, error code, kind or
+ * message. See docs/reference/core/errorhandler.md.
+ */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { defineResource } from '../../kernel/resource.ts';
+import { type FieldPath, Obj, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
+import { globRegExp, goRegExp } from '../common/match.ts';
+import {
+  type CompiledContent,
+  compileContent,
+  compileTemplate,
+  MIMEContentSpec,
+} from '../common/mimecontent.ts';
+import { type CompiledMessage, HTTPErrorHandler } from './handler.ts';
+
+/** Names an error template may use: `{{.status}}`, `{{.statusText}}`, `{{.code}}`, `{{.kind}}`. */
+export const ErrorTemplateKeys = ['status', 'statusText', 'code', 'kind'] as const;
+
+const Patterns = (description: string) =>
+  Type.Array(Type.String({ minLength: 1 }), { default: [], uniqueItems: true, description });
+
+const ErrorMessageSpec = Obj({
+  paths: Patterns('regular expressions on the URL path; empty = every path'),
+  codes: Patterns('globs on the error code, e.g. E21*'),
+  kinds: Patterns('globs on the error kind, e.g. CoreServer*'),
+  messages: Patterns('regular expressions on "<code>.<Kind> <message>"'),
+  headerTemplate: Type.Record(Type.String(), Type.String(), { default: {} }),
+  mimeContents: Type.Array(MIMEContentSpec, { default: [] }),
+});
+
+export const ErrorHandlerSpec = Obj({
+  stackAlways: Type.Boolean({ default: false }),
+  errorMessages: Type.Array(ErrorMessageSpec, { default: [] }),
+});
+export type ErrorHandlerSpec = Static<typeof ErrorHandlerSpec>;
+
+type Compiler<T> = (pattern: string) => T;
+
+function compileList(
+  list: readonly string[],
+  compile: Compiler<RegExp>,
+  path: FieldPath,
+  problems: SchemaProblem[],
+  what: string,
+): RegExp[] {
+  const out: RegExp[] = [];
+  list.forEach((p, i) => {
+    try {
+      out.push(compile(p));
+    } catch (err) {
+      problems.push({
+        path: [...path, i],
+        message: `invalid ${what}: ${(err as Error).message}`,
+        found: JSON.stringify(p),
+      });
+    }
+  });
+  return out;
+}
+
+function headerProblems(
+  headers: Record<string, string>,
+  path: FieldPath,
+  problems: SchemaProblem[],
+  checkValue: boolean,
+) {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+      if (checkValue) validateHeaderValue(name, value);
+    } catch (err) {
+      problems.push({
+        path: [...path, name],
+        message: (err as Error).message,
+        hint: 'header names are tokens; values have no line breaks',
+      });
+    }
+  }
+}
+
+/**
+ * Compiles every entry. Problems found without reading files are returned (validate), file problems too when
+ * `readFiles` is set (create).
+ */
+function compileMessages(
+  spec: ErrorHandlerSpec,
+  readFiles: boolean,
+  problems: SchemaProblem[],
+): CompiledMessage[] {
+  const out: CompiledMessage[] = [];
+  spec.errorMessages.forEach((m, i) => {
+    const base = ['errorMessages', i];
+    const paths = compileList(
+      m.paths,
+      (p) => goRegExp(p),
+      [...base, 'paths'],
+      problems,
+      'regular expression',
+    );
+    const codes = compileList(m.codes, globRegExp, [...base, 'codes'], problems, 'pattern');
+    const kinds = compileList(m.kinds, globRegExp, [...base, 'kinds'], problems, 'pattern');
+    const messages = compileList(
+      m.messages,
+      (p) => goRegExp(p),
+      [...base, 'messages'],
+      problems,
+      'regular expression',
+    );
+    headerProblems(m.headerTemplate, [...base, 'headerTemplate'], problems, false);
+    const headerTemplates: Array<readonly [string, ReturnType<typeof compileTemplate>]> = [];
+    for (const [name, text] of Object.entries(m.headerTemplate)) {
+      try {
+        headerTemplates.push([name, compileTemplate(text, 'GoText', ErrorTemplateKeys, { allowBare: true })]);
+      } catch (err) {
+        problems.push({ path: [...base, 'headerTemplate', name], message: (err as Error).message });
+      }
+    }
+    const contents: CompiledContent[] = [];
+    m.mimeContents.forEach((c, j) => {
+      const at = [...base, 'mimeContents', j];
+      headerProblems(c.header, [...at, 'header'], problems, true);
+      if (c.templateFile && !readFiles) return;
+      try {
+        contents.push(compileContent(c, ErrorTemplateKeys));
+      } catch (err) {
+        problems.push({
+          path: [...at, c.templateFile ? 'templateFile' : 'template'],
+          message: (err as Error).message,
+          ...(c.templateFile ? { hint: 'check the path (relative to the working directory)' } : {}),
+        });
+      }
+    });
+    out.push({ paths, codes, kinds, messages, headerTemplates, contents });
+  });
+  return out;
+}
+
+export const resource = defineResource({
+  apiVersion: 'core/v1',
+  kind: 'ErrorHandler',
+  summary:
+    'Writes error responses (status text as JSON/XML/YAML by Accept, or custom bodies) and logs errors.',
+  spec: ErrorHandlerSpec,
+  roles: ['ErrorHandler'],
+  validate(spec) {
+    const problems: SchemaProblem[] = [];
+    compileMessages(spec, false, problems);
+    return problems;
+  },
+  create(ctx, manifest) {
+    const spec = manifest.spec;
+    const problems: SchemaProblem[] = [];
+    const compiled = compileMessages(spec, true, problems);
+    const first = problems[0];
+    if (first) ctx.fail(['spec', ...first.path], first.message, first.hint ? { hint: first.hint } : {});
+    const messages = compiled.filter((m, i) => {
+      if (m.contents.length > 0) return true;
+      ctx.logger.warn(`spec.errorMessages[${i}] has no mimeContents and is ignored`);
+      return false;
+    });
+    return new HTTPErrorHandler({ logger: ctx.logger, stackAlways: spec.stackAlways, messages });
+  },
+});

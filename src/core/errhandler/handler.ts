@@ -1,0 +1,283 @@
+/**
+ * The ErrorHandler runtime: the one place where an error becomes a response and a log line (DESIGN.md §5).
+ *
+ * Clients see a status and its status text (JSON, XML or YAML by `Accept`), or a configured body; never a stack,
+ * a cause or an internal message. Logs get the code, kind, message and cause, and the stack for server faults.
+ * Everything configurable is compiled at start-up; the default bodies are built once per status and format.
+ */
+import { STATUS_CODES } from 'node:http';
+import { isGatewayError } from '../../kernel/errors.ts';
+import type { LogAttrs, Logger } from '../../kernel/logger.ts';
+import { type CompiledContent, mediaRanges, negotiate, type Render } from '../common/mimecontent.ts';
+import type { ErrorHandler, Request, Response } from '../roles.ts';
+
+/** One `errorMessages` entry, compiled. */
+export interface CompiledMessage {
+  readonly paths: readonly RegExp[];
+  readonly codes: readonly RegExp[];
+  readonly kinds: readonly RegExp[];
+  readonly messages: readonly RegExp[];
+  readonly headerTemplates: ReadonlyArray<readonly [string, Render]>;
+  readonly contents: readonly CompiledContent[];
+}
+
+export interface ErrorHandlerOptions {
+  readonly logger: Logger;
+  /** Also log the stack of client errors (status < 500). */
+  readonly stackAlways?: boolean;
+  readonly messages?: readonly CompiledMessage[];
+}
+
+/** What the handler reads from an error. Errors that are not GatewayErrors are unexpected: 500, E0000 Undefined. */
+interface ErrorInfo {
+  readonly status: number;
+  readonly code: string;
+  readonly kind: string;
+  readonly message: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+}
+
+function describe(err: unknown): ErrorInfo {
+  if (isGatewayError(err)) {
+    return {
+      status: err.status ?? 500,
+      code: err.code,
+      kind: err.kind,
+      message: err.message,
+      headers: err.headers,
+    };
+  }
+  return {
+    status: 500,
+    code: 'E0000',
+    kind: 'Undefined',
+    message: err instanceof Error ? err.message : String(err),
+    headers: undefined,
+  };
+}
+
+/** The cause chain as text, for logs only: `a: b: c`. */
+function causeText(err: unknown): string | undefined {
+  const parts: string[] = [];
+  let c = (err as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
+    parts.push(isGatewayError(c) ? c.toString() : c instanceof Error ? c.message || c.name : String(c));
+    c = (c as { cause?: unknown }).cause;
+  }
+  return parts.length > 0 ? parts.join(': ') : undefined;
+}
+
+/** The stack of the error and of each cause, for logs only. */
+function stackText(err: unknown): string | undefined {
+  const parts: string[] = [];
+  let c: unknown = err;
+  for (let depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
+    if (c instanceof Error && c.stack) parts.push(depth === 0 ? c.stack : `caused by: ${c.stack}`);
+    c = (c as { cause?: unknown }).cause;
+  }
+  return parts.length > 0 ? parts.join('\n') : undefined;
+}
+
+type Format = 'json' | 'xml' | 'yaml';
+
+/** The default body format for a media type; anything else (text/html, *\/*, none) gets JSON. */
+const Formats: Record<string, Format> = {
+  'application/json': 'json',
+  'text/json': 'json',
+  'application/xml': 'xml',
+  'text/xml': 'xml',
+  'application/yaml': 'yaml',
+  'text/yaml': 'yaml',
+  'text/plain': 'yaml',
+};
+
+interface Body {
+  readonly contentType: string;
+  readonly bytes: Buffer;
+}
+
+const escapeXML = (s: string) =>
+  s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+const yamlScalar = (s: string) => (/^[A-Za-z][A-Za-z0-9 '-]*$/.test(s) ? s : JSON.stringify(s));
+
+function renderDefault(format: Format, status: number): string {
+  const text = STATUS_CODES[status] ?? '';
+  switch (format) {
+    case 'xml':
+      return `<result><status>${status}</status><statusText>${escapeXML(text)}</statusText></result>`;
+    case 'yaml':
+      return `status: ${status}\nstatusText: ${yamlScalar(text)}\n`;
+    default:
+      return JSON.stringify({ status, statusText: text });
+  }
+}
+
+/** Default bodies by media type and status; at most 7 media types x 900 statuses, built on first use. */
+const defaultBodies = new Map<string, Body>();
+
+function defaultBody(accept: string | undefined, status: number): Body {
+  // AILERON looks at the first media range only.
+  const first = mediaRanges(accept)[0];
+  const format = first === undefined ? undefined : Formats[first];
+  const mime = format === undefined ? 'application/json' : first!;
+  const key = `${mime} ${status}`;
+  let body = defaultBodies.get(key);
+  if (!body) {
+    body = {
+      contentType: `${mime}; charset=utf-8`,
+      bytes: Buffer.from(renderDefault(format ?? 'json', status)),
+    };
+    defaultBodies.set(key, body);
+  }
+  return body;
+}
+
+function requestPath(req: Request): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const raw = q < 0 ? url : url.slice(0, q);
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** The connection (HTTP/1) or stream (HTTP/2) of the response is closed. */
+function clientGone(res: Response): boolean {
+  if (res.destroyed || res.socket?.destroyed === true) return true;
+  // HTTP/2 compatibility responses have no `destroyed`; their stream does.
+  return (res as unknown as { stream?: { destroyed?: boolean } }).stream?.destroyed === true;
+}
+
+/** Headers that describe a body the handler was going to send; the error body replaces it. */
+const StaleHeaders = [
+  'content-length',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'etag',
+  'last-modified',
+];
+
+export class HTTPErrorHandler implements ErrorHandler {
+  readonly #logger: Logger;
+  readonly #stackAlways: boolean;
+  readonly #messages: readonly CompiledMessage[];
+
+  constructor(options: ErrorHandlerOptions) {
+    this.#logger = options.logger;
+    this.#stackAlways = options.stackAlways ?? false;
+    this.#messages = options.messages ?? [];
+  }
+
+  serveHTTPError(req: Request, res: Response, err: unknown): void {
+    const info = describe(err);
+    let status = info.status;
+    let custom: { message: CompiledMessage; content: CompiledContent } | undefined;
+    if (status >= 100 && this.#messages.length > 0) {
+      const message = this.#match(req, info);
+      if (message) {
+        const content = negotiate(message.contents, req.headers.accept) ?? message.contents[0]!;
+        custom = { message, content };
+        if (content.statusCode !== 0) status = content.statusCode;
+      }
+    }
+    this.#log(status, info, err);
+    // Below 100 means "log only" (AILERON uses it for client aborts).
+    if (status < 100) return;
+    // Already answered, or the client is gone: nothing to write to.
+    if (res.writableEnded || clientGone(res)) return;
+    if (res.headersSent) {
+      // Part of a response is out and cannot be taken back: cut the connection so the client sees a
+      // truncated response instead of a complete-looking one.
+      res.destroy();
+      return;
+    }
+    try {
+      this.#write(req, res, status, info, custom);
+    } catch (writeErr) {
+      this.#logger.error('cannot write the error response', { status, error: String(writeErr) });
+      res.destroy();
+    }
+  }
+
+  #match(req: Request, info: ErrorInfo): CompiledMessage | undefined {
+    let path: string | undefined;
+    let full: string | undefined;
+    for (const m of this.#messages) {
+      if (m.paths.length > 0) {
+        path ??= requestPath(req);
+        if (!m.paths.some((re) => re.test(path!))) continue;
+      }
+      // An entry with no code, kind or message condition applies to every error (on its paths).
+      if (m.codes.length === 0 && m.kinds.length === 0 && m.messages.length === 0) return m;
+      if (m.codes.some((re) => re.test(info.code))) return m;
+      if (m.kinds.some((re) => re.test(info.kind))) return m;
+      if (m.messages.length > 0) {
+        full ??= `${info.code}.${info.kind} ${info.message}`;
+        if (m.messages.some((re) => re.test(full!))) return m;
+      }
+    }
+    return undefined;
+  }
+
+  #log(status: number, info: ErrorInfo, err: unknown): void {
+    const server = status >= 500;
+    if (!this.#logger.enabled(server ? 'error' : 'debug')) return;
+    const error: LogAttrs = { code: info.code, kind: info.kind, msg: info.message };
+    const cause = causeText(err);
+    if (cause !== undefined) error.cause = cause;
+    if (server || this.#stackAlways) {
+      const stack = stackText(err);
+      if (stack !== undefined) error.stack = stack;
+    }
+    const attrs = { status, error };
+    if (server) this.#logger.error(`serve http error. status=${status}`, attrs);
+    else this.#logger.debug(`serve http error. status=${status}`, attrs);
+  }
+
+  #write(
+    req: Request,
+    res: Response,
+    status: number,
+    info: ErrorInfo,
+    custom: { message: CompiledMessage; content: CompiledContent } | undefined,
+  ): void {
+    for (const name of StaleHeaders) if (res.hasHeader(name)) res.removeHeader(name);
+    if (info.headers) for (const name in info.headers) res.setHeader(name, info.headers[name]!);
+    let body: Body;
+    if (custom) {
+      const data = {
+        status,
+        statusText: STATUS_CODES[status] ?? '',
+        code: info.code,
+        kind: info.kind,
+      };
+      for (const [name, value] of custom.content.header) res.setHeader(name, value);
+      // Rendered per response and set (not appended): AILERON's templates pile up across requests.
+      for (const [name, render] of custom.message.headerTemplates) res.setHeader(name, render(data));
+      body = {
+        contentType: `${custom.content.mimeType}; charset=utf-8`,
+        bytes: Buffer.from(custom.content.render(data)),
+      };
+    } else {
+      body = defaultBody(req.headers.accept, status);
+    }
+    res.setHeader('content-type', body.contentType);
+    res.setHeader('x-content-type-options', 'nosniff');
+    const vary = res.getHeader('vary');
+    if (vary === undefined) res.setHeader('vary', 'Accept');
+    else if (!/(^|,)\s*(accept|\*)\s*(,|$)/i.test(String(vary)))
+      res.setHeader('vary', `${String(vary)}, Accept`);
+    res.setHeader('content-length', body.bytes.length);
+    res.writeHead(status);
+    if (req.method === 'HEAD') res.end();
+    else res.end(body.bytes);
+  }
+}
+
+export function createDefaultErrorHandler(logger: Logger): ErrorHandler {
+  return new HTTPErrorHandler({ logger });
+}

@@ -1,0 +1,149 @@
+/**
+ * core/v1 HTTPLogger: access logs as server middleware and as client tripperware. See
+ * docs/reference/core/httplogger.md.
+ */
+import { defineResource } from '../../kernel/resource.ts';
+import { Obj, RefTo, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
+import { compileReplacers, ReplacerList, replacerProblems } from '../common/replacer.ts';
+import { checkTimeZone, timeFormatter } from '../common/timefmt.ts';
+import { LoggerRole } from '../roles.ts';
+import { HTTPLogger } from './httplogger.ts';
+import {
+  type BodyPolicy,
+  type BodyRule,
+  compileHeaderPolicy,
+  compileLineFormat,
+  type Direction,
+  RequestTags,
+  ResponseTags,
+  splitJsonPath,
+} from './logging.ts';
+
+export const DefaultMimes = [
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'application/soap+xml',
+  'application/graphql+json',
+  'text/plain',
+  'text/html',
+  'text/xml',
+];
+
+const LoggingSpec = Obj(
+  {
+    headers: Type.Array(Obj({ name: Type.String({ minLength: 1 }), replacers: ReplacerList }), {
+      default: [],
+    }),
+    bodies: Type.Array(
+      Obj({
+        mime: Type.String({ minLength: 1 }),
+        replacers: ReplacerList,
+        jsonFields: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      }),
+      { default: [] },
+    ),
+    queries: ReplacerList,
+    logFormat: Type.String({ default: '' }),
+    bodyOutputPath: Type.String({ default: '', description: 'not implemented: accepted, has no effect' }),
+    base64: Type.Boolean({ default: false }),
+    maxContentLength: Type.Integer({ default: 4096 }),
+    mimes: Type.Array(Type.String({ minLength: 1 }), { default: DefaultMimes }),
+  },
+  { default: {} },
+);
+type LoggingSpec = Static<typeof LoggingSpec>;
+
+export const HTTPLoggerSpec = Obj({
+  logger: Type.Optional(RefTo('Logger')),
+  errorHandler: Type.Optional(RefTo('ErrorHandler')),
+  journal: Type.Boolean({ default: false }),
+  timezone: Type.String({ default: 'Local' }),
+  timeFormat: Type.String({ default: '2006-01-02 15:04:05.000' }),
+  request: LoggingSpec,
+  response: LoggingSpec,
+});
+export type HTTPLoggerSpec = Static<typeof HTTPLoggerSpec>;
+
+function directionProblems(spec: LoggingSpec, side: 'request' | 'response'): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  spec.headers.forEach((h, i) => {
+    problems.push(...replacerProblems(h.replacers, [side, 'headers', i, 'replacers']));
+  });
+  spec.bodies.forEach((b, i) => {
+    problems.push(...replacerProblems(b.replacers, [side, 'bodies', i, 'replacers']));
+  });
+  problems.push(...replacerProblems(spec.queries, [side, 'queries']));
+  return problems;
+}
+
+function compileDirection(spec: LoggingSpec, side: 'request' | 'response', journal: boolean): Direction {
+  let bodies: BodyPolicy | undefined;
+  if (journal) {
+    const rules = new Map<string, BodyRule>();
+    for (const b of spec.bodies) {
+      rules.set(b.mime.toLowerCase(), {
+        replace: compileReplacers(b.replacers),
+        jsonFields: b.jsonFields.map(splitJsonPath),
+      });
+    }
+    bodies = {
+      mimes: new Set(spec.mimes.map((m) => m.toLowerCase())),
+      maxContentLength: spec.maxContentLength,
+      base64: spec.base64,
+      rules,
+    };
+  }
+  return {
+    headers: compileHeaderPolicy(spec.headers),
+    // AILERON applies query replacers to requests only.
+    query: side === 'request' ? compileReplacers(spec.queries) : undefined,
+    format: spec.logFormat
+      ? compileLineFormat(spec.logFormat, side === 'request' ? RequestTags : ResponseTags)
+      : undefined,
+    bodies,
+  };
+}
+
+export const resource = defineResource({
+  apiVersion: 'core/v1',
+  kind: 'HTTPLogger',
+  summary: 'Access logs for requests (server middleware) and upstream round trips (client tripperware).',
+  spec: HTTPLoggerSpec,
+  roles: ['Middleware', 'Tripperware'],
+  validate(spec) {
+    const problems: SchemaProblem[] = [];
+    try {
+      checkTimeZone(spec.timezone);
+    } catch {
+      problems.push({
+        path: ['timezone'],
+        message: `unknown time zone "${spec.timezone}"`,
+        hint: 'use Local, UTC or an IANA name such as Asia/Tokyo',
+      });
+    }
+    problems.push(
+      ...directionProblems(spec.request, 'request'),
+      ...directionProblems(spec.response, 'response'),
+    );
+    return problems;
+  },
+  async create(ctx, manifest) {
+    const spec = manifest.spec;
+    const logger = spec.logger
+      ? (await ctx.get(spec.logger, LoggerRole, ['spec', 'logger'])).child({ resource: ctx.id })
+      : ctx.logger;
+    for (const side of ['request', 'response'] as const) {
+      if (spec.journal && spec[side].bodyOutputPath)
+        ctx.logger.warn(
+          `spec.${side}.bodyOutputPath is not implemented; bodies of maxContentLength or more are not logged`,
+        );
+    }
+    return new HTTPLogger({
+      logger,
+      time: timeFormatter(spec.timeFormat, spec.timezone),
+      request: compileDirection(spec.request, 'request', spec.journal),
+      response: compileDirection(spec.response, 'response', spec.journal),
+    });
+  },
+});

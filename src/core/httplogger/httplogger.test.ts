@@ -1,0 +1,384 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { Agent, type Dispatcher } from 'undici';
+import { memoryLogger } from '../../../test/helpers/memory-logger.ts';
+import type { LogLevel } from '../../kernel/logger.ts';
+import { Registry } from '../../kernel/registry.ts';
+import { GatewayRequest, type HandlerFn, MiddlewareRole, type Request, type Response } from '../roles.ts';
+import { resource } from './api.ts';
+import type { HTTPLogger } from './httplogger.ts';
+
+const ref = { apiVersion: 'core/v1', kind: 'HTTPLogger', namespace: 'default', name: 'default' };
+
+async function build(spec: string, level: LogLevel = 'info') {
+  const { logger, lines, raw } = memoryLogger(level);
+  const registry = new Registry().register(resource);
+  registry.defaultLogger = logger;
+  registry.loadText('hl.yaml', `apiVersion: core/v1\nkind: HTTPLogger\nspec:\n${spec}`, {});
+  const httpLogger = (await registry.get(ref, MiddlewareRole)) as HTTPLogger;
+  return { httpLogger, lines, raw };
+}
+
+const closers: Array<() => unknown> = [];
+after(async () => {
+  for (const c of closers.reverse()) await c();
+});
+
+async function listen(handler: http.RequestListener<typeof GatewayRequest>): Promise<string> {
+  const server = http.createServer({ IncomingMessage: GatewayRequest }, handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closers.push(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A server whose only middleware is the HTTPLogger, in front of `handler`. */
+async function serveWith(httpLogger: HTTPLogger, handler: HandlerFn): Promise<string> {
+  const chain = httpLogger.middleware(handler);
+  return listen((req, res) => void chain(req as Request, res as Response));
+}
+
+/** Resolves once `lines` (or `raw`) has `n` entries: the entry is written when the response closes. */
+async function entries<T>(list: T[], n: number): Promise<T[]> {
+  for (let i = 0; i < 200 && list.length < n; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(list.length, n, `expected ${n} log entries`);
+  return list;
+}
+
+const ok: HandlerFn = (_req, res) => {
+  res.setHeader('content-type', 'text/plain');
+  res.setHeader('x-secret', 'hidden');
+  res.end('hello');
+};
+
+describe('HTTPLogger as server middleware', () => {
+  it('writes one entry per request with request and response groups', async () => {
+    const { httpLogger, lines } = await build('  timezone: UTC\n');
+    let seenId: string | undefined;
+    const addr = await serveWith(httpLogger, (req, res) => {
+      seenId = req.requestId;
+      ok(req, res);
+    });
+    const res = await fetch(`http://${addr}/a/b?x=1&y=2`, { headers: { authorization: 'Bearer t' } });
+    assert.equal(await res.text(), 'hello');
+    const [line] = await entries(lines, 1);
+    assert.equal(line!.level, 'info');
+    assert.equal(line!.msg, 'server');
+    const req = line!.request as Record<string, unknown>;
+    const resp = line!.response as Record<string, unknown>;
+    assert.match(req.id as string, /^[A-Za-z0-9_-]{20}$/);
+    assert.equal(req.id, seenId, 'the id is set on the request for the handlers and the proxy');
+    assert.equal(resp.id, req.id);
+    assert.match(req.time as string, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+    assert.equal(req.method, 'GET');
+    assert.equal(req.host, addr);
+    assert.equal(req.path, '/a/b');
+    assert.equal(req.query, 'x=1&y=2');
+    assert.match(req.remote as string, /^127\.0\.0\.1:\d+$/);
+    assert.equal(req.proto, 'HTTP/1.1');
+    assert.equal(req.size, 0);
+    assert.equal('header' in req, false, 'no headers unless configured');
+    assert.equal(resp.status, 200);
+    assert.equal(resp.size, 5);
+    assert.equal(typeof resp.duration, 'number');
+    assert.equal('aborted' in resp, false);
+    assert.equal('header' in resp, false);
+  });
+
+  it('keeps a request id set by an earlier component', async () => {
+    const { httpLogger, lines } = await build('  {}\n');
+    const chain = httpLogger.middleware(ok);
+    const addr = await listen((req, res) => {
+      (req as Request).requestId = 'from-tracking';
+      void chain(req as Request, res as Response);
+    });
+    await (await fetch(`http://${addr}/`)).text();
+    const [line] = await entries(lines, 1);
+    assert.equal((line!.request as Record<string, unknown>).id, 'from-tracking');
+  });
+
+  it('logs all headers with "*", masks named ones, and masks the query', async () => {
+    const { httpLogger, lines } = await build(`
+  request:
+    headers:
+      - name: "*"
+      - name: authorization
+        replacers: [{trimPrefix: {prefixes: ["Bearer "]}}, {left: {char: "*", length: 4}}]
+    queries:
+      - regexp: {pattern: "token=[^&]*", replace: "token=***"}
+  response:
+    headers:
+      - name: X-Secret
+        replacers: [{fixed: {value: masked}}]
+`);
+    const addr = await serveWith(httpLogger, ok);
+    await (
+      await fetch(`http://${addr}/?token=abc&x=1`, {
+        headers: { Authorization: 'Bearer abcdef', 'x-a': '1' },
+      })
+    ).text();
+    const [line] = await entries(lines, 1);
+    const req = line!.request as Record<string, Record<string, string>>;
+    assert.equal(req.header!.Authorization, '****ef');
+    assert.equal(req.header!['X-A'], '1');
+    assert.equal(req.header!.Host, addr);
+    assert.equal((line!.request as Record<string, unknown>).query, 'token=***&x=1');
+    assert.deepEqual((line!.response as Record<string, unknown>).header, { 'X-Secret': 'masked' });
+  });
+
+  it('counts the bytes of bodies of unknown length', async () => {
+    const { httpLogger, lines } = await build('  {}\n');
+    const addr = await serveWith(httpLogger, async (req, res) => {
+      for await (const _ of req) {
+        // drain
+      }
+      res.write('abc');
+      res.end(Buffer.from('de'));
+    });
+    const res = await fetch(`http://${addr}/up`, {
+      method: 'POST',
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('12345678'));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(await res.text(), 'abcde');
+    const [line] = await entries(lines, 1);
+    assert.equal((line!.request as Record<string, unknown>).size, 8);
+    assert.equal((line!.response as Record<string, unknown>).size, 5);
+  });
+
+  it('logs headers given to writeHead', async () => {
+    const { httpLogger, lines } = await build('  response:\n    headers: [{name: "*"}]\n');
+    const addr = await serveWith(httpLogger, (_req, res) => {
+      res.writeHead(201, ['Content-Type', 'application/json', 'Content-Length', '2', 'X-Raw', 'a']);
+      res.end('{}');
+    });
+    await (await fetch(`http://${addr}/`)).text();
+    const [line] = await entries(lines, 1);
+    const resp = line!.response as Record<string, unknown>;
+    assert.equal(resp.status, 201);
+    assert.equal(resp.size, 2);
+    assert.deepEqual(resp.header, {
+      'Content-Type': 'application/json',
+      'Content-Length': '2',
+      'X-Raw': 'a',
+    });
+  });
+
+  it('logs requests the client abandons, marked aborted', async () => {
+    const { httpLogger, lines } = await build('  {}\n');
+    let started: () => void = () => {};
+    const inHandler = new Promise<void>((r) => (started = r));
+    const addr = await serveWith(httpLogger, (_req, res) => {
+      res.write('partial');
+      started();
+    });
+    const ac = new AbortController();
+    const pending = fetch(`http://${addr}/slow`, { signal: ac.signal }).then((r) => r.text());
+    await inHandler;
+    ac.abort();
+    await assert.rejects(pending);
+    const [line] = await entries(lines, 1);
+    const resp = line!.response as Record<string, unknown>;
+    assert.equal(resp.aborted, true);
+    assert.equal(resp.status, 200);
+    assert.equal(resp.size, 7);
+  });
+
+  it('writes logFormat lines as they are, with header.<Name> and unknown tags', async () => {
+    const { httpLogger, lines, raw } = await build(`
+  timezone: UTC
+  request:
+    headers: [{name: "*"}]
+    logFormat: "%type% %method% %path%?%query% UA=%header.user-agent% %nope%"
+  response:
+    logFormat: "%type% %id% %status% %size%B"
+`);
+    const addr = await serveWith(httpLogger, ok);
+    await (await fetch(`http://${addr}/p?q=1`, { headers: { 'user-agent': 'test-agent' } })).text();
+    await entries(raw, 2);
+    assert.equal(raw[0], 'server GET /p?q=1 UA=test-agent <undefined:nope>');
+    assert.match(raw[1]!, /^server [A-Za-z0-9_-]{20} 200 5B$/);
+    assert.equal(lines.length, 0, 'both directions formatted: no JSON entry');
+  });
+
+  it('lets two HTTPLoggers log the same exchange (server and virtual-host middleware)', async () => {
+    const outer = await build('  {}\n');
+    const inner = await build('  {}\n');
+    const chain = outer.httpLogger.middleware(inner.httpLogger.middleware(ok));
+    const addr = await listen((req, res) => void chain(req as Request, res as Response));
+    assert.equal(await (await fetch(`http://${addr}/twice`)).text(), 'hello');
+    const [a] = await entries(outer.lines, 1);
+    const [b] = await entries(inner.lines, 1);
+    assert.equal((a!.request as Record<string, unknown>).id, (b!.request as Record<string, unknown>).id);
+    assert.equal((a!.response as Record<string, unknown>).size, 5);
+    assert.equal((b!.response as Record<string, unknown>).size, 5);
+  });
+
+  it('installs nothing when the logger does not write INFO', async () => {
+    const { httpLogger } = await build('  {}\n', 'warn');
+    assert.equal(httpLogger.middleware(ok), ok);
+  });
+});
+
+describe('HTTPLogger journal mode', () => {
+  const spec = `
+  journal: true
+  request:
+    maxContentLength: 20
+    bodies:
+      - mime: application/json
+        jsonFields: [password, user.card]
+        replacers: [{fixed: {value: "***"}}]
+  response:
+    maxContentLength: 20
+    mimes: [text/plain]
+    base64: true
+`;
+
+  it('captures small bodies of listed types, masking JSON fields; base64 on request', async () => {
+    const { httpLogger, lines } = await build(spec);
+    const addr = await serveWith(httpLogger, async (req, res) => {
+      for await (const _ of req) {
+        // drain
+      }
+      ok(req, res);
+    });
+    await (
+      await fetch(`http://${addr}/`, {
+        method: 'POST',
+        body: '{"password":"pw"}',
+        headers: { 'content-type': 'application/json' },
+      })
+    ).text();
+    const [line] = await entries(lines, 1);
+    assert.equal((line!.request as Record<string, unknown>).body, '{"password":"***"}');
+    assert.equal((line!.response as Record<string, unknown>).body, Buffer.from('hello').toString('base64'));
+  });
+
+  it('does not capture bodies at or over maxContentLength, or of other types', async () => {
+    const { httpLogger, lines } = await build(spec);
+    const addr = await serveWith(httpLogger, async (req, res) => {
+      for await (const _ of req) {
+        // drain
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end('{"a":1}');
+    });
+    await (
+      await fetch(`http://${addr}/`, {
+        method: 'POST',
+        body: 'x'.repeat(20),
+        headers: { 'content-type': 'application/json' },
+      })
+    ).text();
+    const [line] = await entries(lines, 1);
+    assert.equal('body' in (line!.request as object), false);
+    assert.equal(
+      'body' in (line!.response as object),
+      false,
+      'application/json is not in the response mimes',
+    );
+  });
+});
+
+describe('HTTPLogger as tripperware', () => {
+  async function upstream(): Promise<string> {
+    return listen((req, res) => {
+      if (req.url === '/big') {
+        res.setHeader('content-type', 'text/plain');
+        res.write('chunk-1;');
+        res.end('chunk-2');
+        return;
+      }
+      res.writeHead(203, { 'content-type': 'application/json', 'x-up': 'yes', 'content-length': '11' });
+      res.end('{"ok":true}');
+    });
+  }
+
+  function client(httpLogger: HTTPLogger): Dispatcher {
+    const agent = new Agent();
+    closers.push(() => agent.close());
+    return agent.compose((dispatch) => httpLogger.tripperware(dispatch));
+  }
+
+  it('writes a client entry sharing the server request id, with status, sizes and headers', async () => {
+    const { httpLogger, lines } = await build(`
+  journal: true
+  request:
+    headers: [{name: "*"}]
+    queries: [{fixed: {value: hidden}}]
+  response:
+    headers: [{name: x-up}]
+`);
+    const up = await upstream();
+    const { statusCode, body } = await client(httpLogger).request({
+      origin: `http://${up}`,
+      path: '/v1/items?secret=1',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-req': 'r' },
+      body: '{"a":1}',
+      requestId: 'shared-id',
+    } as Dispatcher.RequestOptions);
+    assert.equal(statusCode, 203);
+    assert.equal(await body.text(), '{"ok":true}');
+    const [line] = await entries(lines, 1);
+    assert.equal(line!.msg, 'client');
+    const req = line!.request as Record<string, unknown>;
+    const resp = line!.response as Record<string, unknown>;
+    assert.equal(req.id, 'shared-id');
+    assert.equal(resp.id, 'shared-id');
+    assert.equal(req.host, up);
+    assert.equal(req.method, 'POST');
+    assert.equal(req.path, '/v1/items');
+    assert.equal(req.query, 'hidden');
+    assert.equal(req.size, 7);
+    assert.equal(req.body, '{"a":1}');
+    assert.deepEqual(req.header, { 'Content-Type': 'application/json', 'X-Req': 'r' });
+    assert.equal(resp.status, 203);
+    assert.equal(resp.size, 11);
+    assert.deepEqual(resp.header, { 'X-Up': 'yes' });
+    assert.equal(resp.body, '{"ok":true}');
+  });
+
+  it('counts response bytes of unknown length', async () => {
+    const { httpLogger, lines } = await build('  {}\n');
+    const up = await upstream();
+    const { body } = await client(httpLogger).request({
+      origin: `http://${up}`,
+      path: '/big',
+      method: 'GET',
+    });
+    assert.equal(await body.text(), 'chunk-1;chunk-2');
+    const [line] = await entries(lines, 1);
+    assert.equal((line!.response as Record<string, unknown>).size, 15);
+    assert.match(
+      (line!.request as Record<string, unknown>).id as string,
+      /^[A-Za-z0-9_-]{20}$/,
+      'a fresh id without a server request',
+    );
+  });
+
+  it('logs transport errors with the error and no status', async () => {
+    const { httpLogger, lines } = await build('  {}\n');
+    const closed = await listen(() => {});
+    closers.pop()!(); // close it again: the port refuses connections now
+    await assert.rejects(
+      client(httpLogger).request({ origin: `http://${closed}`, path: '/', method: 'GET' }),
+    );
+    const [line] = await entries(lines, 1);
+    const resp = line!.response as Record<string, unknown>;
+    assert.match(resp.error as string, /ECONNREFUSED|connect/);
+    assert.equal('status' in resp, false);
+  });
+});
