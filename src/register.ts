@@ -1,15 +1,29 @@
 /**
  * The one list of resource kinds this gateway knows. Adding a kind = one line here.
  */
+import { resource as EchoHandler } from './app/handler/echo/api.ts';
+import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
+import { resource as ErrorHandler } from './core/errhandler/api.ts';
+import { resource as HTTPClient } from './core/httpclient/api.ts';
+import { resource as HTTPLogger } from './core/httplogger/api.ts';
+import { resource as ReverseProxyHandler } from './core/httpproxy/api.ts';
 import { resource as HTTPServer } from './core/httpserver/api.ts';
+import { resource as SLogger } from './core/slogger/api.ts';
 import type { Registry } from './kernel/registry.ts';
 
 export function registerAll(registry: Registry): Registry {
   return registry.register(
     // core/v1
     Entrypoint,
+    ErrorHandler,
+    HTTPClient,
+    HTTPLogger,
     HTTPServer,
+    SLogger,
+    ReverseProxyHandler,
     // app/v1
+    EchoHandler,
+    HealthCheckHandler,
   );
 }

@@ -42,6 +42,11 @@ export interface Middleware {
 /** The upstream round trip, as undici's dispatch function. */
 export type Dispatch = Dispatcher['dispatch'];
 
+/** Dispatch options the proxy sends through tripperwares: undici's, plus the request id that server-side and client-side access logs share. */
+export interface GatewayDispatchOptions extends Dispatcher.DispatchOptions {
+  readonly requestId?: string | undefined;
+}
+
 /** Client-side middleware around the upstream round trip (AILERON's tripperware = an undici interceptor). */
 export interface Tripperware {
   tripperware(next: Dispatch): Dispatch;

@@ -251,7 +251,8 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
       // AILERON (protojson) also accepts the proto field name: the camelCase name capitalised, with acronyms
       // in capitals (`ShutdownTimeout`, `TLSHandshakeTimeout` for `tlsHandshakeTimeout`).
       const lower = key.toLowerCase();
-      const alias = key.length > 0 && /^[A-Z]/.test(key) ? names.find((n) => n.toLowerCase() === lower) : undefined;
+      const alias =
+        key.length > 0 && /^[A-Z]/.test(key) ? names.find((n) => n.toLowerCase() === lower) : undefined;
       if (alias !== undefined && !(alias in input)) name = alias;
     }
     const child = props[name];

@@ -22,6 +22,7 @@ import {
 import type {
   Dispatch,
   ErrorHandler,
+  GatewayDispatchOptions,
   HandlerFn,
   Request,
   Response,
@@ -139,7 +140,8 @@ export class ReverseProxy {
     const fullQuery = upQuery === '' ? query : query === '' ? upQuery : `${upQuery}&${query}`;
     const target = encodePath(upstreamPath);
     ex.watchClient();
-    const options: Dispatcher.DispatchOptions = {
+    const options: GatewayDispatchOptions = {
+      requestId: req.requestId,
       origin: upstream.origin,
       path: fullQuery === '' ? target : `${target}?${fullQuery}`,
       method: req.method as Dispatcher.HttpMethod,

@@ -32,7 +32,9 @@ function serve(router: Router, method: string, url: string, host = 'example.com'
 }
 
 /** A router whose handlers return their own name, so the test sees which one served. */
-function routerOf(routes: Array<[pattern: string, name: string, methods?: string[], hosts?: string[]]>): Router {
+function routerOf(
+  routes: Array<[pattern: string, name: string, methods?: string[], hosts?: string[]]>,
+): Router {
   const router = new Router();
   for (const [pattern, name, methods = [], hosts = []] of routes) {
     router.add({ pattern, hosts, methods, handler: (() => name) as never });
@@ -110,7 +112,10 @@ describe('Router', () => {
   it('rejects two handlers for the same pattern and method at start-up', () => {
     const r = new Router();
     r.add({ pattern: '/x', hosts: [], methods: [], handler: () => {} });
-    assert.throws(() => r.add({ pattern: '/x', hosts: [], methods: [], handler: () => {} }), /two handlers are registered for \/x/);
+    assert.throws(
+      () => r.add({ pattern: '/x', hosts: [], methods: [], handler: () => {} }),
+      /two handlers are registered for \/x/,
+    );
     const m = new Router();
     m.add({ pattern: '/x', hosts: [], methods: ['GET'], handler: () => {} });
     assert.doesNotThrow(() => m.add({ pattern: '/x', hosts: [], methods: ['POST'], handler: () => {} }));
@@ -118,7 +123,13 @@ describe('Router', () => {
 
   it('rejects malformed wildcards with a message', () => {
     const r = new Router();
-    assert.throws(() => r.add({ pattern: '/a{b}', hosts: [], methods: [], handler: () => {} }), /must be a whole segment/);
-    assert.throws(() => r.add({ pattern: '/{x...}/y', hosts: [], methods: [], handler: () => {} }), /must be the last segment/);
+    assert.throws(
+      () => r.add({ pattern: '/a{b}', hosts: [], methods: [], handler: () => {} }),
+      /must be a whole segment/,
+    );
+    assert.throws(
+      () => r.add({ pattern: '/{x...}/y', hosts: [], methods: [], handler: () => {} }),
+      /must be the last segment/,
+    );
   });
 });

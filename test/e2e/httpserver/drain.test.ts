@@ -120,7 +120,10 @@ describe('graceful shutdown', () => {
       const started = performance.now();
       gw.child.kill('SIGTERM');
       assert.equal(await gw.exited, 0);
-      assert.ok(performance.now() - started < 5000, 'an idle client does not hold the shutdown for shutdownTimeout');
+      assert.ok(
+        performance.now() - started < 5000,
+        'an idle client does not hold the shutdown for shutdownTimeout',
+      );
     } finally {
       agent.destroy();
       up.close();
