@@ -1,13 +1,24 @@
 /**
  * Upstream selection (aileron-core.md §6.4.3), the same algorithms as AILERON's `zlb` library so a config
  * behaves the same: RoundRobin with consecutive weights, weighted Random, weighted DirectHash, RingHash and
- * Maglev. Tables are built once at start-up; `pick` is O(1) or O(log n) except the weighted scans (O(n)).
+ * Maglev; plus LeastRequest (an addition, appended so AILERON's enum numbers keep their meaning). Tables are
+ * built once at start-up; `pick` is O(1) or O(log n) except the weighted scans (O(n)).
  *
- * Upstream `active` is the hook for health checks and circuit breakers: a balancer skips inactive upstreams.
+ * Upstream `active` is the hook for health checks and circuit breakers (health.ts): every balancer skips
+ * inactive upstreams, and the hash balancers send the keys of an inactive upstream to the next active one
+ * deterministically, leaving every other key where it was.
  */
 import { mix64, unitFloat, xxhash64 } from './hash.ts';
+import type { UpstreamMonitor } from './health.ts';
 
-export const LBAlgorithms = ['RoundRobin', 'Random', 'RingHash', 'Maglev', 'DirectHash'] as const;
+export const LBAlgorithms = [
+  'RoundRobin',
+  'Random',
+  'RingHash',
+  'Maglev',
+  'DirectHash',
+  'LeastRequest',
+] as const;
 export type LBAlgorithm = (typeof LBAlgorithms)[number];
 
 export interface Upstream {
@@ -25,6 +36,10 @@ export interface Upstream {
   readonly id: bigint;
   /** False while the upstream must not get traffic (health checks, circuit breaker). */
   active: boolean;
+  /** Requests sent and not finished yet: what LeastRequest compares. Kept by the proxy (health.ts `track`). */
+  inflight: number;
+  /** Passive checks and the circuit breaker, when configured: told how each request went. */
+  monitor: UpstreamMonitor | undefined;
 }
 
 export function makeUpstream(url: string, weight: number): Upstream {
@@ -37,6 +52,8 @@ export function makeUpstream(url: string, weight: number): Upstream {
     weight,
     id: xxhash64(url.endsWith('/') ? url.slice(0, -1) : url),
     active: true,
+    inflight: 0,
+    monitor: undefined,
   };
 }
 
@@ -47,12 +64,18 @@ export interface Balancer {
   pick(hash: bigint): Upstream | undefined;
 }
 
-export function createBalancer(algorithm: LBAlgorithm, upstreams: readonly Upstream[]): Balancer {
+export function createBalancer(
+  algorithm: LBAlgorithm,
+  upstreams: readonly Upstream[],
+  random: () => number = Math.random,
+): Balancer {
   switch (algorithm) {
     case 'RoundRobin':
       return new RoundRobin(upstreams);
     case 'Random':
-      return new WeightedRandom(upstreams);
+      return new WeightedRandom(upstreams, random);
+    case 'LeastRequest':
+      return new LeastRequest(upstreams, random);
     case 'DirectHash':
       return new DirectHash(upstreams);
     case 'RingHash':
@@ -123,6 +146,72 @@ export class WeightedRandom implements Balancer {
 }
 
 /**
+ * Least request (an addition): "power of two choices". Two upstreams are drawn at random in proportion to their
+ * weights and the request goes to the one with fewer requests in flight per unit of weight; a tie keeps the
+ * first draw, so an idle gateway spreads requests exactly by weight. Two random choices instead of a scan for
+ * the least loaded avoid sending a burst to the same upstream, and cost two binary searches per request.
+ */
+export class LeastRequest implements Balancer {
+  readonly hashed = false;
+  readonly #targets: readonly Upstream[];
+  /** Running sums of the weights: a weighted draw is a binary search. */
+  readonly #cumulative: Float64Array;
+  readonly #random: () => number;
+
+  constructor(targets: readonly Upstream[], random: () => number = Math.random) {
+    this.#targets = targets;
+    this.#random = random;
+    this.#cumulative = new Float64Array(targets.length);
+    let sum = 0;
+    targets.forEach((t, i) => {
+      sum += t.weight;
+      this.#cumulative[i] = sum;
+    });
+  }
+
+  pick(): Upstream | undefined {
+    const a = this.#draw();
+    if (a === undefined) return undefined;
+    const b = this.#draw() ?? a;
+    // b.inflight / b.weight < a.inflight / a.weight, without dividing.
+    return b.inflight * a.weight < a.inflight * b.weight ? b : a;
+  }
+
+  #draw(): Upstream | undefined {
+    const targets = this.#targets;
+    const cumulative = this.#cumulative;
+    const n = targets.length;
+    if (n === 0) return undefined;
+    const total = cumulative[n - 1]!;
+    for (let tries = 0; tries < 4; tries++) {
+      const x = this.#random() * total;
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cumulative[mid]! <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      const t = targets[lo]!;
+      if (t.active) return t;
+    }
+    // Most of the weight is inactive: draw among the active upstreams only (a scan, while that lasts).
+    let sum = 0;
+    for (const t of targets) if (t.active) sum += t.weight;
+    if (sum === 0) return undefined;
+    let x = this.#random() * sum;
+    let last: Upstream | undefined;
+    for (const t of targets) {
+      if (!t.active) continue;
+      x -= t.weight;
+      if (x < 0) return t;
+      last = t;
+    }
+    return last; // rounding
+  }
+}
+
+/**
  * Weighted direct hash: the same draw as WeightedRandom with the request hash, chained through mix64, as the
  * random source. Same hash, same upstream while the set of active upstreams is unchanged (not consistent).
  */
@@ -153,13 +242,18 @@ export class DirectHash implements Balancer {
 
 /**
  * Consistent hashing on a ring: each upstream owns `weight` points (its id chained through mix64). A request
- * goes to the first point at or after mix64(hash), skipping inactive upstreams for a bounded number of steps.
+ * goes to the first point at or after mix64(hash); if that point's upstream is inactive, to the next point
+ * clockwise whose upstream is active. So only the keys of an inactive upstream move, each to the same place
+ * every time. (AILERON gives up after 10 x upstreams steps; the walk here goes round the whole ring, skipping
+ * runs of one upstream's points at once.)
  */
 export class RingHash implements Balancer {
   readonly hashed = true;
   readonly #targets: readonly Upstream[];
   readonly #keys: BigUint64Array;
   readonly #owners: Int32Array;
+  /** For each point, the next point clockwise owned by another upstream. */
+  readonly #nextOther: Int32Array;
 
   constructor(targets: readonly Upstream[]) {
     this.#targets = targets;
@@ -174,6 +268,7 @@ export class RingHash implements Balancer {
     points.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.#keys = BigUint64Array.from(points, (p) => p.key);
     this.#owners = Int32Array.from(points, (p) => p.owner);
+    this.#nextOther = nextOtherOwner(this.#owners);
   }
 
   pick(hash: bigint): Upstream | undefined {
@@ -188,21 +283,43 @@ export class RingHash implements Balancer {
       if (keys[mid]! < key) lo = mid + 1;
       else hi = mid;
     }
-    let index = lo;
-    const steps = Math.min(10 * this.#targets.length, n);
-    for (let s = 0; s < steps; s++, index++) {
-      if (index >= n) index = 0;
+    let index = lo === n ? 0 : lo;
+    // Each step moves to another upstream's run of points: n steps go round the ring at least once.
+    for (let s = 0; s < n; s++) {
       const t = this.#targets[this.#owners[index]!]!;
       if (t.active) return t;
+      index = this.#nextOther[index]!;
     }
     return undefined;
   }
 }
 
+/** next[i] = the first index after i (cyclically) whose owner differs from owners[i]; i + 1 when all are one. */
+function nextOtherOwner(owners: Int32Array): Int32Array {
+  const n = owners.length;
+  const next = new Int32Array(n).fill(-1);
+  if (n === 0) return next;
+  if (owners.every((o) => o === owners[0])) {
+    for (let i = 0; i < n; i++) next[i] = (i + 1) % n;
+    return next;
+  }
+  // Backwards, twice: the first pass settles next[0] (its answer lies before the wrap, as there are two
+  // owners), the second pass uses it for the points whose answer lies past the wrap.
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = n - 1; i >= 0; i--) {
+      const j = i + 1 === n ? 0 : i + 1;
+      next[i] = owners[j] !== owners[i] ? j : next[j]!;
+    }
+  }
+  return next;
+}
+
 /**
  * Maglev hashing: a lookup table of prime size M >= 2 x total weight, filled round by round from each upstream's
  * permutation (offset and skip from mix64(id)), each upstream taking up to `weight` slots per round. A request
- * goes to table[mix64(hash) mod M]. The table holds the upstreams active when it is built.
+ * goes to table[mix64(hash) mod M]; if that slot's upstream is inactive, to the next slot whose upstream is
+ * active (the slots are in permutation order, so those keys spread over the others in proportion to their
+ * slots). The table is built once; an inactive upstream only moves its own keys.
  */
 export class Maglev implements Balancer {
   readonly hashed = true;
@@ -222,20 +339,25 @@ export class Maglev implements Balancer {
 
   pick(hash: bigint): Upstream | undefined {
     if (this.#table.length === 0) return undefined;
-    const slot = Number(mix64(hash) % this.#size);
-    const t = this.#targets[this.#table[slot]!]!;
-    return t.active ? t : undefined;
+    const table = this.#table;
+    const m = table.length;
+    let slot = Number(mix64(hash) % this.#size);
+    for (let s = 0; s < m; s++) {
+      const t = this.#targets[table[slot]!]!;
+      if (t.active) return t;
+      slot = slot + 1 === m ? 0 : slot + 1;
+    }
+    return undefined;
   }
 }
 
 function maglevTable(targets: readonly Upstream[], minSize: number): Int32Array {
   const members: number[] = [];
   let total = 0;
+  // Every upstream gets its slots, active or not: the table is built once, and `active` changes at run time.
   targets.forEach((t, i) => {
-    if (t.active) {
-      members.push(i);
-      total += t.weight;
-    }
+    members.push(i);
+    total += t.weight;
   });
   if (members.length === 0) return new Int32Array(0);
   const size = eulerPrime(Math.max(2 * total, minSize));
