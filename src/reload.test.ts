@@ -1,0 +1,223 @@
+/**
+ * The reload supervisor in-process: what keeps a listener, config loading, coalesced reloads and the file
+ * watcher. The real process (SIGHUP under load, --watch, workers) is covered by test/e2e/reload and cluster.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { HTTPServerSpec } from './core/httpserver/api.ts';
+import type { LogAttrs, Logger } from './kernel/logger.ts';
+import { Registry } from './kernel/registry.ts';
+import { check } from './kernel/schema.ts';
+import { registerAll } from './register.ts';
+import { Gateway, listenerSettings, listenKey, loadConfig, watchConfig } from './reload.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'aileron-reload-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function serverSpec(spec: Record<string, unknown>): Promise<HTTPServerSpec> {
+  const { resource } = await import('./core/httpserver/api.ts');
+  return check(resource.spec, spec).value as HTTPServerSpec;
+}
+
+/** A logger that keeps every line, for assertions. */
+function memoryLogger(
+  lines: Array<{ level: string; msg: string } & LogAttrs>,
+  bindings: LogAttrs = {},
+): Logger {
+  const at =
+    (level: string) =>
+    (msg: string, attrs: LogAttrs = {}) =>
+      void lines.push({ ...bindings, ...attrs, level, msg });
+  return {
+    enabled: () => true,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (b) => memoryLogger(lines, { ...bindings, ...b }),
+  };
+}
+
+const gatewayConfig = (route: string) => `apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners: [{apiVersion: core/v1, kind: HTTPServer}]
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: 127.0.0.1:0
+  shutdownTimeout: 1
+  virtualHosts:
+    - handlers:
+        - pattern: ${route}
+          handler: {apiVersion: app/v1, kind: EchoHandler}
+---
+apiVersion: app/v1
+kind: EchoHandler
+`;
+
+function status(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('listenKey and listenerSettings: what keeps a listener across a reload', () => {
+  it('the same address written differently is the same listener; a different bind is not', async () => {
+    const key = async (addr: string) => listenKey(await serverSpec({ addr }));
+    assert.equal(await key('localhost:8080'), await key('127.0.0.1:8080'));
+    assert.equal(await key('tcp://127.0.0.1:8080'), await key('127.0.0.1:8080'));
+    assert.notEqual(await key(':8080'), await key('0.0.0.0:8080'));
+    assert.notEqual(await key('127.0.0.1:8080'), await key('127.0.0.1:8081'));
+    assert.equal(await key('unix:///run/gw.sock'), JSON.stringify({ path: '/run/gw.sock' }));
+    const viaListenConfig = await serverSpec({
+      addr: ':1',
+      httpConfig: { listenConfig: { addr: '127.0.0.1:8080' } },
+    });
+    assert.equal(listenKey(viaListenConfig), await key('127.0.0.1:8080'));
+  });
+
+  it('routes, middleware, debug switches and shutdownTimeout are not listener settings; timeouts and TLS are', async () => {
+    const base = listenerSettings(await serverSpec({ addr: ':8080' }));
+    const routing = await serverSpec({
+      addr: ':8080',
+      shutdownTimeout: 3,
+      enableProfile: true,
+      enableExpvar: true,
+      virtualHosts: [{ hosts: ['a.example'], handlers: [] }],
+    });
+    assert.equal(listenerSettings(routing), base);
+    assert.notEqual(
+      listenerSettings(await serverSpec({ addr: ':8080', httpConfig: { idleTimeout: 5 } })),
+      base,
+    );
+    assert.notEqual(
+      listenerSettings(await serverSpec({ addr: ':8080', httpConfig: { maxHeaderBytes: 1 } })),
+      base,
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  const load = (files: string[], envFiles: string[] = [], baseEnv: Record<string, string> = {}) =>
+    loadConfig({ files, envFiles, baseEnv, newRegistry: () => registerAll(new Registry()) });
+
+  it('validates into a new registry, with -e files applied to a copy of the base environment', () => {
+    const env = file('a.env', 'ROUTE=/from-env\n');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} expression of the config
+    const cfg = file('env.yaml', gatewayConfig('${ROUTE}'));
+    const baseEnv = { OTHER: 'x' };
+    const r = load([cfg], [env], baseEnv);
+    assert.ok('registry' in r);
+    const spec = r.registry.manifest('core/v1/HTTPServer/default/default')?.spec as HTTPServerSpec;
+    assert.equal(spec.virtualHosts[0]?.handlers[0]?.pattern, '/from-env');
+    assert.deepEqual(baseEnv, { OTHER: 'x' }, 'the base environment is not changed');
+  });
+
+  it('returns every problem instead of throwing, and a missing Entrypoint is one', () => {
+    const r = load([
+      file('bad.yaml', gatewayConfig('/x').replace('shutdownTimeout: 1', 'shutdownTimeout: one')),
+    ]);
+    assert.ok('error' in r);
+    assert.match(r.error.message, /bad\.yaml:10:\d+: spec\.shutdownTimeout/);
+    const none = load([file('none.yaml', 'apiVersion: app/v1\nkind: EchoHandler\n')]);
+    assert.ok('error' in none);
+    assert.match(none.error.message, /no core\/v1 Entrypoint/);
+    const env = load([file('ok.yaml', gatewayConfig('/x'))], [join(dir, 'missing.env')]);
+    assert.ok('error' in env);
+    assert.match(env.error.message, /cannot read env file/);
+  });
+});
+
+describe('Gateway', () => {
+  it('swaps routes on reload, merges reloads asked for meanwhile, and drains at the end', async () => {
+    const cfg = file('gw.yaml', gatewayConfig('/one'));
+    const lines: Array<{ level: string; msg: string } & LogAttrs> = [];
+    const options = {
+      files: [cfg],
+      envFiles: [],
+      baseEnv: {},
+      newRegistry: () => registerAll(new Registry()),
+      logger: memoryLogger(lines),
+    };
+    const loaded = loadConfig(options);
+    assert.ok('registry' in loaded);
+    const gateway = new Gateway(options);
+    const stop = new AbortController();
+    const { promise: ready, resolve } = Promise.withResolvers<readonly string[]>();
+    const running = gateway.run(loaded.registry, stop.signal, resolve);
+    try {
+      const [addr] = await ready;
+      const url = `http://${addr}`;
+      assert.equal(await status(`${url}/one`), 200);
+      writeFileSync(cfg, gatewayConfig('/two'));
+      // Three requests while the first runs: the first reload, then one more for the other two.
+      const results = await Promise.all([gateway.reload(), gateway.reload(), gateway.reload()]);
+      assert.deepEqual(
+        results.map((r) => [r.ok, r.generation]),
+        [
+          [true, 2],
+          [true, 3],
+          [true, 3],
+        ],
+      );
+      assert.equal(gateway.generation, 3);
+      assert.equal(await status(`${url}/two`), 200);
+      assert.equal(await status(`${url}/one`), 404);
+
+      writeFileSync(cfg, 'apiVersion: core/v1\nkind: Entrypoint\nspec: {runners: 3}\n');
+      const rejected = await gateway.reload();
+      assert.equal(rejected.ok, false);
+      assert.equal(rejected.generation, 3);
+      assert.match(rejected.error ?? '', /not valid.*gw\.yaml:3:\d+: spec\.runners/s);
+      assert.equal(await status(`${url}/two`), 200, 'the old configuration still serves');
+    } finally {
+      stop.abort();
+      await running;
+    }
+    assert.ok(lines.some((l) => /^server stopped/.test(l.msg)));
+    assert.equal((await gateway.reload()).ok, false, 'no reload once stopped');
+  });
+});
+
+describe('watchConfig', () => {
+  it('calls once for a burst of writes to a watched file, and not for other files of the directory', async () => {
+    const sub = mkdtempSync(join(dir, 'watch-'));
+    const watched = join(sub, 'config.yaml');
+    writeFileSync(watched, 'a: 1\n');
+    const calls: string[] = [];
+    const { promise: called, resolve } = Promise.withResolvers<void>();
+    const unwatch = watchConfig(
+      [watched],
+      (f) => {
+        calls.push(f);
+        resolve();
+      },
+      { debounceMs: 50 },
+    );
+    try {
+      writeFileSync(join(sub, 'unrelated.txt'), 'x');
+      for (let i = 0; i < 5; i++) writeFileSync(watched, `a: ${i}\n`);
+      await called;
+      assert.deepEqual(calls, [watched]);
+    } finally {
+      unwatch();
+    }
+  });
+});
