@@ -6,9 +6,12 @@
  * reference measurements).
  *
  *   node bench/origin.ts [--port 0]      -> prints "origin listening on 127.0.0.1:<port>"
+ *   node bench/origin.ts --ports 4       -> also "origin ports 127.0.0.1:<p2>,127.0.0.1:<p3>,127.0.0.1:<p4>":
+ *                                           the same server on 3 more ports (the 4 upstreams of --balancers)
  */
-import { createServer } from 'node:http';
-import { listen, serverArgs } from './lib/serve.ts';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Host, listen, serverArgs } from './lib/serve.ts';
 
 const SmallBody = Buffer.from('hello');
 const LargeBody = Buffer.alloc(65_536, 'x');
@@ -17,7 +20,7 @@ const smallHeaders = ['content-type', 'text/plain', 'content-length', String(Sma
 const largeHeaders = ['content-type', 'application/octet-stream', 'content-length', String(LargeBody.length)];
 const notFoundHeaders = ['content-type', 'text/plain', 'content-length', '9'];
 
-const server = createServer((req, res) => {
+const serve: RequestListener = (req, res) => {
   // Drain any request body so the connection stays reusable.
   req.resume();
   if (req.url === '/') {
@@ -30,6 +33,22 @@ const server = createServer((req, res) => {
     res.writeHead(404, notFoundHeaders);
     res.end('not found');
   }
-});
+};
 
-listen(server, serverArgs().port, 'origin');
+const args = serverArgs();
+listen(createServer(serve), args.port, 'origin');
+if (args.ports > 1) {
+  // One process for every port keeps the origin's capacity the same as with one upstream.
+  const extra = Array.from({ length: args.ports - 1 }, () => {
+    const server = createServer(serve);
+    server.keepAliveTimeout = 300_000;
+    server.headersTimeout = 301_000;
+    server.requestTimeout = 0;
+    return new Promise<string>((resolve) =>
+      server.listen({ port: 0, host: Host, backlog: 4096 }, () =>
+        resolve(`${Host}:${(server.address() as AddressInfo).port}`),
+      ),
+    );
+  });
+  process.stdout.write(`origin ports ${(await Promise.all(extra)).join(',')}\n`);
+}

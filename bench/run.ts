@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { killAllNow, pidsOf, stopAll } from './lib/children.ts';
 import {
+  BalancerUpstreams,
   type Context,
   type Running,
   type StartError,
@@ -19,7 +20,7 @@ import {
 } from './lib/contenders.ts';
 import { autocannon, commandExists, type Generator, type LoadResult, wrk } from './lib/load.ts';
 import { describe, machine, nginxVersion } from './lib/machine.ts';
-import { type Options, parseOptions, type Scenario, Usage } from './lib/options.ts';
+import { balancerOf, type Options, parseOptions, type Scenario, Usage } from './lib/options.ts';
 import { cpuTicks, foreign, Hz, peakRssKiB, snapshot, systemTicks, tree } from './lib/proc.ts';
 import {
   aggregate,
@@ -132,13 +133,17 @@ async function main(): Promise<number> {
     // ---------------------------------------------------------------- origin and contenders
     let origin: Running;
     try {
-      origin = await startOrigin(originKind, ctx);
+      // The gw4-* contenders (--balancers) proxy to 4 ports of the same origin process.
+      const ports = o.only.some((n) => balancerOf(n) !== undefined) ? BalancerUpstreams : 1;
+      origin = await startOrigin(originKind, ctx, ports);
     } catch (err) {
       const output = (err as Partial<StartError>).output;
       process.stderr.write(`bench: the origin did not start: ${(err as Error).message}\n${output ?? ''}\n`);
       return 1;
     }
-    log(`   origin (${originKind}) on ${origin.url}, pid ${origin.child.pid}`);
+    log(
+      `   origin (${originKind}) on ${[origin.url, ...(origin.extraUrls ?? [])].join(', ')}, pid ${origin.child.pid}`,
+    );
 
     const wanted = o.only.filter((n) => n !== 'nginx' || hasNginx);
     if (o.onlyGiven && o.only.includes('nginx') && !hasNginx)

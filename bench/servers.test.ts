@@ -44,6 +44,18 @@ function call(
   });
 }
 
+test('origin --ports 4: the same answers on four ports (the upstreams of --balancers)', async () => {
+  const { child, url } = await start('origin4', ['bench/origin.ts', '--ports', '4']);
+  try {
+    const m = await child.waitFor(/origin ports (\S+)/, 10_000);
+    const urls = [url, ...m[1]!.split(',').map((a) => `http://${a}`)];
+    assert.equal(new Set(urls).size, 4);
+    for (const u of urls) assert.equal((await call(`${u}/`)).body.toString(), 'hello');
+  } finally {
+    await stopChild(child);
+  }
+});
+
 test('origin: / is "hello", /64k is 65,536 bytes, anything else 404', async () => {
   const { child, url } = await start('origin', ['bench/origin.ts']);
   try {

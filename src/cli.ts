@@ -1,18 +1,32 @@
 /**
  * The `aileron` command: flags -> env files -> load and validate configs -> (template | validate | run).
  * Exit codes: 0 normal stop, 1 runtime failure, 2 usage or configuration error.
+ * Running: one process (src/reload.ts: SIGHUP reloads) or, with --workers, a primary and workers (src/cluster.ts).
  */
+import cluster from 'node:cluster';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { RunnerRole } from './core/roles.ts';
-import { DefaultName, LoggerTable } from './core/services.ts';
+import {
+  bindingRegistry,
+  connectWorker,
+  leaveCluster,
+  onStopRequest,
+  parseWorkers,
+  prepareSockets,
+  runPrimary,
+  workerSlot,
+} from './cluster.ts';
+import { ErrEntrypointRun } from './core/errors.ts';
 import { createDefaultLogger } from './core/slogger/default.ts';
+import { isGatewayError } from './kernel/errors.ts';
 import { ConfigError } from './kernel/problems.ts';
 import { Registry } from './kernel/registry.ts';
 import type { Manifest } from './kernel/resource.ts';
 import { defaults } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
+import { Gateway, type LoadOptions, loadConfig, watchConfig } from './reload.ts';
 
 const Usage = `Usage: aileron [flags]
 
@@ -25,8 +39,13 @@ Flags:
                          /namespace/name the loaded config of that resource; then exit
   -o, --out FORMAT       template format: yaml (default) or json
       --validate         load and validate the configs, print every problem, create nothing
+      --workers N        run N worker processes that share the listeners; auto = one per core [1]
+      --watch            reload the configuration when a -f or -e file changes (as SIGHUP does)
   -v, --version          print the version
   -h, --help             print this help
+
+Signals: SIGTERM or SIGINT stop gracefully (a second one exits at once); SIGHUP reloads the configuration
+without dropping requests (docs/operations.md).
 
 Examples:
   aileron -f examples/quickstart/
@@ -63,8 +82,16 @@ function version(): string {
   return pkg.version;
 }
 
-/** Runs the CLI and resolves to the exit code. `signal` stops a running gateway (SIGTERM/SIGINT in `main`). */
-export async function cli(argv: readonly string[], signal: AbortSignal, io: CliIO = stdio): Promise<number> {
+/**
+ * Runs the CLI and resolves to the exit code. `signal` stops a running gateway (SIGTERM/SIGINT in `main`);
+ * each `reload` event on `reloads` reloads its configuration (SIGHUP in `main`).
+ */
+export async function cli(
+  argv: readonly string[],
+  signal: AbortSignal,
+  io: CliIO = stdio,
+  reloads: EventEmitter = new EventEmitter(),
+): Promise<number> {
   if (argv.length === 0) {
     io.out(help());
     return 0;
@@ -89,7 +116,19 @@ export async function cli(argv: readonly string[], signal: AbortSignal, io: CliI
     io.err(`aileron: -o must be yaml or json, not "${out}"\n`);
     return 2;
   }
-  const registry = registerAll(new Registry());
+  let workers: number;
+  try {
+    workers = parseWorkers(values.workers);
+  } catch (err) {
+    io.err(`aileron: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // Each reload applies the -e files to the environment as it was before them.
+  const baseEnv = { ...io.env };
+  const slot = workerSlot();
+  const newRegistry = () =>
+    registerAll(slot === undefined ? new Registry() : bindingRegistry({ worker: slot, pid: process.pid }));
+  const registry = newRegistry();
   const envProblems = Registry.loadEnvFiles(values.env ?? [], io.env);
   if (envProblems.length > 0) {
     io.err(`${new ConfigError(envProblems).message}\n`);
@@ -121,33 +160,89 @@ export async function cli(argv: readonly string[], signal: AbortSignal, io: CliI
     io.out(`configuration is valid: ${n} resource${n === 1 ? '' : 's'} from ${files.join(', ')}\n`);
     return 0;
   }
-  return run(registry, signal, io);
+  const load: LoadOptions = { files, envFiles: values.env ?? [], baseEnv, newRegistry };
+  const watch = values.watch === true && slot === undefined; // in a cluster, the primary watches
+  if (workers > 1 && cluster.isPrimary) {
+    try {
+      registry.entrypointRef();
+    } catch (err) {
+      io.err(`${(err as ConfigError).message}\n`);
+      return 2;
+    }
+    try {
+      await prepareSockets(registry);
+    } catch (err) {
+      io.err(`aileron: failed to start: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return primary(load, workers, argv, signal, io, reloads, watch);
+  }
+  return run(registry, load, signal, io, reloads, watch);
 }
 
-async function run(registry: Registry, signal: AbortSignal, io: CliIO): Promise<number> {
-  const logger = createDefaultLogger(io.env);
-  registry.registerService(LoggerTable, DefaultName, logger);
-  let entrypoint: Awaited<ReturnType<typeof registry.get<import('./core/roles.ts').Runner>>>;
+async function run(
+  registry: Registry,
+  load: LoadOptions,
+  signal: AbortSignal,
+  io: CliIO,
+  reloads: EventEmitter,
+  watch: boolean,
+): Promise<number> {
+  const gateway = new Gateway({ ...load, logger: createDefaultLogger(io.env) });
+  const channel = cluster.isWorker ? connectWorker(() => gateway.reload()) : undefined;
+  const onReload = () => void gateway.reload();
+  reloads.on('reload', onReload);
+  const unwatch = watch ? watchConfig([...load.files, ...load.envFiles], onReload) : undefined;
   try {
-    entrypoint = await registry.get(registry.entrypointRef(), RunnerRole);
+    await gateway.run(registry, signal, (addrs) => channel?.ready(addrs));
+    return 0;
   } catch (err) {
-    await registry.close();
     if (err instanceof ConfigError) {
       io.err(`${err.message}\n`);
       return 2;
     }
-    io.err(`aileron: failed to start: ${(err as Error).message}\n`);
-    return 1;
-  }
-  try {
-    await entrypoint.run(signal);
-    return 0;
-  } catch (err) {
-    const cause = (err as Error).cause as Error | undefined;
-    io.err(`aileron: ${(err as Error).message}${cause?.cause ? ` (${String(cause.cause)})` : ''}\n`);
+    if (!isGatewayError(err) || err.code !== ErrEntrypointRun.code) {
+      io.err(`aileron: failed to start: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const cause = err.cause as Error | undefined;
+    io.err(`aileron: ${err.message}${cause?.cause ? ` (${String(cause.cause)})` : ''}\n`);
     return 1;
   } finally {
-    await registry.close();
+    unwatch?.();
+    reloads.off('reload', onReload);
+    channel?.close();
+  }
+}
+
+/** `--workers N`: the primary validates, forks and supervises; the workers run the gateway. */
+async function primary(
+  load: LoadOptions,
+  workers: number,
+  argv: readonly string[],
+  signal: AbortSignal,
+  io: CliIO,
+  reloads: EventEmitter,
+  watch: boolean,
+): Promise<number> {
+  const logger = createDefaultLogger(io.env).child({ worker: 0, pid: process.pid });
+  const unwatch = watch
+    ? watchConfig([...load.files, ...load.envFiles], () => reloads.emit('reload'))
+    : undefined;
+  try {
+    return await runPrimary({
+      workers,
+      argv,
+      logger,
+      signal,
+      reloads,
+      validate: () => {
+        const loaded = loadConfig(load);
+        return 'error' in loaded ? loaded.error : undefined;
+      },
+    });
+  } finally {
+    unwatch?.();
   }
 }
 
@@ -208,15 +303,19 @@ function parse(argv: readonly string[]) {
       template: { type: 'string', short: 't' },
       out: { type: 'string', short: 'o' },
       validate: { type: 'boolean' },
+      workers: { type: 'string' },
+      watch: { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });
 }
 
-/** Process entry: wires SIGTERM/SIGINT to a graceful stop; a second signal exits at once. */
+/** Process entry: SIGTERM/SIGINT stop gracefully (a second signal exits at once); SIGHUP reloads. */
 export async function main(): Promise<void> {
   const stop = new AbortController();
+  const reloads = new EventEmitter();
+  const onHangup = () => reloads.emit('reload');
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -228,10 +327,15 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const code = await cli(process.argv.slice(2), stop.signal);
+  process.on('SIGHUP', onHangup);
+  const unsubscribe = onStopRequest(() => stop.abort('stop'));
+  const code = await cli(process.argv.slice(2), stop.signal, stdio, reloads);
+  unsubscribe();
   process.exitCode = code;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onHangup);
+  leaveCluster();
 }
 
 if (import.meta.main) await main();

@@ -4,11 +4,13 @@
  * Every contender is verified (`/` = hello, `/64k` = 65,536 bytes through it) before any load is applied.
  */
 import { request } from 'node:http';
+import { request as secureRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
+import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
 import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
-import type { ContenderName } from './options.ts';
+import { balancerOf, type ContenderName } from './options.ts';
 
 export interface Running {
   readonly name: ContenderName | 'origin';
@@ -16,6 +18,8 @@ export interface Running {
   /** The process whose tree's CPU and memory are reported for this contender (the origin for `direct`). */
   readonly child: Child;
   readonly command: string;
+  /** The origin's other ports (`http://127.0.0.1:<port>`), when it was started with several. */
+  readonly extraUrls?: readonly string[];
 }
 
 export interface Context {
@@ -29,6 +33,12 @@ export interface Context {
 }
 
 const StartTimeoutMs = 20_000;
+/** The config of the `gw4-*` contenders (--balancers). */
+export const BalancerConfig = 'bench/configs/gateway-4-upstreams.yaml';
+/** The config of the `gateway-tls` contender (--fronts). */
+export const TLSConfig = 'bench/configs/gateway-tls.yaml';
+/** How many origin ports the `gw4-*` contenders proxy to. */
+export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
 
 /** A contender that did not come up or answered wrongly; `output` is the end of what it printed. */
@@ -93,16 +103,28 @@ async function waitForPort(child: Child, port: number): Promise<void> {
   );
 }
 
-async function startNginx(name: 'origin' | 'nginx', ctx: Context, upstreamPort: number | undefined) {
+async function startNginx(
+  name: 'origin' | 'nginx',
+  ctx: Context,
+  upstreamPort: number | undefined,
+  originPorts = 1,
+) {
   const prefix = join(ctx.work, `nginx-${name}`);
   const port = await freePort();
+  const extra: number[] = [];
+  for (let i = 1; i < originPorts; i++) extra.push(await freePort());
   const conf =
-    upstreamPort === undefined ? originConfig(prefix, port) : proxyConfig(prefix, port, upstreamPort);
+    upstreamPort === undefined ? originConfig(prefix, port, extra) : proxyConfig(prefix, port, upstreamPort);
   const args = nginxArgs(prefix, conf);
   const child = startChild(name, 'nginx', args, { cwd: ctx.root, logFile: join(ctx.logs, `${name}.log`) });
   return bringUp(child, async () => {
-    await waitForPort(child, port);
-    return { child, url: `http://127.0.0.1:${port}`, command: `nginx ${args.join(' ')}` };
+    for (const p of [port, ...extra]) await waitForPort(child, p);
+    return {
+      child,
+      url: `http://127.0.0.1:${port}`,
+      command: `nginx ${args.join(' ')}`,
+      extraUrls: extra.map((p) => `http://127.0.0.1:${p}`),
+    };
   });
 }
 
@@ -111,6 +133,7 @@ async function startNode(
   ctx: Context,
   args: string[],
   env?: Record<string, string>,
+  scheme: 'http' | 'https' = 'http',
 ) {
   const child = startChild(name, process.execPath, args, {
     cwd: ctx.root,
@@ -119,16 +142,22 @@ async function startNode(
   });
   return bringUp(child, async () => {
     const m = await child.waitFor(ListeningLine, StartTimeoutMs);
-    return { child, url: `http://${m[1]}`, command: `node ${args.join(' ')}` };
+    return { child, url: `${scheme}://${m[1]}`, command: `node ${args.join(' ')}` };
   });
 }
 
-export async function startOrigin(kind: 'node' | 'nginx', ctx: Context): Promise<Running> {
-  const r =
-    kind === 'nginx'
-      ? await startNginx('origin', ctx, undefined)
-      : await startNode('origin', ctx, ['bench/origin.ts']);
-  return { name: 'origin', ...r };
+/** The origin, on `ports` ports (the first is its url; the others for --balancers). */
+export async function startOrigin(kind: 'node' | 'nginx', ctx: Context, ports = 1): Promise<Running> {
+  if (kind === 'nginx') return { name: 'origin', ...(await startNginx('origin', ctx, undefined, ports)) };
+  const r = await startNode('origin', ctx, ['bench/origin.ts', '--ports', String(ports)]);
+  if (ports === 1) return { name: 'origin', ...r };
+  try {
+    const m = await r.child.waitFor(/origin ports (\S+)/, StartTimeoutMs);
+    return { name: 'origin', ...r, extraUrls: m[1]!.split(',').map((a) => `http://${a}`) };
+  } catch (err) {
+    await stopChild(r.child);
+    throw new StartError((err as Error).message, r.child.tail());
+  }
 }
 
 /** Starts one contender in front of `origin`. Throws (with the process's output) if it does not come up. */
@@ -154,12 +183,52 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
           GATEWAY_LOG_LEVEL: 'info',
         })),
       };
+    case 'gateway-2w':
+      return {
+        name,
+        ...(await startNode(name, ctx, ['src/cli.ts', '-f', ctx.config, '--workers', '2'], {
+          BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+          BENCH_ORIGIN_URL: origin.url,
+          GATEWAY_LOG_LEVEL: 'info',
+        })),
+      };
+    case 'gateway-tls': {
+      const { cert, key } = selfSignedCert(ctx.work);
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        BENCH_TLS_CERT: cert,
+        BENCH_TLS_KEY: key,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      return { name, ...(await startNode(name, ctx, ['src/cli.ts', '-f', TLSConfig], env, 'https')) };
+    }
+    default: {
+      const algorithm = balancerOf(name)!;
+      const urls = [origin.url, ...(origin.extraUrls ?? [])];
+      if (urls.length < BalancerUpstreams)
+        throw new StartError(`the origin listens on ${urls.length} port(s), ${BalancerUpstreams} needed`, '');
+      const env: Record<string, string> = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_LB_ALGORITHM: algorithm,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      urls.slice(0, BalancerUpstreams).forEach((u, i) => {
+        env[`BENCH_ORIGIN_URL_${i + 1}`] = u;
+      });
+      return { name, ...(await startNode(name, ctx, ['src/cli.ts', '-f', BalancerConfig], env)) };
+    }
   }
 }
 
 function get(url: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: 3000 }, (res) => {
+    // The gateway-tls contender has a throwaway self-signed certificate.
+    const send = url.startsWith('https:')
+      ? (u: string, o: object, cb: Parameters<typeof request>[2]) =>
+          secureRequest(u, { ...o, rejectUnauthorized: false }, cb)
+      : request;
+    const req = send(url, { agent: false, timeout: 3000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));

@@ -57,8 +57,11 @@ export function proxyConfig(prefix: string, port: number, upstreamPort: number):
   return file;
 }
 
-/** nginx as the origin: `/` -> "hello", `/64k` -> a 65,536-byte file. Returns the config file. */
-export function originConfig(prefix: string, port: number): string {
+/**
+ * nginx as the origin: `/` -> "hello", `/64k` -> a 65,536-byte file, on `port` and `extraPorts` (the upstreams
+ * of --balancers). Returns the config file.
+ */
+export function originConfig(prefix: string, port: number, extraPorts: readonly number[] = []): string {
   mkdirSync(prefix, { recursive: true });
   // Started as root, nginx serves files as an unprivileged worker user (nobody): the file and every folder
   // above it must be readable by others (mkdtemp makes the temporary folder 0700).
@@ -76,7 +79,7 @@ export function originConfig(prefix: string, port: number): string {
   open_file_cache_valid 600s;
   server {
     listen 127.0.0.1:${port} backlog=4096;
-    location = / { return 200 "hello"; }
+${extraPorts.map((p) => `    listen 127.0.0.1:${p} backlog=4096;\n`).join('')}    location = / { return 200 "hello"; }
     location = /64k { alias ${prefix}/64k.bin; }
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseOptions, parseScenarios } from './options.ts';
+import { balancerOf, parseOptions, parseScenarios } from './options.ts';
 
 test('defaults: 3 reps x 3 s, the four scenarios, every contender', () => {
   const o = parseOptions([]);
@@ -32,4 +32,30 @@ test('--only and --scenarios are validated with messages that name the flag', ()
   assert.throws(() => parseScenarios('small:50,small:50'), /listed twice/);
   assert.throws(() => parseOptions(['--reps', '1.5']), /--reps: expected an integer >= 1, found "1.5"/);
   assert.deepEqual(parseScenarios(' 64k:8 '), [{ body: '64k', conns: 8, id: '64k:8' }]);
+});
+
+test('--balancers adds one gateway contender per algorithm; --only accepts them by name', () => {
+  const o = parseOptions(['--balancers', '--only', 'gateway']);
+  assert.deepEqual(o.only, [
+    'gateway',
+    'gw4-RoundRobin',
+    'gw4-Random',
+    'gw4-LeastRequest',
+    'gw4-RingHash',
+    'gw4-Maglev',
+    'gw4-DirectHash',
+  ]);
+  assert.deepEqual(parseOptions(['--only', 'gw4-Maglev,gateway']).only, ['gw4-Maglev', 'gateway']);
+  assert.equal(balancerOf('gw4-LeastRequest'), 'LeastRequest');
+  assert.equal(balancerOf('gateway'), undefined);
+});
+
+test('--fronts adds gateway-2w and gateway-tls; --only accepts them by name', () => {
+  assert.deepEqual(parseOptions(['--fronts', '--only', 'gateway']).only, [
+    'gateway',
+    'gateway-2w',
+    'gateway-tls',
+  ]);
+  assert.deepEqual(parseOptions(['--only', 'gateway-tls']).only, ['gateway-tls']);
+  assert.ok(!parseOptions([]).only.includes('gateway-2w'), 'not in the default run');
 });

@@ -2,7 +2,33 @@
 import { parseArgs } from 'node:util';
 
 export const ContenderNames = ['direct', 'gateway', 'undici-baseline', 'nginx'] as const;
-export type ContenderName = (typeof ContenderNames)[number];
+/**
+ * `--balancers`: the gateway in front of 4 origin ports, one contender per load-balancing algorithm, active
+ * health checks on (bench/configs/gateway-4-upstreams.yaml).
+ */
+export const BalancerContenders = [
+  'gw4-RoundRobin',
+  'gw4-Random',
+  'gw4-LeastRequest',
+  'gw4-RingHash',
+  'gw4-Maglev',
+  'gw4-DirectHash',
+] as const;
+export type BalancerContender = (typeof BalancerContenders)[number];
+/** `--fronts`: the gateway with `--workers 2`, and the gateway behind HTTPS (TLS 1.3, keep-alive). */
+export const FrontContenders = ['gateway-2w', 'gateway-tls'] as const;
+export type FrontContender = (typeof FrontContenders)[number];
+export type ContenderName = (typeof ContenderNames)[number] | BalancerContender | FrontContender;
+const AllContenders: readonly ContenderName[] = [
+  ...ContenderNames,
+  ...BalancerContenders,
+  ...FrontContenders,
+];
+
+/** The algorithm of a `gw4-*` contender, or undefined for the others. */
+export function balancerOf(name: string): string | undefined {
+  return name.startsWith('gw4-') ? name.slice(4) : undefined;
+}
 
 export interface Scenario {
   /** `small` = GET / (5-byte body), `64k` = GET /64k (65,536 bytes). */
@@ -48,6 +74,11 @@ Flags:
                        then 1 s before each later one (0 = no warm-up)           [4]
   --quick              smoke run: --reps 1 --duration 2
   --only a,b           contenders among ${ContenderNames.join(', ')}   [all available]
+                       (and the gw4-<algorithm> ones of --balancers)
+  --balancers          also the gateway in front of 4 origin ports under each balancer
+                       (${BalancerContenders.join(', ')}), active health checks on
+  --fronts             also gateway-2w (the gateway with --workers 2) and gateway-tls (the gateway
+                       behind HTTPS, TLS 1.3, self-signed certificate made with openssl)
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
@@ -107,6 +138,8 @@ export function parseOptions(argv: readonly string[]): Options {
       warmup: { type: 'string', default: '4' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      balancers: { type: 'boolean', default: false },
+      fronts: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
       generator: { type: 'string', default: 'auto' },
       origin: { type: 'string', default: 'auto' },
@@ -119,13 +152,15 @@ export function parseOptions(argv: readonly string[]): Options {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const only = values.only
+  const only: ContenderName[] = values.only
     ? values.only
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)
-        .map((n) => oneOf('--only', n, ContenderNames))
+        .map((n) => oneOf('--only', n, AllContenders))
     : [...ContenderNames];
+  if (values.balancers) for (const b of BalancerContenders) if (!only.includes(b)) only.push(b);
+  if (values.fronts) for (const f of FrontContenders) if (!only.includes(f)) only.push(f);
   return {
     reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
     duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),

@@ -148,3 +148,22 @@ test('the markdown names the machine, sorts by req/s, shows ratios and the faile
     /\| gateway req\/s >= 0\.9 x undici-baseline \| small:50 \| gateway not measured \| FAIL \|/,
   );
 });
+
+test('--fronts targets: gateway-2w >= 1.25x and gateway-tls >= 0.8x the gateway, only when measured', () => {
+  const runs = [
+    run('gateway', 'small:50', 1, 10_000, 5),
+    run('gateway-2w', 'small:50', 1, 13_000, 5), // 1.3x: pass
+    run('gateway-tls', 'small:50', 1, 7_000, 5), // 0.7x: fail
+  ];
+  const v = verdicts(aggregate(runs), scenarios.slice(0, 1), [{ name: 'gateway', peakRssKiB: 1024 }]);
+  const fronts = v.filter((x) => /^gateway-(2w|tls)/.test(x.target));
+  assert.deepEqual(
+    fronts.map((x) => [x.target, x.value, x.pass]),
+    [
+      ['gateway-2w req/s >= 1.25 x gateway', '1.30x', true],
+      ['gateway-tls req/s >= 0.8 x gateway', '0.70x', false],
+    ],
+  );
+  const without = verdicts(aggregate(runs.slice(0, 1)), scenarios.slice(0, 1), []);
+  assert.ok(!without.some((x) => /gateway-(2w|tls)/.test(x.target)), 'no verdict for a contender not run');
+});

@@ -65,7 +65,15 @@ export interface Meta {
 }
 
 /** The targets the gateway is held to, against the undici baseline measured in the same run. */
-export const Targets = { rpsRatio: 0.9, p99Ratio: 1.5, peakRssMB: 200 } as const;
+export const Targets = {
+  rpsRatio: 0.9,
+  p99Ratio: 1.5,
+  peakRssMB: 200,
+  /** gateway-2w (--workers 2) against the gateway (one process), same run (--fronts). */
+  workersRatio: 1.25,
+  /** gateway-tls (HTTPS, TLS 1.3, keep-alive) against the plain gateway, same run (--fronts). */
+  tlsRatio: 0.8,
+} as const;
 
 export interface Cell {
   readonly runs: number;
@@ -160,6 +168,21 @@ export function verdicts(
           : `${num(p, 2)}x (${num(gw?.p99Ms, 2)} / ${num(base?.p99Ms, 2)} ms)`,
       pass: p === null ? (gw ? null : false) : p <= Targets.p99Ratio,
     });
+    // --fronts: judged against the one-process gateway, only when measured.
+    for (const [name, min] of [
+      ['gateway-2w', Targets.workersRatio],
+      ['gateway-tls', Targets.tlsRatio],
+    ] as const) {
+      const front = cells.get(`${name}|${s.id}`);
+      if (!front) continue;
+      const f = ratio(front.rps, gw?.rps);
+      out.push({
+        target: `${name} req/s >= ${min} x gateway`,
+        scenario: s.id,
+        value: f === null ? 'gateway not measured' : `${num(f, 2)}x`,
+        pass: f === null ? null : f >= min,
+      });
+    }
   }
   const gw = contenders.find((c) => c.name === 'gateway');
   const peak = mb(gw?.peakRssKiB);
@@ -251,6 +274,25 @@ export function markdown(
     );
   }
   out.push('');
+
+  const balancers = contenders.map((c) => c.name).filter((n) => n.startsWith('gw4-'));
+  if (balancers.length > 0) {
+    // --balancers: the same gateway in front of 4 upstreams, per algorithm, beside the single-upstream case.
+    out.push('## Balancers: 4 upstreams, active and passive health checks on', '');
+    out.push(
+      `| contender | ${meta.scenarios.map((s) => `${s.id} req/s | x gateway`).join(' | ')} |`,
+      `|---|${meta.scenarios.map(() => '---:|---:').join('|')}|`,
+    );
+    for (const n of ['gateway', ...balancers]) {
+      const cols = meta.scenarios.map((s) => {
+        const c = cells.get(`${n}|${s.id}`);
+        const g = cells.get(`gateway|${s.id}`);
+        return `${num(c?.rps)} | ${num(ratio(c?.rps, g?.rps), 2)}`;
+      });
+      out.push(`| ${n === 'gateway' ? 'gateway (1 upstream)' : n} | ${cols.join(' | ')} |`);
+    }
+    out.push('');
+  }
 
   out.push('## Targets', '');
   out.push('| target | scenario | value | result |', '|---|---|---:|---|');

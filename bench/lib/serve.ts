@@ -8,15 +8,25 @@ import { parseArgs } from 'node:util';
 
 export const Host = '127.0.0.1';
 
-/** `--port N` (default 0 = any free port) and, for proxies, `--upstream URL`. */
-export function serverArgs(): { port: number; upstream: string | undefined } {
+/**
+ * `--port N` (default 0 = any free port), for proxies `--upstream URL`, for the origin `--ports K` (listen on K
+ * ports, the first at `--port`, the others on any free port: the upstreams of `--balancers`).
+ */
+export function serverArgs(): { port: number; upstream: string | undefined; ports: number } {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '0' }, upstream: { type: 'string' } },
+    options: {
+      port: { type: 'string', default: '0' },
+      upstream: { type: 'string' },
+      ports: { type: 'string', default: '1' },
+    },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port: not a port: ${values.port}`);
-  return { port, upstream: values.upstream };
+  const ports = Number(values.ports);
+  if (!Number.isInteger(ports) || ports < 1 || ports > 16)
+    throw new Error(`--ports: 1 to 16, not ${values.ports}`);
+  return { port, upstream: values.upstream, ports };
 }
 
 /**

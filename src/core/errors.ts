@@ -40,6 +40,13 @@ export const ErrProxyProtocolSwitch = defineError(
   502,
 );
 export const ErrProxyClientGone = defineError('E2127', 'CoreProxyClientGone', 'client closed the connection');
+/** Every upstream of the matching load balancer is out of service (health checks, circuit breaker). */
+export const ErrProxyNoHealthyUpstream = defineError(
+  'E2128',
+  'CoreProxyNoHealthyUpstream',
+  'no healthy upstream for {{path}}',
+  503,
+);
 
 export const ErrServer = defineError('E2130', 'CoreServer', 'server error: {{reason}}');
 export const ErrServerNotFound = defineError(
@@ -61,3 +68,16 @@ export const ErrServerMethodNotAllowed = defineError(
   405,
 );
 export const ErrServerBadRequest = defineError('E2134', 'CoreServerBadRequest', 'bad request', 400);
+export const ErrServerURITooLong = defineError(
+  'E2139',
+  'CoreServerURITooLong',
+  'request target of {{length}} bytes is longer than maxURIBytes ({{limit}})',
+  414,
+);
+/** A debug endpoint (enableProfile) is already taking a profile; one at a time per process. */
+export const ErrServerDebugBusy = defineError(
+  'E2135',
+  'CoreServerDebugBusy',
+  'a {{what}} is already being taken',
+  409,
+);

@@ -2,7 +2,10 @@
  * The small interfaces components are composed through (DESIGN.md §4). They are wired once at start-up;
  * nothing here is looked up per request.
  */
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingHttpHeaders, IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Http2ServerRequest } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Role } from '../kernel/resource.ts';
 
@@ -19,10 +22,91 @@ export class GatewayRequest extends IncomingMessage {
   proxyHeaders: string[] | undefined = undefined;
   /** When the server received the request (performance.now()). */
   receivedAt = 0;
+  /** Set when the request asks to switch protocols (WebSocket): see ConnectionUpgrade. */
+  connectionUpgrade: ConnectionUpgrade | undefined = undefined;
 }
 
-export type Request = GatewayRequest;
-export type Response = ServerResponse<GatewayRequest>;
+/**
+ * An HTTP/1.1 request that asks to switch protocols (`Connection: Upgrade`, e.g. WebSocket). The HTTP server has
+ * let go of the connection; the response object still writes ordinary HTTP/1.1 responses to it (and closes it
+ * after them), so middleware and handlers that answer normally just work. A handler that accepts the upgrade
+ * (the reverse proxy) writes the `101` response and then owns `socket`.
+ */
+export interface ConnectionUpgrade {
+  readonly socket: Duplex;
+  /** Bytes the client sent after the request headers, already read from the socket. */
+  readonly head: Buffer;
+}
+
+/** The HTTP/2 request: node:http2's compatibility request with the same per-request fields as GatewayRequest. */
+export class GatewayHttp2Request extends Http2ServerRequest {
+  params: Record<string, string> | undefined = undefined;
+  requestId: string | undefined = undefined;
+  proxyHeaders: string[] | undefined = undefined;
+  receivedAt = 0;
+  /** Always undefined: HTTP/2 has no connection upgrades. */
+  connectionUpgrade: ConnectionUpgrade | undefined = undefined;
+
+  constructor(...args: ConstructorParameters<typeof Http2ServerRequest>) {
+    super(...args);
+    // HTTP/2 sends the host as `:authority`; routers, matchers and logs read `Host`, as with HTTP/1.1.
+    const headers = this.headers;
+    if (headers.host === undefined && headers[':authority'] !== undefined)
+      headers.host = headers[':authority'];
+  }
+}
+
+/**
+ * What handlers and middleware get, over HTTP/1.1 (GatewayRequest) and HTTP/2 (GatewayHttp2Request) alike: the
+ * members both have. Use `httpVersionMajor` to tell them apart; `rawHeaders` of an HTTP/2 request starts with
+ * the pseudo-headers (`:method`, `:path`, `:scheme`, `:authority`).
+ */
+export interface Request extends Readable {
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly trailers: NodeJS.Dict<string | string[]>;
+  readonly rawTrailers: string[];
+  method?: string | undefined;
+  url?: string | undefined;
+  readonly httpVersion: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly socket: Socket;
+  readonly complete: boolean;
+  params: Record<string, string> | undefined;
+  requestId: string | undefined;
+  proxyHeaders: string[] | undefined;
+  receivedAt: number;
+  connectionUpgrade: ConnectionUpgrade | undefined;
+}
+
+/** The response, over HTTP/1.1 (node:http ServerResponse) and HTTP/2 (node:http2 Http2ServerResponse) alike. */
+export interface Response extends Writable {
+  statusCode: number;
+  statusMessage: string;
+  readonly headersSent: boolean;
+  readonly req: Request;
+  readonly socket: Socket | null;
+  sendDate: boolean;
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[]): this;
+  writeHead(statusCode: number, statusMessage: string, headers?: OutgoingHttpHeaders | string[]): this;
+  setHeader(name: string, value: number | string | string[]): unknown;
+  appendHeader(name: string, value: string | string[]): unknown;
+  getHeader(name: string): number | string | string[] | undefined;
+  getHeaders(): OutgoingHttpHeaders;
+  getHeaderNames(): string[];
+  hasHeader(name: string): boolean;
+  removeHeader(name: string): void;
+  addTrailers(headers: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void;
+  writeContinue(callback?: () => void): void;
+  writeEarlyHints(hints: Record<string, string | string[]>): void;
+  /** HTTP/1.1 only: `false` closes the connection after this response. Setting it on HTTP/2 does nothing. */
+  shouldKeepAlive?: boolean;
+  /** HTTP/1.1 only: the response may be sent chunked (it can carry trailers). Undefined on HTTP/2. */
+  readonly useChunkedEncodingByDefault?: boolean;
+  /** HTTP/1.1 only: the response is being sent chunked. Undefined on HTTP/2. */
+  readonly chunkedEncoding?: boolean;
+}
 
 /** Serves a request. It may return a promise; a rejection goes to the error handler. */
 export type HandlerFn = (req: Request, res: Response) => void | Promise<void>;

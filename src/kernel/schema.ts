@@ -41,7 +41,8 @@ export function Enum<const T extends readonly string[]>(
 /** An object that rejects unknown fields. */
 export function Obj<T extends Record<string, TSchema>>(
   properties: T,
-  options: { default?: object; description?: string } = {},
+  /** `unknownFieldHints`: the fix to suggest for a field that is known not to exist (e.g. a removed one). */
+  options: { default?: object; description?: string; unknownFieldHints?: Record<string, string> } = {},
 ) {
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
@@ -273,14 +274,17 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     }
     if (additional === false || (additional === undefined && pattern === undefined && names.length > 0)) {
       const guess = closest(key, names);
+      const known = (s.unknownFieldHints as Record<string, string> | undefined)?.[key];
       out.push({
         path: [...path, key],
         atKey: true,
         message: `unknown field "${key}"`,
         expected: names.length > 0 ? `one of ${names.join(', ')}` : 'no fields',
-        ...(guess
-          ? { hint: `did you mean "${guess}"?` }
-          : { hint: 'remove it, or check the kind and apiVersion' }),
+        ...(known
+          ? { hint: known }
+          : guess
+            ? { hint: `did you mean "${guess}"?` }
+            : { hint: 'remove it, or check the kind and apiVersion' }),
       });
       continue;
     }

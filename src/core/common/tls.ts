@@ -3,6 +3,7 @@
  * ListenConfig, DialConfig). Field names and defaults follow AILERON.
  */
 import { Enum, Obj, Type } from '../../kernel/schema.ts';
+import { TLSCipherNames } from './tlsnames.ts';
 
 export const TLSVersion = Type.Integer({
   minimum: 0,
@@ -29,7 +30,7 @@ export const TLSConfig = Obj({
     },
   ),
   insecureSkipVerify: Type.Boolean({ default: false }),
-  tlsCipher: Type.Array(Type.String(), { default: [] }),
+  tlsCipher: Type.Array(Enum(TLSCipherNames), { default: [] }),
   sessionTicketsDisabled: Type.Boolean({ default: false }),
   minVersion: Type.Integer({ ...TLSVersion, default: 0 }),
   maxVersion: Type.Integer({ ...TLSVersion, default: 0 }),
@@ -59,16 +60,25 @@ export const KeepAliveConfig = Obj({
   count: Type.Integer({ default: 9 }),
 });
 
-export const ListenConfig = Obj({
-  addr: Type.String({ default: '' }),
-  tlsConfig: Type.Optional(TLSConfig),
-  connectionLimit: Type.Integer({ default: 0, minimum: 0 }),
-  networks: Type.Array(Type.String(), { default: [], uniqueItems: true }),
-  readDeadline: Type.Integer({ default: 0 }),
-  writeDeadline: Type.Integer({ default: 0 }),
-  keepAliveConfig: Type.Optional(KeepAliveConfig),
-  sockOption: Type.Optional(SockOption),
-});
+export const ListenConfig = Obj(
+  {
+    addr: Type.String({ default: '' }),
+    tlsConfig: Type.Optional(TLSConfig),
+    connectionLimit: Type.Integer({ default: 0, minimum: 0 }),
+    networks: Type.Array(Type.String(), { default: [], uniqueItems: true }),
+    readDeadline: Type.Integer({ default: 0 }),
+    writeDeadline: Type.Integer({ default: 0 }),
+    keepAliveConfig: Type.Optional(KeepAliveConfig),
+    sockOption: Type.Optional(SockOption),
+  },
+  {
+    // Older AILERON releases had `network` (still in its listen-unix-socket example); current ones reject it.
+    unknownFieldHints: {
+      network:
+        'the network is part of addr: write addr: "unix://@name", "unix:///run/gw.sock" or "tcp6://[::1]:8443"',
+    },
+  },
+);
 
 export const DialConfig = Obj({
   tlsConfig: Type.Optional(TLSConfig),

@@ -48,6 +48,15 @@ export class Entrypoint implements Runner {
     this.#logger = logger;
   }
 
+  /** For the reload supervisor (src/reload.ts), which runs the runners of each configuration itself. */
+  get initializers(): readonly Initializer[] {
+    return this.#initializers;
+  }
+
+  get finalizers(): readonly Finalizer[] {
+    return this.#finalizers;
+  }
+
   /**
    * Runs every runner until `signal` aborts. If one runner fails, the others are stopped too. Unlike AILERON,
    * which returns when the first runner ends, this waits for every runner to finish draining.

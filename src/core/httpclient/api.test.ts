@@ -28,7 +28,7 @@ const failNow = (field: readonly (string | number)[], message: string): never =>
 describe('core/v1 HTTPClient resource', () => {
   it('is a RoundTripper with no tripperwares, no retry and the default transport by default', async () => {
     assert.deepEqual(resource.roles, ['RoundTripper']);
-    assert.deepEqual(defaults(resource.spec), { tripperwares: [] });
+    assert.deepEqual(defaults(resource.spec), { tripperwares: [], requestTimeout: 0 });
     const registry = load('  {}\n');
     try {
       const client = await registry.get(ref, RoundTripperRole);

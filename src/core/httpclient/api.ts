@@ -7,6 +7,7 @@ import { defineResource } from '../../kernel/resource.ts';
 import { Obj, RefList, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
 import { DialConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { type Dispatch, type RoundTripper, TripperwareRole } from '../roles.ts';
+import { deadlineDispatch } from './deadline.ts';
 import { parseLocalAddress, parseReplaceTargets } from './dial.ts';
 import { retryDispatch } from './retry.ts';
 import {
@@ -97,6 +98,12 @@ export const HTTPClientSpec = Obj({
   httpTransportConfig: Type.Optional(HTTPTransportConfig),
   http2TransportConfig: Type.Optional(HTTP2TransportConfig),
   http3TransportConfig: Type.Optional(HTTP3TransportConfig),
+  requestTimeout: Type.Integer({
+    default: 0,
+    minimum: 0,
+    description:
+      'addition: milliseconds for the whole upstream exchange (all retries, headers and body); 0 = no limit',
+  }),
 });
 export type HTTPClientSpec = Static<typeof HTTPClientSpec>;
 
@@ -196,6 +203,7 @@ export const resource = defineResource({
         logger: ctx.logger,
       });
     }
+    if (spec.requestTimeout > 0) dispatch = deadlineDispatch(dispatch, spec.requestTimeout);
     dispatch = tripperwares.reduceRight<Dispatch>((next, t) => t.tripperware(next), dispatch);
     return new HTTPClient(dispatch, () => transport.close());
   },

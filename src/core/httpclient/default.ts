@@ -11,6 +11,8 @@ import { buildTransport, defaultTransportPlan, type TransportPlan } from './tran
 export type ClosableRoundTripper = RoundTripper & { close(): Promise<void> };
 
 let shared: ClosableRoundTripper | undefined;
+/** Uses not yet released: a reload's new configuration takes its uses before the old one releases its own. */
+let users = 0;
 
 /**
  * A new round tripper with the default transport's settings; `options` override the per-upstream pool
@@ -29,11 +31,17 @@ export function createAgentRoundTripper(
 /** One default round tripper per process, shared by every proxy that has no roundTripper. */
 export function defaultRoundTripper(): RoundTripper {
   shared ??= createAgentRoundTripper();
+  users++;
   return shared;
 }
 
-/** Closes the shared default round tripper, if one was made (at shutdown). */
+/**
+ * Releases one use (one `defaultRoundTripper()` call); the last release closes it, so upstream connections
+ * survive a configuration reload and are closed at shutdown.
+ */
 export async function closeDefaultRoundTripper(): Promise<void> {
+  if (users > 0) users--;
+  if (users > 0) return;
   const current = shared;
   shared = undefined;
   await current?.close();

@@ -56,7 +56,8 @@ describe('clientTLS', () => {
 
   it('names the field of a setting OpenSSL refuses', () => {
     assert.throws(
-      () => clientTLS(tls({ tlsCipher: ['NOT_A_CIPHER'] }), at, fail, silentLogger),
+      // RC4 is a valid AILERON name that OpenSSL 3 no longer has (unknown names fail schema validation).
+      () => clientTLS(tls({ tlsCipher: ['TLS_RSA_WITH_RC4_128_SHA'] }), at, fail, silentLogger),
       /spec\.tlsConfig\.tlsCipher: invalid TLS settings/,
     );
     assert.throws(

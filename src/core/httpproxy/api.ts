@@ -23,6 +23,7 @@ import { errorHandlerFor } from '../services.ts';
 import { createBalancer, LBAlgorithms, makeUpstream, type Upstream } from './balancer.ts';
 import { composeDispatch, ReverseProxy } from './handler.ts';
 import { createHasher, HashSources } from './hasher.ts';
+import { CircuitBreakerSpec, HealthCheckSpec, monitorUpstreams, validateHealth } from './healthconfig.ts';
 import { LoadBalancer } from './loadbalancer.ts';
 import { compileParamMatcher, compilePathMatcher, firstPathMatch, type PathMatcher } from './matcher.ts';
 import { compileTest, MatchTypes, PatternError } from './pattern.ts';
@@ -49,11 +50,20 @@ const ParamMatcherSpec = Obj({
 const UpstreamSpec = Obj({
   url: Type.String({ pattern: '(http://|https://)', description: 'scheme://host[:port][?query]' }),
   weight: Type.Integer({ default: 1, minimum: -1, maximum: 65535, description: '0 = 1, -1 = disabled' }),
-  enablePassive: Type.Boolean({ default: false }),
-  enableActive: Type.Boolean({ default: false }),
-  initialDelay: Type.Integer({ default: 0, description: 'seconds' }),
-  healthCheckInterval: Type.Integer({ default: 1, description: 'seconds' }),
-  healthCheckAddr: Type.String({ default: '' }),
+  enablePassive: Type.Boolean({
+    default: false,
+    description: 'eject after failed requests (healthCheck.passive)',
+  }),
+  enableActive: Type.Boolean({ default: false, description: 'probe periodically (healthCheck.active)' }),
+  initialDelay: Type.Number({
+    default: 0,
+    description: 'seconds before the first probe (fractions allowed)',
+  }),
+  healthCheckInterval: Type.Number({ default: 1, description: 'seconds between probes (fractions allowed)' }),
+  healthCheckAddr: Type.String({
+    default: '',
+    description: 'probe URL, host:port or path; "" = the upstream',
+  }),
 });
 
 const HTTPHasherSpec = Obj({
@@ -74,6 +84,8 @@ const LoadBalancerSpec = Obj({
   headerMatchers: ParamMatchers,
   queryMatchers: ParamMatchers,
   hasher: Type.Optional(HTTPHasherSpec),
+  healthCheck: Type.Optional(HealthCheckSpec),
+  circuitBreaker: Type.Optional(CircuitBreakerSpec),
 });
 type LoadBalancerSpec = Static<typeof LoadBalancerSpec>;
 
@@ -109,6 +121,7 @@ export const resource = defineResource({
             hint: 'write scheme://host[:port], for example http://127.0.0.1:8080',
           });
       });
+      problems.push(...validateHealth(lb, base));
       pathMatcherEntries(lb).forEach(({ spec: pm, field }) => {
         tryCompile(problems, [...base, ...field, 'match'], () => compileTest(pm.matchType, pm.match));
       });
@@ -136,7 +149,7 @@ export const resource = defineResource({
     const dispatch = composeDispatch(roundTripper, tripperwares);
 
     const loadBalancers = spec.loadBalancers.map((lb, i) =>
-      buildLoadBalancer(ctx, lb, ['spec', 'loadBalancers', i]),
+      buildLoadBalancer(ctx, lb, ['spec', 'loadBalancers', i], roundTripper),
     );
     if (loadBalancers.length === 0)
       warn(ctx, ['spec'], 'no loadBalancers: every request gets 404', 'add loadBalancers with upstreams');
@@ -150,7 +163,12 @@ export const resource = defineResource({
   },
 });
 
-function buildLoadBalancer(ctx: CreateContext, spec: LoadBalancerSpec, field: FieldPath): LoadBalancer {
+function buildLoadBalancer(
+  ctx: CreateContext,
+  spec: LoadBalancerSpec,
+  field: FieldPath,
+  roundTripper: RoundTripper,
+): LoadBalancer {
   const paths: PathMatcher[] = [];
   for (const entry of pathMatcherEntries(spec)) {
     const pm = entry.spec;
@@ -172,6 +190,7 @@ function buildLoadBalancer(ctx: CreateContext, spec: LoadBalancerSpec, field: Fi
     );
 
   const upstreams: Upstream[] = [];
+  const configured: { spec: (typeof spec.upstreams)[number]; upstream: Upstream }[] = [];
   spec.upstreams.forEach((u, j) => {
     const at = [...field, 'upstreams', j];
     if (u.weight < 0) return; // -1 = disabled
@@ -183,15 +202,11 @@ function buildLoadBalancer(ctx: CreateContext, spec: LoadBalancerSpec, field: Fi
         `the path "${parsed.pathname}" of ${u.url} is not used: the upstream path is the (rewritten) request path`,
         `set appendPrefix: "${parsed.pathname.replace(/\/$/, '')}" in the pathMatcher to add it`,
       );
-    if (u.enableActive || u.enablePassive)
-      warn(
-        ctx,
-        at,
-        'health checks are not implemented yet; this upstream always receives traffic',
-        'remove enableActive/enablePassive, or keep them for when health checks land',
-      );
-    upstreams.push(makeUpstream(u.url, u.weight === 0 ? 1 : u.weight));
+    const upstream = makeUpstream(u.url, u.weight === 0 ? 1 : u.weight);
+    upstreams.push(upstream);
+    configured.push({ spec: u, upstream });
   });
+  monitorUpstreams(ctx, spec, configured, roundTripper, field);
   if (upstreams.length === 0)
     warn(
       ctx,
@@ -201,7 +216,8 @@ function buildLoadBalancer(ctx: CreateContext, spec: LoadBalancerSpec, field: Fi
     );
 
   const hasher = spec.hasher ?? { hashSource: 'ClientAddr' as const, key: '' };
-  const hashed = spec.lbAlgorithm !== 'RoundRobin' && spec.lbAlgorithm !== 'Random';
+  const balancer = createBalancer(spec.lbAlgorithm, upstreams);
+  const hashed = balancer.hashed;
   if (hashed && KeyedSources.has(hasher.hashSource) && hasher.key === '')
     warn(
       ctx,
@@ -217,7 +233,7 @@ function buildLoadBalancer(ctx: CreateContext, spec: LoadBalancerSpec, field: Fi
     queries: spec.queryMatchers.map(compileParamMatcher),
     pathParams: spec.pathParamMatchers.map(compileParamMatcher),
     path: paths.length === 0 ? undefined : firstPathMatch(paths),
-    balancer: createBalancer(spec.lbAlgorithm, upstreams),
+    balancer,
     hasher: createHasher(hasher.hashSource, hasher.key),
     upstreams,
   });

@@ -4,21 +4,16 @@
  * backpressure in both directions. No intermediate streams: the client request is the upstream body, and
  * upstream body chunks are written straight to the client response.
  *
- * Errors go to the ErrorHandler: 404 no load balancer matched, 502 none of its upstreams is usable or the round
- * trip failed, 504 upstream timeout. After the response has started, a failure destroys the client response so
+ * Errors go to the ErrorHandler: 404 no load balancer matched, 502 it has no upstream or the round trip failed,
+ * 503 all its upstreams are out of service (health.ts), 504 upstream timeout. After the response has started, a failure destroys the client response so
  * the client sees a truncated message, never a complete-looking one.
  */
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
-import {
-  ErrProxyNoUpstream,
-  ErrProxyRoundtrip,
-  ErrProxyTimeout,
-  ErrProxyUpstreamUnavailable,
-  ErrServerBadRequest,
-} from '../errors.ts';
+import { ErrProxyNoUpstream, ErrProxyRoundtrip, ErrProxyTimeout, ErrServerBadRequest } from '../errors.ts';
 import type {
   Dispatch,
   ErrorHandler,
@@ -29,8 +24,12 @@ import type {
   RoundTripper,
   Tripperware,
 } from '../roles.ts';
+import type { Upstream } from './balancer.ts';
 import { clientIP, type RequestFacts, requestHeaders, responseHeaders } from './headers.ts';
+import { release, settle, type Tracked, track, unavailableError } from './health.ts';
+import { deliverTrailersAfterBody, endWithHeaders, http2HasBody, isGrpc } from './http2.ts';
 import type { LoadBalancer } from './loadbalancer.ts';
+import { switchProtocols } from './upgrade.ts';
 import { decodePath, encodePath } from './urlpath.ts';
 
 export interface ReverseProxyOptions {
@@ -54,6 +53,7 @@ const TimeoutCodes = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
   'ETIMEDOUT',
+  'AILERON_REQUEST_TIMEOUT', // HTTPClient requestTimeout (src/core/httpclient/deadline.ts)
 ]);
 
 /** The reason given to undici when the client goes away; recognised in onResponseError. */
@@ -71,6 +71,8 @@ export class ReverseProxy {
   readonly logger: Logger;
 
   constructor(options: ReverseProxyOptions) {
+    // HTTP/2 upstream bodies must not lose their end when the proxy applies backpressure (http2.ts).
+    deliverTrailersAfterBody();
     this.#lbs = options.loadBalancers;
     this.#dispatch = options.dispatch;
     this.errorHandler = options.errorHandler;
@@ -96,6 +98,7 @@ export class ReverseProxy {
 
     const ex = new Exchange(this, req, res);
     const headers = requestHeaders(req.rawHeaders, ex);
+    if (!ex.hasBody && req.httpVersionMajor === 2) ex.hasBody = http2HasBody(req);
 
     let lb: LoadBalancer | undefined;
     let upstreamPath: string | undefined;
@@ -113,11 +116,8 @@ export class ReverseProxy {
     const balancer = lb.balancer;
     const upstream = balancer.pick(balancer.hashed ? lb.hasher(req, query) : 0n);
     if (upstream === undefined) {
-      this.errorHandler.serveHTTPError(
-        req,
-        res,
-        new GatewayError(ErrProxyUpstreamUnavailable, { details: { path } }),
-      );
+      // 502 when it has no upstream at all; 503 with Retry-After when they are all out of service.
+      this.errorHandler.serveHTTPError(req, res, unavailableError(lb.upstreams, path));
       return;
     }
 
@@ -148,6 +148,9 @@ export class ReverseProxy {
       headers,
       body: ex.hasBody ? req : null,
     };
+    // WebSocket and other upgrades (upgrade.ts): undici sends `Connection: upgrade` and this `Upgrade`.
+    if (req.connectionUpgrade !== undefined) options.upgrade = req.headers.upgrade ?? null;
+    track(ex, upstream);
     try {
       this.#dispatch(options, ex);
     } catch (err) {
@@ -161,11 +164,15 @@ export class ReverseProxy {
  * One proxied request: the undici dispatch handler that relays the upstream response to the client. It also
  * carries the facts learned from the request headers (RequestFacts), so a request allocates one object.
  */
-class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
+class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
   hasBody = false;
   clientHost = '';
   priorXff = '';
   teTrailers = false;
+  // Tracked (health.ts): the upstream's in-flight count and health outcome.
+  upstream: Upstream | undefined = undefined;
+  token = 0;
+  settled = true;
 
   readonly #proxy: ReverseProxy;
   readonly #req: Request;
@@ -173,11 +180,17 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
   #controller: Dispatcher.DispatchController | null = null;
   #clientGone = false;
   #drainHooked = false;
+  /** The client speaks HTTP/2 (http2.ts). */
+  readonly #h2: boolean;
+  /** A gRPC response head held back until its body or its end (it may be Trailers-Only); see http2.ts. */
+  #heldHead: Array<string | string[]> | undefined = undefined;
+  #heldStatus = 0;
 
   constructor(proxy: ReverseProxy, req: Request, res: Response) {
     this.#proxy = proxy;
     this.#req = req;
     this.#res = res;
+    this.#h2 = req.httpVersionMajor === 2;
   }
 
   /** From now on a client that goes away cancels the upstream request. */
@@ -187,7 +200,9 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
   }
 
   readonly #onClose = (): void => {
-    if (this.#res.writableFinished) return;
+    // Ended by us: the exchange is complete. (Not writableFinished: an HTTP/2 stream reset by the client reports
+    // its writable side finished.)
+    if (this.#res.writableEnded) return;
     this.#clientGone = true;
     this.#controller?.abort(new ClientGoneError());
   };
@@ -203,17 +218,28 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
     headers: Record<string, string | string[] | undefined>,
   ): void {
     if (statusCode < 200) return; // interim responses (103 Early Hints) are not relayed
+    settle(this, statusCode);
     const req = this.#req;
     const res = this.#res;
-    // Node refuses a Trailer header on a response it will not send chunked; announce trailers only then.
+    // HTTP/1.1: Node refuses a Trailer header on a response it will not send chunked; announce trailers only
+    // then. HTTP/2 can always carry trailers.
     const keepTrailer =
       headers.trailer !== undefined &&
-      headers['content-length'] === undefined &&
-      res.useChunkedEncodingByDefault &&
       req.method !== 'HEAD' &&
       statusCode !== 204 &&
-      statusCode !== 304;
+      statusCode !== 304 &&
+      (this.#h2 || (headers['content-length'] === undefined && res.useChunkedEncodingByDefault === true));
     const out = responseHeaders(headers, keepTrailer);
+    if (this.#h2 && isGrpc(headers['content-type'])) {
+      this.#heldHead = out;
+      this.#heldStatus = statusCode;
+      return;
+    }
+    this.#writeHead(statusCode, out);
+  }
+
+  #writeHead(statusCode: number, out: Array<string | string[]>): void {
+    const res = this.#res;
     if (res.getHeaderNames().length === 0) {
       res.writeHead(statusCode, out as unknown as string[]);
       return;
@@ -223,7 +249,23 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
     res.writeHead(statusCode);
   }
 
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    socket: Duplex,
+  ): void {
+    // The tunnel counts as in flight until both connections are closed.
+    const refused = switchProtocols(this.#req, this.#res, statusCode, headers, socket, () => release(this));
+    if (refused !== undefined) this.onResponseError(controller, refused);
+    else settle(this, statusCode);
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#heldHead !== undefined) {
+      this.#writeHead(this.#heldStatus, this.#heldHead);
+      this.#heldHead = undefined;
+    }
     if (this.#res.write(chunk)) return;
     controller.pause();
     if (!this.#drainHooked) {
@@ -237,13 +279,25 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
     _controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[] | undefined>,
   ): void {
+    release(this);
     const res = this.#res;
-    if (res.chunkedEncoding) {
-      for (const _ in trailers) {
-        res.addTrailers(trailers as Record<string, string>);
-        break;
-      }
+    let hasTrailers = false;
+    for (const _ in trailers) {
+      hasTrailers = true;
+      break;
     }
+    const held = this.#heldHead;
+    if (held !== undefined) {
+      this.#heldHead = undefined;
+      // No body and no trailers: the upstream ended the stream with its headers (gRPC Trailers-Only).
+      if (!hasTrailers) {
+        endWithHeaders(res, this.#heldStatus, held);
+        return;
+      }
+      this.#writeHead(this.#heldStatus, held);
+    }
+    if (hasTrailers && (this.#h2 || res.chunkedEncoding === true))
+      res.addTrailers(trailers as Record<string, string>);
     res.end();
   }
 
@@ -252,6 +306,7 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
     const res = this.#res;
     const proxy = this.#proxy;
     if (this.#clientGone || err instanceof ClientGoneError) {
+      release(this); // says nothing about the upstream's health
       // Nothing to answer: the client left. The upstream request has been cancelled.
       proxy.logger.debug('client closed the connection; upstream request cancelled', {
         path: req.url,
@@ -259,6 +314,8 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts {
       if (!res.destroyed) res.destroy();
       return;
     }
+    settle(this, 0);
+    release(this);
     const error = classify(err);
     // The status line is out: the only honest signal left is an incomplete response.
     if (res.headersSent) res.destroy();

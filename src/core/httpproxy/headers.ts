@@ -21,7 +21,8 @@ export interface RequestFacts {
 
 /**
  * Copies the request headers that go upstream, dropping hop-by-hop headers, Host (the upstream host is sent),
- * the X-Forwarded-* headers the proxy sets itself, and Expect (Node has already answered `100 Continue`).
+ * the X-Forwarded-* headers the proxy sets itself, Expect (Node has already answered `100 Continue`) and HTTP/2
+ * pseudo-headers (`:authority` counts as the client's Host).
  */
 export function requestHeaders(raw: readonly string[], facts: RequestFacts): string[] {
   const out: string[] = [];
@@ -31,7 +32,13 @@ export function requestHeaders(raw: readonly string[], facts: RequestFacts): str
     const value = raw[i + 1]!;
     switch (name.toLowerCase()) {
       case 'host':
+      case ':authority': // HTTP/2's Host
         if (facts.clientHost === '') facts.clientHost = value;
+        continue;
+      case ':method': // the other HTTP/2 pseudo-headers: the upstream request has its own
+      case ':path':
+      case ':scheme':
+      case ':protocol':
         continue;
       case 'content-length':
         if (value !== '0') facts.hasBody = true;

@@ -17,6 +17,8 @@ import {
 import { ListenConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { HandlerRole, MiddlewareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
+import { http2Problems } from './http2.ts';
+import { debugRoutes } from './profile.ts';
 import { type CompiledRoute, HTTPServer } from './server.ts';
 
 const HTTPConfig = Obj(
@@ -39,6 +41,11 @@ const HTTPConfig = Obj(
       default: 8192,
       minimum: 0,
       description: 'request line + headers; larger = 431',
+    }),
+    // Not in AILERON (Go counts the request target in maxHeaderBytes only): a separate, lower limit = 414.
+    maxURIBytes: Type.Integer({
+      default: 8192,
+      description: 'request target (path and query); longer = 414; <= 0 = no limit beyond maxHeaderBytes',
     }),
     disableKeepAlive: Type.Boolean({ default: false }),
     listenConfig: Type.Optional(ListenConfig),
@@ -119,6 +126,7 @@ export const resource = defineResource({
         hint: 'remove http3Config and serve HTTP/1.1 and HTTP/2 here; put HTTP/3 in front with a CDN or an edge proxy (docs/http3.md)',
       });
     }
+    problems.push(...http2Problems(spec));
     return problems;
   },
   async create(ctx, manifest) {
@@ -160,6 +168,8 @@ export const resource = defineResource({
         }
       }
     }
+    // enableProfile / enableExpvar: host-less debug routes, for loopback clients only (profile.ts).
+    routes.push(...debugRoutes(ctx, spec));
     return new HTTPServer({
       spec,
       logger: ctx.logger,

@@ -2,7 +2,9 @@
  * Listen addresses as AILERON writes them: `:8080`, `host:port`, `[::1]:8080`, `tcp4://host:port`,
  * `unix:///run/gw.sock` and `unix://@abstract`.
  */
-import type { ListenOptions } from 'node:net';
+import cluster from 'node:cluster';
+import { lstat, unlink } from 'node:fs/promises';
+import { connect, type ListenOptions } from 'node:net';
 
 export function parseListenAddress(addr: string): ListenOptions {
   const scheme = /^([a-z0-9]+):\/\/(.*)$/.exec(addr);
@@ -50,4 +52,44 @@ export function describeAddress(
   return address.family === 'IPv6'
     ? `[${address.address}]:${address.port}`
     : `${address.address}:${address.port}`;
+}
+
+/**
+ * Before listening on a unix socket file: a file left by a process that died without closing (SIGKILL, a crash)
+ * is removed, so a restart does not fail with "address already in use". A socket something still answers on,
+ * and a file that is not a socket, are left alone and reported. Abstract sockets leave no file. The file is
+ * removed again when the server closes (libuv does it).
+ */
+export async function prepareUnixSocket(addr: string, path: string): Promise<void> {
+  // In a cluster worker (--workers) the primary binds the socket, and prepared its file before forking
+  // (src/cluster.ts): the file answering here is our own primary.
+  if (path.startsWith('\0') || cluster.isWorker) return;
+  let isSocket: boolean;
+  try {
+    isSocket = (await lstat(path)).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`cannot listen on ${addr}: ${(err as Error).message}`);
+  }
+  if (!isSocket) {
+    throw new Error(
+      `cannot listen on ${addr}: ${path} exists and is not a socket (remove it or choose another path)`,
+    );
+  }
+  const answered = await new Promise<boolean | NodeJS.ErrnoException>((resolve) => {
+    const probe = connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? false : err));
+  });
+  if (answered === true) {
+    throw new Error(`cannot listen on ${addr}: address already in use (another process listens on ${path})`);
+  }
+  if (answered !== false) throw new Error(`cannot listen on ${addr}: ${answered.message}`);
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT')
+      throw new Error(`cannot listen on ${addr}: cannot remove the stale socket ${path}: ${err.message}`);
+  });
 }

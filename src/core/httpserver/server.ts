@@ -2,11 +2,10 @@
  * The HTTPServer runtime: a node:http (or node:https) server whose request listener is composed once at
  * start-up (server middleware -> router -> virtual host and handler middleware -> handler).
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
-import type { SecureContextOptions } from 'node:tls';
+import type { Server as TLSServer } from 'node:tls';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { FieldPath } from '../../kernel/schema.ts';
@@ -22,8 +21,12 @@ import {
   type Runner,
 } from '../roles.ts';
 import type { HTTPServerSpec } from './api.ts';
-import { describeAddress, parseListenAddress } from './listen.ts';
+import { guardRequests, installClientErrorHandler, logDroppedConnections } from './hardening.ts';
+import { http2Plan, secureHTTP2Server, serveH2C } from './http2.ts';
+import { describeAddress, parseListenAddress, prepareUnixSocket } from './listen.ts';
 import { RouteConflictError, Router } from './router.ts';
+import { ServerTLS } from './tls.ts';
+import { serveUpgrades } from './upgrade.ts';
 
 export interface CompiledRoute {
   readonly pattern: string;
@@ -44,28 +47,29 @@ export interface HTTPServerOptions {
   readonly fail: (field: FieldPath, message: string, extra?: { hint?: string }) => never;
 }
 
-const TLSVersions: Record<number, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'> = {
-  769: 'TLSv1',
-  770: 'TLSv1.1',
-  771: 'TLSv1.2',
-  772: 'TLSv1.3',
-};
-
 /** Seconds from config to milliseconds for Node, where 0 means "no limit"; AILERON uses <= 0 for none. */
 const ms = (seconds: number) => (seconds > 0 ? seconds * 1000 : 0);
 
 export class HTTPServer implements Runner {
-  readonly #spec: HTTPServerSpec;
-  readonly #logger: Logger;
+  #spec: HTTPServerSpec;
+  #logger: Logger;
   readonly #errorHandler: ErrorHandler;
   readonly #server: http.Server<typeof GatewayRequest>;
   readonly #entry: HandlerFn;
   readonly #addr: string;
   readonly #altSvc: string;
   readonly #keepAlive: boolean;
+  /** Certificates, client authentication and certificate reloads when the listener is TLS (tls.ts). */
+  readonly #tls: ServerTLS | undefined;
   #closing = false;
   /** The address actually bound (after `run` starts listening), e.g. `127.0.0.1:41234`. */
   boundAddress = '';
+  /** Whose handlers serve this server's connections: itself, or after a reload the newer server (`swap`). */
+  #current: HTTPServer = this;
+  /** Requests being served by this server's handlers; a reload releases an old configuration at zero. */
+  #inFlight = 0;
+  #onIdle: (() => void) | undefined;
+  readonly #listening = Promise.withResolvers<string>();
 
   constructor(options: HTTPServerOptions) {
     const { spec } = options;
@@ -75,7 +79,8 @@ export class HTTPServer implements Runner {
     const hc = spec.httpConfig;
     const listen = hc.listenConfig;
     this.#addr = listen?.addr || spec.addr;
-    this.#altSvc = hc.altSvc;
+    // AILERON never reads http2Config.altSvc; here it is used when httpConfig.altSvc is empty.
+    this.#altSvc = hc.altSvc || (spec.http2Config?.altSvc ?? '');
     this.#keepAlive = !hc.disableKeepAlive;
 
     const router = new Router();
@@ -93,7 +98,7 @@ export class HTTPServer implements Runner {
         throw err;
       }
     }
-    this.#entry = chain(options.middleware, router.handle);
+    this.#entry = guardRequests(chain(options.middleware, router.handle), hc.maxURIBytes);
 
     const serverOptions: http.ServerOptions<typeof GatewayRequest> = {
       IncomingMessage: GatewayRequest,
@@ -113,17 +118,37 @@ export class HTTPServer implements Runner {
       serverOptions.headersTimeout = serverOptions.requestTimeout;
     }
     const tls = listen?.tlsConfig;
+    const secured = tls !== undefined && tls.certKeyPairs.length > 0;
+    // HTTP/2 by ALPN over TLS, or h2c beside HTTP/1.1 in clear text (http2.ts); undefined = HTTP/1.1 only.
+    const h2 = http2Plan(spec, secured, options.logger);
     if (tls && tls.certKeyPairs.length > 0) {
-      const secure = { ...serverOptions, ...tlsOptions(tls, options.fail) } as https.ServerOptions<
-        typeof GatewayRequest
-      >;
-      this.#server = https.createServer(secure, this.#onRequest) as unknown as http.Server<
-        typeof GatewayRequest
-      >;
+      this.#tls = new ServerTLS(tls, {
+        fail: options.fail,
+        logger: options.logger,
+        field: ['spec', 'httpConfig', 'listenConfig', 'tlsConfig'],
+        id: this.#addr,
+        // Go bounds the handshake by the header read deadline; so does this.
+        handshakeTimeout: serverOptions.headersTimeout ?? 0,
+      });
+      const secure = { ...serverOptions, ...this.#tls.options } as https.ServerOptions<typeof GatewayRequest>;
+      this.#server = h2
+        ? secureHTTP2Server(secure, h2, this.#onRequest, options.logger)
+        : (https.createServer(secure, this.#onRequest) as unknown as http.Server<typeof GatewayRequest>);
+      // After the server's own listeners exist: refused clients must never reach them.
+      this.#tls.attach(this.#server as unknown as TLSServer);
     } else {
+      this.#tls = undefined;
       this.#server = http.createServer(serverOptions, this.#onRequest);
+      if (h2) serveH2C(this.#server, h2, this.#onRequest, options.logger);
     }
-    if (listen && listen.connectionLimit > 0) this.#server.maxConnections = listen.connectionLimit;
+    installClientErrorHandler(this.#server, options.logger);
+    // WebSocket and other Upgrade requests go through the same middleware and handlers (upgrade.ts).
+    serveUpgrades(this.#server, this.#onRequest);
+    if (listen && listen.connectionLimit > 0) {
+      // Node refuses (closes at once) connections over the limit; AILERON lets them wait in the backlog.
+      this.#server.maxConnections = listen.connectionLimit;
+      logDroppedConnections(this.#server, options.logger, listen.connectionLimit);
+    }
     if (listen && listen.networks.length > 0) this.#allowOnly(listen.networks, options.fail);
   }
 
@@ -147,7 +172,18 @@ export class HTTPServer implements Runner {
   }
 
   readonly #onRequest = (req: Request, res: Response): void => {
-    if (this.#closing || !this.#keepAlive) res.shouldKeepAlive = false;
+    if (this.#closing) res.shouldKeepAlive = false;
+    this.#current.#serve(req, res);
+  };
+
+  readonly #release = (): void => {
+    if (--this.#inFlight === 0 && this.#onIdle) this.#onIdle();
+  };
+
+  #serve(req: Request, res: Response): void {
+    this.#inFlight++;
+    res.on('close', this.#release);
+    if (!this.#keepAlive) res.shouldKeepAlive = false;
     if (this.#altSvc) res.setHeader('alt-svc', this.#altSvc);
     if (req.url === '*' && req.method === 'OPTIONS' && this.#spec.httpConfig.enableGeneralOptionsHandler) {
       res.writeHead(200, { 'content-length': 0 });
@@ -160,7 +196,48 @@ export class HTTPServer implements Runner {
     } catch (err) {
       this.#fail(req, res, err);
     }
-  };
+  }
+
+  /**
+   * Zero-downtime reload (src/reload.ts): requests arriving on this server's connections from now on are served
+   * by `next`, built from the new configuration for the same address and listener settings (it never listens
+   * itself). Requests already running finish on the handlers they started with. Shutdown then follows `next`'s
+   * shutdownTimeout and logs through `next`'s logger, as the old configuration's may be closed.
+   */
+  swap(next: HTTPServer): void {
+    this.#current = next;
+    this.#spec = next.#spec;
+    this.#logger = next.#logger;
+    next.boundAddress = this.boundAddress;
+    next.#listening.resolve(this.boundAddress);
+  }
+
+  /** Resolves with the bound address once this server listens (or, after `swap`, once it took over a listener). */
+  get listening(): Promise<string> {
+    return this.#listening.promise;
+  }
+
+  /** Resolves when no request is being served by this server's handlers (any that arrive later count too). */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const before = this.#onIdle;
+    this.#onIdle = () => {
+      this.#onIdle = undefined;
+      before?.();
+      resolve();
+    };
+    return promise;
+  }
+
+  /**
+   * Re-reads the TLS certificate, key and CA files now (e.g. on SIGHUP); they are also re-read when they change.
+   * Resolves true when new certificates are in use; false when nothing changed, the server has no TLS, or the
+   * new files are unusable (logged; the current certificates stay).
+   */
+  reloadCertificates(): Promise<boolean> {
+    return this.#tls ? this.#tls.reload() : Promise.resolve(false);
+  }
 
   #fail(req: Request, res: Response, err: unknown): void {
     // A bug in a handler must not kill the process or leak a stack to the client: it becomes a logged 500.
@@ -176,6 +253,7 @@ export class HTTPServer implements Runner {
     } catch (err) {
       throw new Error(`cannot listen on "${this.#addr}": ${(err as Error).message}`);
     }
+    if (options.path !== undefined) await prepareUnixSocket(this.#addr, options.path);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(
@@ -192,7 +270,9 @@ export class HTTPServer implements Runner {
       });
     });
     this.boundAddress = describeAddress(server.address());
+    this.#listening.resolve(this.boundAddress);
     this.#logger.info(`server started. listening on ${this.boundAddress}`, { addr: this.boundAddress });
+    this.#tls?.watch();
     if (!signal.aborted)
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     await this.#drain();
@@ -217,43 +297,8 @@ export class HTTPServer implements Runner {
     } finally {
       clearInterval(sweep);
       clearTimeout(hardStop);
+      this.#tls?.close();
     }
     this.#logger.info(`server stopped ${this.boundAddress}`);
   }
-}
-
-function tlsOptions(
-  tls: NonNullable<NonNullable<HTTPServerSpec['httpConfig']['listenConfig']>['tlsConfig']>,
-  fail: HTTPServerOptions['fail'],
-): SecureContextOptions & https.ServerOptions {
-  const read = (file: string, field: FieldPath) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      return fail(field, `cannot read ${file}: ${(err as Error).message}`, {
-        hint: 'check the path (relative paths are resolved from the working directory)',
-      });
-    }
-  };
-  const base: FieldPath = ['spec', 'httpConfig', 'listenConfig', 'tlsConfig'];
-  const pairs = tls.certKeyPairs.map((p, i) => ({
-    cert: read(p.certFile, [...base, 'certKeyPairs', i, 'certFile']),
-    key: read(p.keyFile, [...base, 'certKeyPairs', i, 'keyFile']),
-  }));
-  const options: https.ServerOptions = {
-    cert: pairs.map((p) => p.cert),
-    key: pairs.map((p) => p.key),
-    // Secure by default: TLS 1.2 is the floor unless the config says otherwise.
-    minVersion: TLSVersions[tls.minVersion] ?? 'TLSv1.2',
-  };
-  const max = TLSVersions[tls.maxVersion];
-  if (max) options.maxVersion = max;
-  if (tls.clientCAs.length > 0) options.ca = tls.clientCAs.map((f, i) => read(f, [...base, 'clientCAs', i]));
-  if (tls.clientAuth !== 'NoClientCert') {
-    options.requestCert = true;
-    options.rejectUnauthorized = tls.clientAuth === 'RequireAndVerifyClientCert';
-  }
-  if (tls.tlsCipher.length > 0) options.ciphers = tls.tlsCipher.join(':');
-  if (tls.nextProtos.length > 0) options.ALPNProtocols = tls.nextProtos;
-  return options;
 }

@@ -1,123 +1,15 @@
 /**
- * Helpers for the HTTPClient end-to-end tests: a test PKI made with `openssl` at test time, a tiny undici
+ * Helpers for the HTTPClient end-to-end tests: the test PKI (test/helpers/certs.ts), a tiny undici
  * DispatchHandler that collects a response, and an HTTPClient built from YAML through the real registry.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { HTTPClient, resource } from '../../../src/core/httpclient/api.ts';
 import { type Dispatch, RoundTripperRole } from '../../../src/core/roles.ts';
 import { Registry } from '../../../src/kernel/registry.ts';
 import type { ResourceDefinition } from '../../../src/kernel/resource.ts';
 
-export interface KeyPair {
-  readonly cert: string;
-  readonly key: string;
-  /** PEM contents, for node:https servers. */
-  readonly certPem: Buffer;
-  readonly keyPem: Buffer;
-}
-
-export interface TestPKI {
-  readonly dir: string;
-  /** The test CA certificate file. */
-  readonly ca: string;
-  readonly caPem: Buffer;
-  /** Signed by the test CA for localhost, 127.0.0.1, ::1 and upstream.test. */
-  readonly server: KeyPair;
-  /** Signed by the test CA, for client authentication (CN=test-client). */
-  readonly client: KeyPair;
-  /** A self-signed certificate for 127.0.0.1 and localhost, trusted by nobody. */
-  readonly selfSigned: KeyPair;
-  remove(): void;
-}
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function pair(dir: string, name: string): KeyPair {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  return { cert, key, certPem: readFileSync(cert), keyPem: readFileSync(key) };
-}
-
-/** Creates a CA, a server, a client and a self-signed certificate (EC P-256, valid one day) in a temp dir. */
-export function makePKI(): TestPKI {
-  const dir = mkdtempSync(join(tmpdir(), 'aileron-pki-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(dir, [
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=aileron test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  const sign = (name: string, subject: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-    openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    ]);
-  };
-  sign(
-    'server',
-    '/CN=localhost',
-    'subjectAltName=DNS:localhost,DNS:upstream.test,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n',
-  );
-  sign('client', '/CN=test-client', 'extendedKeyUsage=clientAuth\n');
-  openssl(dir, [
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'self.key',
-    '-out',
-    'self.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ]);
-  return {
-    dir,
-    ca: join(dir, 'ca.crt'),
-    caPem: readFileSync(join(dir, 'ca.crt')),
-    server: pair(dir, 'server'),
-    client: pair(dir, 'client'),
-    selfSigned: pair(dir, 'self'),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+export { type KeyPair, makePKI, type TestPKI } from '../../helpers/certs.ts';
 
 export interface Result {
   readonly status: number;

@@ -180,7 +180,7 @@ spec:
     assert.ok(text.endsWith('part1,part2'), text);
   });
 
-  it('turns an Upgrade request into a plain request (WebSocket proxying is not supported yet)', async () => {
+  it('relays an upstream that ignores an Upgrade request as a plain response (WebSocket: test/e2e/protocols)', async () => {
     const res = await request(gw.url, '/ws', {
       headers: [
         'Connection',
@@ -193,7 +193,12 @@ spec:
     });
     assert.equal(res.status, 200);
     const h = echoOf(res.body).rawHeaders;
-    assert.deepEqual(headerValues(h, 'upgrade'), []);
+    assert.deepEqual(headerValues(h, 'upgrade'), ['websocket'], 'the upgrade is asked of the upstream');
+    assert.equal(
+      res.headers.connection,
+      'close',
+      'the connection of an upgrade request carries one exchange',
+    );
     assert.equal((await request(gw.url, '/after')).status, 200, 'the gateway keeps serving');
   });
 
