@@ -202,7 +202,8 @@ export class ServerExchange {
       }
     }
 
-    const aborted = !res.writableFinished;
+    // Both: an HTTP/2 stream reset by the client reports writableFinished without our end() (writableEnded).
+    const aborted = !(res.writableEnded && res.writableFinished);
     const cl = this.#responseHeader('content-length');
     const response: Group = {
       id: this.#id,

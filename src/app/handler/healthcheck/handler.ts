@@ -84,7 +84,8 @@ export class HealthCheckHandler implements Handler {
           }, this.#timeoutMs)
         : undefined;
     const onClose = () => {
-      if (res.writableFinished) return;
+      // writableEnded, not writableFinished: an HTTP/2 stream reset by the client reports writableFinished.
+      if (res.writableEnded) return;
       onStop(Gone);
       stop.abort(new Error('client closed the connection'));
     };
