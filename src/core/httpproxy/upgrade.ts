@@ -14,9 +14,11 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../../kernel/errors.ts';
+import { goingAway } from '../common/goingaway.ts';
 import { ErrProxyProtocolSwitch } from '../errors.ts';
 import type { Request, Response } from '../roles.ts';
 import { hasToken, responseHeaders } from './headers.ts';
+import { closeFrame, FrameBoundaries } from './wsframes.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -66,7 +68,52 @@ export function switchProtocols(
   res.end();
   if (client.head.length > 0) upstream.write(client.head);
   join(socket, upstream, onEnd);
+  if (chosen.toLowerCase() === 'websocket') closeOnShutdown(socket, upstream, client.head);
   return undefined;
+}
+
+/**
+ * When the server starts draining, ends a WebSocket tunnel the way RFC 6455 wants: each peer gets a Close frame
+ * with 1001 (Going Away), written at a frame boundary (the frame in flight is finished first), and whatever the
+ * peers send after that is dropped. The peers then close the connection; the server's hard stop remains the
+ * backstop.
+ */
+function closeOnShutdown(client: Duplex, upstream: Duplex, head: Buffer): void {
+  const down = stopper(upstream, client, new FrameBoundaries(), closeFrame(1001, false));
+  const toUpstream = new FrameBoundaries();
+  if (head.length > 0) toUpstream.feed(head);
+  const up = stopper(client, upstream, toUpstream, closeFrame(1001, true));
+  goingAway.set(client, () => {
+    down();
+    up();
+  });
+}
+
+/** Watches `src -> dst` frame boundaries; the returned function switches to "finish this frame, then Close". */
+function stopper(src: Duplex, dst: Duplex, frames: FrameBoundaries, close: Buffer): () => void {
+  let state: 'relaying' | 'finishing' | 'closed' = 'relaying';
+  src.on('data', (chunk: Buffer) => {
+    const end = frames.feed(chunk);
+    if (state !== 'finishing') return; // relaying: pipe() forwards it; closed: dropped
+    if (end < 0) {
+      dst.write(chunk);
+      return;
+    }
+    dst.write(chunk.subarray(0, end));
+    dst.write(close);
+    state = 'closed';
+  });
+  return () => {
+    if (state !== 'relaying' || src.destroyed || dst.destroyed) return;
+    src.unpipe(dst);
+    src.resume();
+    if (frames.atBoundary) {
+      dst.write(close);
+      state = 'closed';
+    } else {
+      state = 'finishing';
+    }
+  };
 }
 
 /** Pipes `a` and `b` into each other until both are closed; `onEnd` runs once then. */

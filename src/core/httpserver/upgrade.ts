@@ -18,8 +18,9 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { goingAway } from '../common/goingaway.ts';
 import type { GatewayRequest, Request, Response } from '../roles.ts';
-import { alsoOnCloseAll } from './closing.ts';
+import { alsoOnClose, alsoOnCloseAll } from './closing.ts';
 
 type Listener = (req: Request, res: Response) => void;
 
@@ -39,6 +40,10 @@ export function serveUpgrades(server: UpgradableServer, listener: Listener): voi
   (server as { shouldUpgradeCallback?: (req: GatewayRequest) => boolean }).shouldUpgradeCallback = (req) =>
     !onlyH2C(req.headers.upgrade);
   const connections = new Set<Duplex>();
+  // Draining: tunnels that know how to say goodbye (WebSocket: Close 1001) do so; the hard stop destroys the rest.
+  alsoOnClose(server, () => {
+    for (const socket of connections) goingAway.get(socket)?.();
+  });
   alsoOnCloseAll(server, () => {
     for (const socket of connections) socket.destroy();
   });

@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { entrypoint, eventually, h2request, h2session, httpUpstream } from './helpers.ts';
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 /** One HTTP/2 frame: 9-byte header + payload. */
 function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
@@ -24,7 +25,12 @@ function frame(type: number, flags: number, stream: number, payload: Buffer): Bu
 }
 
 /** An HPACK "literal without indexing, new name" field `x-a: <1000 bytes>` (valid, so only size limits stop it). */
-const bigField = Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('x-a'), Buffer.from([0x7f, 0xe9, 0x06]), Buffer.alloc(1000, 0x61)]);
+const bigField = Buffer.concat([
+  Buffer.from([0x00, 0x03]),
+  Buffer.from('x-a'),
+  Buffer.from([0x7f, 0xe9, 0x06]),
+  Buffer.alloc(1000, 0x61),
+]);
 
 describe('HTTP/2 abuse', () => {
   let upstream: Awaited<ReturnType<typeof httpUpstream>>;
@@ -75,7 +81,13 @@ spec:
       await new Promise((r) => setTimeout(r, 100));
       stream.close(http2.constants.NGHTTP2_CANCEL);
       const found = await eventually(() =>
-        gw.logs().some((l) => (l.request as { path?: string } | undefined)?.path === '/wait' && (l.response as { aborted?: boolean } | undefined)?.aborted === true),
+        gw
+          .logs()
+          .some(
+            (l) =>
+              (l.request as { path?: string } | undefined)?.path === '/wait' &&
+              (l.response as { aborted?: boolean } | undefined)?.aborted === true,
+          ),
       );
       assert.ok(found, 'an access-log entry for /wait with response.aborted = true');
     } finally {
@@ -114,7 +126,10 @@ spec:
     assert.ok(sent > 100, `the flood ran (${sent} streams)`);
     assert.equal(gw.child.exitCode, null, 'the gateway is still running');
     const after = rssMiB(gw.child.pid!);
-    assert.ok(after - before < 150, `memory stays bounded: ${Math.round(before)} -> ${Math.round(after)} MiB`);
+    assert.ok(
+      after - before < 150,
+      `memory stays bounded: ${Math.round(before)} -> ${Math.round(after)} MiB`,
+    );
     const fresh = await h2session(gw.url);
     try {
       assert.equal((await h2request(fresh, { ':path': '/again' })).status, 200);
@@ -134,19 +149,25 @@ spec:
       closed = true;
     });
     socket.resume(); // discard the gateway's frames (SETTINGS, GOAWAY)
-    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))]));
+    socket.write(
+      Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))]),
+    );
     // HEADERS for stream 1 without END_HEADERS, then CONTINUATION frames, never END_HEADERS: up to 16 MB.
     socket.write(frame(0x1, 0x0, 1, bigField));
     let written = bigField.length;
     while (!closed && written < 16 * 1024 * 1024) {
       const batch: Buffer[] = [];
       for (let i = 0; i < 64; i++) batch.push(frame(0x9, 0x0, 1, bigField));
-      if (!socket.write(Buffer.concat(batch))) await new Promise((r) => socket.once('drain', r).once('close', r));
+      if (!socket.write(Buffer.concat(batch)))
+        await new Promise((r) => socket.once('drain', r).once('close', r));
       written += 64 * bigField.length;
     }
     await eventually(() => closed, 3000);
     socket.destroy();
-    assert.ok(closed, `the gateway closed the connection (after ${Math.round(written / 1024)} KiB of header blocks)`);
+    assert.ok(
+      closed,
+      `the gateway closed the connection (after ${Math.round(written / 1024)} KiB of header blocks)`,
+    );
     assert.ok(written < 16 * 1024 * 1024, 'it did so long before 16 MB of headers');
     assert.equal(gw.child.exitCode, null, 'the gateway is still running');
     assert.ok(rssMiB(gw.child.pid!) - before < 100, 'memory stays bounded');
