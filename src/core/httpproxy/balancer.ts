@@ -251,6 +251,8 @@ export class RingHash implements Balancer {
   readonly hashed = true;
   readonly #targets: readonly Upstream[];
   readonly #keys: BigUint64Array;
+  /** The upper 32 bits of each key, so the search compares numbers, not BigInts (a BigInt read allocates). */
+  readonly #high: Uint32Array;
   readonly #owners: Int32Array;
   /** For each point, the next point clockwise owned by another upstream. */
   readonly #nextOther: Int32Array;
@@ -267,6 +269,7 @@ export class RingHash implements Balancer {
     });
     points.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.#keys = BigUint64Array.from(points, (p) => p.key);
+    this.#high = Uint32Array.from(points, (p) => Number(p.key >> 32n));
     this.#owners = Int32Array.from(points, (p) => p.owner);
     this.#nextOther = nextOtherOwner(this.#owners);
   }
@@ -276,13 +279,17 @@ export class RingHash implements Balancer {
     const n = keys.length;
     if (n === 0) return undefined;
     const key = mix64(hash);
+    const high = this.#high;
+    const keyHigh = Number(key >> 32n);
+    // First point >= key: search on the upper halves, then settle equal upper halves on the full key.
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
+      if (high[mid]! < keyHigh) lo = mid + 1;
       else hi = mid;
     }
+    while (lo < n && high[lo] === keyHigh && keys[lo]! < key) lo++;
     let index = lo === n ? 0 : lo;
     // Each step moves to another upstream's run of points: n steps go round the ring at least once.
     for (let s = 0; s < n; s++) {
