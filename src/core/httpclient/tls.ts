@@ -12,58 +12,12 @@ import { type ConnectionOptions, createSecureContext, getCACertificates } from '
 import type { Logger } from '../../kernel/logger.ts';
 import { type FieldPath, formatPath, type Static } from '../../kernel/schema.ts';
 import type { TLSConfig } from '../common/tls.ts';
+import { NodeTLSVersion, OpenSSLCipher, OpenSSLCurve, type TLSCipherName } from '../common/tlsnames.ts';
 
 export type TLSConfigSpec = Static<typeof TLSConfig>;
 
 /** Reports a configuration error at `field` (the kernel's ctx.fail). */
 export type Fail = (field: FieldPath, message: string, extra?: { hint?: string; found?: string }) => never;
-
-/** AILERON's numeric TLS versions (Go's tls.VersionTLS1x). SSL 3.0 (768) is not offered by Node. */
-const Versions: Record<number, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'> = {
-  769: 'TLSv1',
-  770: 'TLSv1.1',
-  771: 'TLSv1.2',
-  772: 'TLSv1.3',
-};
-
-/** Go's cipher suite names (AILERON's TLSCipher enum) and the OpenSSL names Node understands. */
-const Ciphers: Record<string, string> = {
-  TLS_RSA_WITH_RC4_128_SHA: 'RC4-SHA',
-  TLS_RSA_WITH_3DES_EDE_CBC_SHA: 'DES-CBC3-SHA',
-  TLS_RSA_WITH_AES_128_CBC_SHA: 'AES128-SHA',
-  TLS_RSA_WITH_AES_256_CBC_SHA: 'AES256-SHA',
-  TLS_RSA_WITH_AES_128_CBC_SHA256: 'AES128-SHA256',
-  TLS_RSA_WITH_AES_128_GCM_SHA256: 'AES128-GCM-SHA256',
-  TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
-  TLS_ECDHE_ECDSA_WITH_RC4_128_SHA: 'ECDHE-ECDSA-RC4-SHA',
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 'ECDHE-ECDSA-AES128-SHA',
-  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: 'ECDHE-ECDSA-AES256-SHA',
-  TLS_ECDHE_RSA_WITH_RC4_128_SHA: 'ECDHE-RSA-RC4-SHA',
-  TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA: 'ECDHE-RSA-DES-CBC3-SHA',
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 'ECDHE-RSA-AES128-SHA',
-  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 'ECDHE-RSA-AES256-SHA',
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: 'ECDHE-ECDSA-AES128-SHA256',
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: 'ECDHE-RSA-AES128-SHA256',
-  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
-  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
-  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305: 'ECDHE-RSA-CHACHA20-POLY1305',
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: 'ECDHE-ECDSA-CHACHA20-POLY1305',
-  // TLS 1.3 suites have the same names in OpenSSL.
-  TLS_AES_128_GCM_SHA256: 'TLS_AES_128_GCM_SHA256',
-  TLS_AES_256_GCM_SHA384: 'TLS_AES_256_GCM_SHA384',
-  TLS_CHACHA20_POLY1305_SHA256: 'TLS_CHACHA20_POLY1305_SHA256',
-};
-
-const Curves: Record<string, string> = {
-  CurveP256: 'P-256',
-  CurveP384: 'P-384',
-  CurveP521: 'P-521',
-  X25519: 'X25519',
-};
 
 export interface ClientTLS {
   /** Options for `tls.connect` (passed to undici's connector). */
@@ -134,9 +88,15 @@ export function clientTLS(
   }
   if (cfg.minVersion !== 0) options.minVersion = version(cfg.minVersion, [...field, 'minVersion'], fail);
   if (cfg.maxVersion !== 0) options.maxVersion = version(cfg.maxVersion, [...field, 'maxVersion'], fail);
-  if (cfg.tlsCipher.length > 0) options.ciphers = cfg.tlsCipher.map((c) => Ciphers[c] ?? c).join(':');
+  if (cfg.tlsCipher.length > 0)
+    options.ciphers = cfg.tlsCipher
+      .map((c) => OpenSSLCipher[c as TLSCipherName] ?? c)
+      .filter(Boolean)
+      .join(':');
   if (cfg.curvePreferences.length > 0)
-    options.ecdhCurve = cfg.curvePreferences.map((c) => Curves[c]).join(':');
+    options.ecdhCurve = cfg.curvePreferences
+      .map((c) => OpenSSLCurve[c as keyof typeof OpenSSLCurve])
+      .join(':');
   if (cfg.nextProtos.length > 0) {
     logger.warn(
       'tlsConfig.nextProtos is ignored for upstream connections: ALPN follows the transport (http/1.1, h2)',
@@ -174,7 +134,7 @@ export function clientTLS(
 }
 
 function version(n: number, at: FieldPath, fail: Fail): 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' {
-  const v = Versions[n];
+  const v = NodeTLSVersion[n];
   if (v) return v;
   return fail(at, `unsupported TLS version ${n}`, {
     hint: '769 = TLS 1.0, 770 = TLS 1.1, 771 = TLS 1.2, 772 = TLS 1.3 (SSL 3.0 is not available); 0 = default',
