@@ -1,5 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // The `aileron` command. The sources are TypeScript run by Node's type stripping (Node >= 24).
+//
+// --max-semi-space-size=16 caps V8's young generation at 2 x 16 MiB. Node sizes it from the machine's memory
+// (2 x 64 MiB on a 24 GiB host), which a proxy fills with short-lived request garbage: about 100 MB more RSS
+// per process under load, and no more throughput (docs/operations.md, Memory). Workers inherit the option.
+// To choose another size, run `node --max-semi-space-size=N path/to/bin/aileron.js ...`.
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   process.stderr.write(

@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { request as secureRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
 import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
@@ -23,7 +23,7 @@ export interface Running {
 }
 
 export interface Context {
-  /** Repository root: where `src/cli.ts` and `bench/` are. */
+  /** Repository root: where `bin/aileron.js` and `bench/` are. */
   readonly root: string;
   /** Private temporary folder (nginx prefixes, wrk script). */
   readonly work: string;
@@ -146,6 +146,29 @@ async function startNode(
   });
 }
 
+/**
+ * A gateway contender runs as users run it: the `bin/aileron.js` command, executed through its shebang, so the
+ * Node options it sets (the young-generation size) are the ones measured. This Node comes first on PATH.
+ */
+function startGateway(
+  name: ContenderName,
+  ctx: Context,
+  args: string[],
+  env: Record<string, string>,
+  scheme: 'http' | 'https' = 'http',
+) {
+  const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+  const child = startChild(name, join(ctx.root, 'bin/aileron.js'), args, {
+    cwd: ctx.root,
+    env: { ...env, PATH: path },
+    logFile: join(ctx.logs, `${name}.log`),
+  });
+  return bringUp(child, async () => {
+    const m = await child.waitFor(ListeningLine, StartTimeoutMs);
+    return { child, url: `${scheme}://${m[1]}`, command: `bin/aileron.js ${args.join(' ')}` };
+  });
+}
+
 /** The origin, on `ports` ports (the first is its url; the others for --balancers). */
 export async function startOrigin(kind: 'node' | 'nginx', ctx: Context, ports = 1): Promise<Running> {
   if (kind === 'nginx') return { name: 'origin', ...(await startNginx('origin', ctx, undefined, ports)) };
@@ -176,7 +199,7 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'gateway':
       return {
         name,
-        ...(await startNode(name, ctx, ['src/cli.ts', '-f', ctx.config], {
+        ...(await startGateway(name, ctx, ['-f', ctx.config], {
           BENCH_GATEWAY_ADDR: '127.0.0.1:0',
           BENCH_ORIGIN_URL: origin.url,
           // The readiness line is logged at info; nothing is logged per request without an access logger.
@@ -186,7 +209,7 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'gateway-2w':
       return {
         name,
-        ...(await startNode(name, ctx, ['src/cli.ts', '-f', ctx.config, '--workers', '2'], {
+        ...(await startGateway(name, ctx, ['-f', ctx.config, '--workers', '2'], {
           BENCH_GATEWAY_ADDR: '127.0.0.1:0',
           BENCH_ORIGIN_URL: origin.url,
           GATEWAY_LOG_LEVEL: 'info',
@@ -201,7 +224,7 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         BENCH_TLS_KEY: key,
         GATEWAY_LOG_LEVEL: 'info',
       };
-      return { name, ...(await startNode(name, ctx, ['src/cli.ts', '-f', TLSConfig], env, 'https')) };
+      return { name, ...(await startGateway(name, ctx, ['-f', TLSConfig], env, 'https')) };
     }
     default: {
       const algorithm = balancerOf(name)!;
@@ -216,7 +239,7 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       urls.slice(0, BalancerUpstreams).forEach((u, i) => {
         env[`BENCH_ORIGIN_URL_${i + 1}`] = u;
       });
-      return { name, ...(await startNode(name, ctx, ['src/cli.ts', '-f', BalancerConfig], env)) };
+      return { name, ...(await startGateway(name, ctx, ['-f', BalancerConfig], env)) };
     }
   }
 }

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -31,6 +31,11 @@ export interface StartOptions {
   readonly servers?: number;
   readonly args?: readonly string[];
   readonly timeoutMs?: number;
+  /**
+   * `bin`: run `bin/aileron.js` as an executable, through its shebang (the Node options it sets), with this
+   * Node first on PATH. Default: `node src/cli.ts`.
+   */
+  readonly command?: 'bin' | 'source';
 }
 
 /** Writes `yaml` to a temporary file; returns its path. */
@@ -66,12 +71,24 @@ export async function startGateway(
   options: StartOptions = {},
 ): Promise<RunningGateway> {
   const list = typeof files === 'string' ? [files] : files;
-  const args = ['src/cli.ts', ...list.flatMap((f) => ['-f', f]), ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, GATEWAY_LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'info', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [...list.flatMap((f) => ['-f', f]), ...(options.args ?? [])];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GATEWAY_LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'info',
+    ...options.env,
+  };
+  const child =
+    options.command === 'bin'
+      ? spawn(join(root, 'bin/aileron.js'), args, {
+          cwd: root,
+          env: { ...env, PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}` },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, ['src/cli.ts', ...args], {
+          cwd: root,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let out = '';
   let err = '';
   const addr: Record<string, string> = {};

@@ -227,10 +227,20 @@ export function processVars(): Record<string, unknown> {
     pid: process.pid,
     node: process.version,
     cmdline: process.argv,
+    // Node and V8 options of this process (the `aileron` command sets --max-semi-space-size).
+    execArgv: process.execArgv,
     uptimeSeconds: process.uptime(),
     memoryUsage: process.memoryUsage(),
     resourceUsage: process.resourceUsage(),
     heapStatistics: v8.getHeapStatistics(),
+    heapSpaces: Object.fromEntries(
+      v8
+        .getHeapSpaceStatistics()
+        .map((s) => [
+          s.space_name,
+          { size: s.space_size, used: s.space_used_size, available: s.space_available_size },
+        ]),
+    ),
     eventLoop: {
       utilization: performance.eventLoopUtilization().utilization,
       // Since the first server with enableExpvar was created; milliseconds.

@@ -107,3 +107,45 @@ describe('aileron process', () => {
     );
   });
 });
+
+describe('the aileron command (bin/aileron.js)', () => {
+  // /debug/vars reports each process's pid and Node options; the command is run as users run it, through its
+  // shebang, so this fails if the shebang stops passing the option or the workers stop inheriting it.
+  const withVars = config('127.0.0.1:0').replace(
+    '  shutdownTimeout: 5\n',
+    '  shutdownTimeout: 5\n  enableExpvar: true\n',
+  );
+
+  async function vars(url: string): Promise<{ pid: number; execArgv: string[]; heapSpaces: object }> {
+    const res = await fetch(`${url}/debug/vars`, { headers: { connection: 'close' } });
+    assert.equal(res.status, 200);
+    return (await res.json()) as { pid: number; execArgv: string[]; heapSpaces: object };
+  }
+
+  it('starts Node with the young generation capped at 16 MiB per semi-space', async () => {
+    const gw = await startGateway(writeConfig(withVars), { command: 'bin' });
+    try {
+      const v = await vars(gw.url);
+      assert.deepEqual(v.execArgv, ['--max-semi-space-size=16']);
+      assert.ok('new_space' in v.heapSpaces, JSON.stringify(v.heapSpaces));
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
+  });
+
+  it('--workers: every worker runs with the same option', async () => {
+    const gw = await startGateway(writeConfig(withVars), { command: 'bin', args: ['--workers', '2'] });
+    try {
+      const seen = new Map<number, string[]>();
+      // Connections go to the workers in turn; a few requests on new connections reach both.
+      for (let i = 0; i < 20 && seen.size < 2; i++) {
+        const v = await vars(gw.url);
+        seen.set(v.pid, v.execArgv);
+      }
+      assert.equal(seen.size, 2, 'both workers answered');
+      for (const argv of seen.values()) assert.deepEqual(argv, ['--max-semi-space-size=16']);
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
+  });
+});
