@@ -18,10 +18,19 @@ import {
   startContender,
   startOrigin,
 } from './lib/contenders.ts';
-import { autocannon, commandExists, type Generator, type LoadResult, wrk } from './lib/load.ts';
+import { autocannon, commandExists, type Generator, h2load, type LoadResult, wrk } from './lib/load.ts';
 import { describe, machine, nginxVersion } from './lib/machine.ts';
 import { balancerOf, type Options, parseOptions, type Scenario, Usage } from './lib/options.ts';
-import { cpuTicks, foreign, Hz, peakRssKiB, snapshot, systemTicks, tree } from './lib/proc.ts';
+import {
+  cpuTicks,
+  foreign,
+  Hz,
+  peakRssKiB,
+  processPeakRssKiB,
+  snapshot,
+  systemTicks,
+  tree,
+} from './lib/proc.ts';
 import {
   aggregate,
   type ContenderRecord,
@@ -63,6 +72,7 @@ async function main(): Promise<number> {
 
   const hasNginx = commandExists('nginx');
   const hasWrk = commandExists('wrk');
+  const hasH2load = commandExists('h2load');
   if (o.origin === 'nginx' && !hasNginx) {
     process.stderr.write('bench: --origin nginx: nginx is not installed (apt-get install nginx-light)\n');
     return 2;
@@ -84,9 +94,15 @@ async function main(): Promise<number> {
   const generator = o.generator === 'autocannon' || !hasWrk ? autocannon() : wrk(work);
   const tools: Record<string, string> = { [generator.name]: generator.version };
   if (hasNginx) tools.nginx = nginxVersion();
+  // HTTP/2 needs its own generator: wrk and autocannon speak HTTP/1.1 only.
+  const h2 = hasH2load && o.only.includes('gateway-h2') ? h2load(work) : undefined;
+  if (h2) tools.h2load = h2.version;
+  const generatorOf = (c: Running): Generator => (c.http2 && h2 ? h2 : generator);
   const meta: Meta = {
     machine: machine(root, tools),
-    generator: generator.name === 'wrk' ? `wrk ${generator.version} -t1` : `autocannon ${generator.version}`,
+    generator:
+      (generator.name === 'wrk' ? `wrk ${generator.version} -t1` : `autocannon ${generator.version}`) +
+      (h2 ? ` (gateway-h2: h2load ${h2.version} -t1 -m1)` : ''),
     origin: originKind === 'nginx' ? 'nginx, 1 worker' : 'node:http (bench/origin.ts)',
     reps: o.reps,
     duration: o.duration,
@@ -145,9 +161,11 @@ async function main(): Promise<number> {
       `   origin (${originKind}) on ${[origin.url, ...(origin.extraUrls ?? [])].join(', ')}, pid ${origin.child.pid}`,
     );
 
-    const wanted = o.only.filter((n) => n !== 'nginx' || hasNginx);
+    const wanted = o.only.filter((n) => (n !== 'nginx' || hasNginx) && (n !== 'gateway-h2' || hasH2load));
     if (o.onlyGiven && o.only.includes('nginx') && !hasNginx)
       log('   nginx asked for but not installed: skipped');
+    if (o.only.includes('gateway-h2') && !hasH2load)
+      log('   gateway-h2 skipped: h2load is not installed (apt-get install nghttp2-client)');
     const running: Running[] = [];
     for (const name of wanted) {
       if (abort.signal.aborted) break;
@@ -171,9 +189,16 @@ async function main(): Promise<number> {
     const recordOf = (name: string) => records.find((r) => r.name === name)!;
     const samplePeak = (c: Running) => {
       const rec = recordOf(c.name);
-      const kib = peakRssKiB(pidsOf(c.child));
+      const pids = pidsOf(c.child);
+      const kib = peakRssKiB(pids);
       rec.peakRssKiB = Math.max(rec.peakRssKiB ?? 0, kib);
       rec.startRssKiB ??= kib;
+      // Several processes (--workers, nginx): also the largest child's own peak, i.e. one worker's.
+      const children = pids.filter((p) => p !== c.child.pid);
+      if (children.length > 0 && c.name !== 'direct') {
+        const each = Math.max(...children.map(processPeakRssKiB));
+        rec.peakWorkerRssKiB = Math.max(rec.peakWorkerRssKiB ?? 0, each);
+      }
     };
     for (const c of running) samplePeak(c);
 
@@ -206,7 +231,7 @@ async function main(): Promise<number> {
         for (const c of running) {
           if (abort.signal.aborted || !alive(c)) continue;
           try {
-            await generator.run(c.url + pathOf(s), s.conns, seconds, abort.signal);
+            await generatorOf(c).run(c.url + pathOf(s), s.conns, seconds, abort.signal);
           } catch (err) {
             if (!abort.signal.aborted) log(`!! warm-up ${c.name} ${s.id}: ${(err as Error).message}`);
           }
@@ -227,7 +252,7 @@ async function main(): Promise<number> {
         for (const c of order) {
           if (abort.signal.aborted) break;
           if (!alive(c)) continue;
-          let record = await measure(c, origin, s, rep, o, generator, abort.signal);
+          let record = await measure(c, origin, s, rep, o, generatorOf(c), abort.signal);
           let retries = 0;
           // Other people's processes took CPU during the run: wait for a quiet moment and run it again,
           // within the retry budget; otherwise keep it, marked.
@@ -245,7 +270,7 @@ async function main(): Promise<number> {
               `   .. ${c.name} ${s.id}: foreign load ${record.foreignPct.toFixed(1)} % of the machine ` +
                 `(${record.foreignTop}); waited ${waited} s, re-running (${retries}/${o.retries})`,
             );
-            record = await measure(c, origin, s, rep, o, generator, abort.signal);
+            record = await measure(c, origin, s, rep, o, generatorOf(c), abort.signal);
           }
           if (record === undefined) continue;
           record = { ...record, retries, noisy: record.foreignPct > o.maxForeign };

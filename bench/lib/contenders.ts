@@ -4,6 +4,7 @@
  * Every contender is verified (`/` = hello, `/64k` = 65,536 bytes through it) before any load is applied.
  */
 import { request } from 'node:http';
+import { connect as connectH2 } from 'node:http2';
 import { request as secureRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
@@ -20,6 +21,8 @@ export interface Running {
   readonly command: string;
   /** The origin's other ports (`http://127.0.0.1:<port>`), when it was started with several. */
   readonly extraUrls?: readonly string[];
+  /** Loaded over HTTP/2 with h2load instead of the run's HTTP/1.1 generator (gateway-h2). */
+  readonly http2?: boolean;
 }
 
 export interface Context {
@@ -37,6 +40,8 @@ const StartTimeoutMs = 20_000;
 export const BalancerConfig = 'bench/configs/gateway-4-upstreams.yaml';
 /** The config of the `gateway-tls` contender (--fronts). */
 export const TLSConfig = 'bench/configs/gateway-tls.yaml';
+/** The config of the `gateway-h2` contender (--fronts): gateway-tls with HTTP/2 by ALPN. */
+export const H2Config = 'bench/configs/gateway-h2.yaml';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -57,10 +62,11 @@ export class StartError extends Error {
 async function bringUp<T extends { child: Child; url: string }>(
   child: Child,
   ready: () => Promise<T>,
+  http2 = false,
 ): Promise<T> {
   try {
     const r = await ready();
-    await verify(r.url);
+    await verify(r.url, http2);
     return r;
   } catch (err) {
     await stopChild(child);
@@ -163,10 +169,14 @@ function startGateway(
     env: { ...env, PATH: path },
     logFile: join(ctx.logs, `${name}.log`),
   });
-  return bringUp(child, async () => {
-    const m = await child.waitFor(ListeningLine, StartTimeoutMs);
-    return { child, url: `${scheme}://${m[1]}`, command: `bin/aileron.js ${args.join(' ')}` };
-  });
+  return bringUp(
+    child,
+    async () => {
+      const m = await child.waitFor(ListeningLine, StartTimeoutMs);
+      return { child, url: `${scheme}://${m[1]}`, command: `bin/aileron.js ${args.join(' ')}` };
+    },
+    name === 'gateway-h2',
+  );
 }
 
 /** The origin, on `ports` ports (the first is its url; the others for --balancers). */
@@ -215,7 +225,8 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
           GATEWAY_LOG_LEVEL: 'info',
         })),
       };
-    case 'gateway-tls': {
+    case 'gateway-tls':
+    case 'gateway-h2': {
       const { cert, key } = selfSignedCert(ctx.work);
       const env = {
         BENCH_GATEWAY_ADDR: '127.0.0.1:0',
@@ -224,7 +235,9 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         BENCH_TLS_KEY: key,
         GATEWAY_LOG_LEVEL: 'info',
       };
-      return { name, ...(await startGateway(name, ctx, ['-f', TLSConfig], env, 'https')) };
+      const config = name === 'gateway-h2' ? H2Config : TLSConfig;
+      const running = await startGateway(name, ctx, ['-f', config], env, 'https');
+      return name === 'gateway-h2' ? { name, ...running, http2: true } : { name, ...running };
     }
     default: {
       const algorithm = balancerOf(name)!;
@@ -244,7 +257,7 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
   }
 }
 
-function get(url: string): Promise<{ status: number; body: Buffer }> {
+function get1(url: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     // The gateway-tls contender has a throwaway self-signed certificate.
     const send = url.startsWith('https:')
@@ -263,8 +276,32 @@ function get(url: string): Promise<{ status: number; body: Buffer }> {
   });
 }
 
-/** Checks that both bodies come back intact through `url`. */
-export async function verify(url: string): Promise<void> {
+/** GET over HTTP/2 (TLS, ALPN h2 only: a server that does not negotiate h2 fails), certificate not verified. */
+function getH2(url: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const session = connectH2(u.origin, { rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    const timer = setTimeout(() => session.destroy(new Error(`no answer from ${url} within 3 s`)), 3000);
+    const done = (err: Error | undefined, value?: { status: number; body: Buffer }) => {
+      clearTimeout(timer);
+      session.close();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    session.on('error', (err) => done(err));
+    const req = session.request({ ':path': u.pathname });
+    let status = 0;
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => done(undefined, { status, body: Buffer.concat(chunks) }));
+    req.on('error', (err) => done(err));
+  });
+}
+
+/** Checks that both bodies come back intact through `url` (over HTTP/2 when `http2`). */
+export async function verify(url: string, http2 = false): Promise<void> {
+  const get = http2 ? getH2 : get1;
   const small = await get(`${url}/`);
   if (small.status !== 200 || small.body.toString() !== 'hello') {
     throw new Error(

@@ -1,10 +1,11 @@
 /**
  * Load generators, each run as a child process so that it never shares an event loop (or a core's time slice
  * accounting) with anything measured: wrk (preferred: C, one thread, as in the reference measurements) or
- * autocannon (npm; a Node process, so it needs about twice the CPU per request and caps what `direct` can show).
+ * autocannon (npm; a Node process, so it needs about twice the CPU per request and caps what `direct` can show);
+ * and h2load (nghttp2-client, C) for the HTTP/2 contender only.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -25,7 +26,7 @@ export interface LoadResult {
 }
 
 export interface Generator {
-  readonly name: 'wrk' | 'autocannon';
+  readonly name: 'wrk' | 'autocannon' | 'h2load';
   readonly version: string;
   /** Runs `conns` connections against `url` for `seconds`; rejects if the generator fails or overruns. */
   run(url: string, conns: number, seconds: number, signal: AbortSignal): Promise<LoadResult>;
@@ -129,5 +130,69 @@ export function autocannon(): Generator {
         await runBounded(process.execPath, args, (seconds + 30) * 1000, signal),
       );
     },
+  };
+}
+
+/**
+ * h2load (nghttp2-client) for the HTTP/2 front end: one thread, one stream per connection (`-m1`), so N
+ * connections are N requests in flight as with wrk. Its summary has no percentiles; they are computed from its
+ * per-request log (`--log-file`: start µs, status, duration µs), which is deleted afterwards.
+ */
+export function h2load(workDir: string): Generator {
+  const v = spawnSync('h2load', ['--version'], { encoding: 'utf8' });
+  const version = /nghttp2\/(\S+)/.exec(`${v.stdout}${v.stderr}`)?.[1] ?? 'unknown';
+  let runs = 0;
+  return {
+    name: 'h2load',
+    version,
+    async run(url, conns, seconds, signal) {
+      const log = join(workDir, `h2load-${++runs}.tsv`);
+      const args = ['-t1', `-c${conns}`, '-m1', `-D${seconds}`, `--log-file=${log}`, url];
+      try {
+        const out = await runBounded('h2load', args, (seconds + 30) * 1000, signal);
+        return parseH2load(out, readFileSync(log, 'utf8'));
+      } finally {
+        rmSync(log, { force: true });
+      }
+    },
+  };
+}
+
+/** h2load's summary and per-request log as a LoadResult. */
+export function parseH2load(out: string, log: string): LoadResult {
+  const finished = /^finished in ([\d.]+)(ms|s),/m.exec(out);
+  const req =
+    /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(
+      out,
+    );
+  const codes = /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/m.exec(out);
+  if (!finished || !req || !codes) throw new Error(`h2load printed no result: ${out.trim().slice(-500)}`);
+  const protocol = /^Application protocol: (\S+)/m.exec(out)?.[1];
+  if (protocol !== 'h2')
+    throw new Error(`h2load did not speak HTTP/2: the server chose ${protocol ?? 'nothing'}`);
+  const seconds = Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1);
+  const bytes = Number(/^traffic: \S+ \((\d+)\) total/m.exec(out)?.[1] ?? 0);
+  const durations: number[] = [];
+  for (const line of log.split('\n')) {
+    const cols = line.split('\t');
+    if (cols.length >= 3 && cols[1] !== '-1') durations.push(Number(cols[2]));
+  }
+  durations.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    durations.length === 0
+      ? 0
+      : durations[Math.min(durations.length - 1, Math.floor((p / 100) * durations.length))]! / 1000;
+  const requests = Number(req[3]);
+  return {
+    requests,
+    seconds,
+    rps: seconds > 0 ? requests / seconds : 0,
+    bytes,
+    p50Ms: pct(50),
+    p90Ms: pct(90),
+    p99Ms: pct(99),
+    maxMs: durations.length === 0 ? 0 : durations[durations.length - 1]! / 1000,
+    badStatus: Number(codes[3]) + Number(codes[4]),
+    socketErrors: Number(req[6]) + Number(req[7]),
   };
 }

@@ -50,12 +50,14 @@ test('--balancers adds one gateway contender per algorithm; --only accepts them 
   assert.equal(balancerOf('gateway'), undefined);
 });
 
-test('--fronts adds gateway-2w and gateway-tls; --only accepts them by name', () => {
+test('--fronts adds gateway-2w, gateway-tls and gateway-h2; --only accepts them by name', () => {
   assert.deepEqual(parseOptions(['--fronts', '--only', 'gateway']).only, [
     'gateway',
     'gateway-2w',
     'gateway-tls',
+    'gateway-h2',
   ]);
   assert.deepEqual(parseOptions(['--only', 'gateway-tls']).only, ['gateway-tls']);
+  assert.deepEqual(parseOptions(['--only', 'gateway-h2']).only, ['gateway-h2']);
   assert.ok(!parseOptions([]).only.includes('gateway-2w'), 'not in the default run');
 });

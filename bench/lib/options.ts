@@ -15,8 +15,11 @@ export const BalancerContenders = [
   'gw4-DirectHash',
 ] as const;
 export type BalancerContender = (typeof BalancerContenders)[number];
-/** `--fronts`: the gateway with `--workers 2`, and the gateway behind HTTPS (TLS 1.3, keep-alive). */
-export const FrontContenders = ['gateway-2w', 'gateway-tls'] as const;
+/**
+ * `--fronts`: the gateway with `--workers 2`, behind HTTPS (TLS 1.3, keep-alive), and behind HTTPS with HTTP/2
+ * (h2 by ALPN, loaded with h2load; skipped when h2load is not installed).
+ */
+export const FrontContenders = ['gateway-2w', 'gateway-tls', 'gateway-h2'] as const;
 export type FrontContender = (typeof FrontContenders)[number];
 export type ContenderName = (typeof ContenderNames)[number] | BalancerContender | FrontContender;
 const AllContenders: readonly ContenderName[] = [
@@ -77,8 +80,9 @@ Flags:
                        (and the gw4-<algorithm> ones of --balancers)
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
-  --fronts             also gateway-2w (the gateway with --workers 2) and gateway-tls (the gateway
-                       behind HTTPS, TLS 1.3, self-signed certificate made with openssl)
+  --fronts             also gateway-2w (the gateway with --workers 2), gateway-tls (the gateway
+                       behind HTTPS, TLS 1.3, self-signed certificate made with openssl) and
+                       gateway-h2 (the same with HTTP/2, loaded with h2load when installed)
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]

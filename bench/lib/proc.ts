@@ -75,17 +75,20 @@ export function cpuTicks(pids: readonly number[]): number {
   return sum;
 }
 
+/** VmHWM (peak resident set, KiB) of one process; 0 when it has exited. */
+export function processPeakRssKiB(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0; // exited meanwhile
+  }
+}
+
 /** Σ VmHWM (peak resident set, KiB) over `pids`. */
 export function peakRssKiB(pids: readonly number[]): number {
   let sum = 0;
-  for (const pid of pids) {
-    try {
-      const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) sum += Number(m[1]);
-    } catch {
-      // exited meanwhile
-    }
-  }
+  for (const pid of pids) sum += processPeakRssKiB(pid);
   return sum;
 }
 

@@ -167,3 +167,26 @@ test('--fronts targets: gateway-2w >= 1.25x and gateway-tls >= 0.8x the gateway,
   const without = verdicts(aggregate(runs.slice(0, 1)), scenarios.slice(0, 1), []);
   assert.ok(!without.some((x) => /gateway-(2w|tls)/.test(x.target)), 'no verdict for a contender not run');
 });
+
+test('gateway-2w: per-worker peak RSS is judged against 200 MB and shown beside the total', () => {
+  const runs = [run('gateway', 'small:50', 1, 10_000, 5), run('gateway-2w', 'small:50', 1, 13_000, 5)];
+  const records: ContenderRecord[] = [
+    { name: 'gateway', peakRssKiB: 150 * 1024 },
+    { name: 'gateway-2w', peakRssKiB: 500 * 1024, peakWorkerRssKiB: 210 * 1024 },
+  ];
+  const v = verdicts(aggregate(runs), scenarios.slice(0, 1), records);
+  const w = v.find((x) => x.target.startsWith('gateway-2w peak RSS per worker'));
+  assert.deepEqual([w?.value, w?.pass], ['210 MB (all processes 500 MB)', false]);
+  const ok = verdicts(aggregate(runs), scenarios.slice(0, 1), [
+    records[0]!,
+    { ...records[1]!, peakWorkerRssKiB: 190 * 1024 },
+  ]);
+  assert.equal(ok.find((x) => x.target.startsWith('gateway-2w peak RSS per worker'))?.pass, true);
+  assert.ok(
+    !verdicts(aggregate(runs), scenarios.slice(0, 1), [records[0]!]).some((x) => /per worker/.test(x.target)),
+    'no verdict without workers',
+  );
+  const md = markdown({ ...meta, scenarios: scenarios.slice(0, 1) }, runs, records, 'T');
+  assert.match(md, /^\| gateway-2w \|.*\| 500 \(210 each\) \|/m);
+  assert.match(md, /^\| gateway \|.*\| 150 \|/m);
+});

@@ -46,6 +46,8 @@ export interface ContenderRecord {
   output?: string;
   startRssKiB?: number;
   peakRssKiB?: number;
+  /** With several processes (--workers, nginx): the largest peak of one child process (a worker). */
+  peakWorkerRssKiB?: number;
 }
 
 export interface Meta {
@@ -73,6 +75,8 @@ export const Targets = {
   workersRatio: 1.25,
   /** gateway-tls (HTTPS, TLS 1.3, keep-alive) against the plain gateway, same run (--fronts). */
   tlsRatio: 0.8,
+  /** gateway-2w: the peak RSS of each worker (--fronts). */
+  workerRssMB: 200,
 } as const;
 
 export interface Cell {
@@ -197,6 +201,16 @@ export function verdicts(
         : `${num(peak)} MB${basePeak === null ? '' : ` (undici-baseline ${num(basePeak)} MB)`}`,
     pass: peak === null ? false : peak <= Targets.peakRssMB,
   });
+  const workers = contenders.find((c) => c.name === 'gateway-2w');
+  if (workers?.peakWorkerRssKiB !== undefined) {
+    const each = mb(workers.peakWorkerRssKiB)!;
+    out.push({
+      target: `gateway-2w peak RSS per worker <= ${Targets.workerRssMB} MB`,
+      scenario: 'all',
+      value: `${num(each)} MB (all processes ${num(mb(workers.peakRssKiB))} MB)`,
+      pass: each <= Targets.workerRssMB,
+    });
+  }
   return out;
 }
 
@@ -251,7 +265,7 @@ export function markdown(
         c.bytesPerResponse < ExpectedBody[s.body] ? ` short bodies (${num(c.bytesPerResponse)} B)` : '';
       out.push(
         `| ${n}${n === 'direct' ? ' (origin)' : ''}${c.noisy ? ' †' : ''} | ${num(c.rps)} | ${c.runs > 1 ? `±${num(c.spreadPct, 1)}%` : '–'} | ${num(c.p50Ms, 2)} | ` +
-          `${num(c.p99Ms, 2)} | ${c.errors}${short} | ${num(c.cpuUsPerReq, 1)} | ${num(mb(byName.get(n)?.peakRssKiB))} | ` +
+          `${num(c.p99Ms, 2)} | ${c.errors}${short} | ${num(c.cpuUsPerReq, 1)} | ${rssCell(byName.get(n))} | ` +
           `${num(c.foreignPct, 1)} | ${num(ratio(c.rps, base?.rps), 2)} | ${num(ratio(c.rps, ngx?.rps), 2)} |`,
       );
     }
@@ -327,4 +341,10 @@ export function markdown(
     '',
   );
   return out.join('\n');
+}
+
+/** Peak RSS of a contender; with several processes, also the largest one's (`644 (230 each)`). */
+function rssCell(rec: ContenderRecord | undefined): string {
+  const total = num(mb(rec?.peakRssKiB));
+  return rec?.peakWorkerRssKiB === undefined ? total : `${total} (${num(mb(rec.peakWorkerRssKiB))} each)`;
 }

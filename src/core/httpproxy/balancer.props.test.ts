@@ -322,6 +322,25 @@ describe('hash sources give stable choices', () => {
     },
   ];
 
+  it('ClientAddr: hashed once per connection; each connection keeps its own hash', () => {
+    const hasher = createHasher('ClientAddr', '');
+    let reads = 0;
+    const socket = {
+      get remoteAddress() {
+        reads++;
+        return '10.9.8.7';
+      },
+      remotePort: 5555,
+    };
+    const onSocket = (s: object) => ({ socket: s, rawHeaders: [] }) as unknown as Request;
+    const first = hasher(onSocket(socket), '');
+    for (let i = 0; i < 5; i++) assert.equal(hasher(onSocket(socket), ''), first);
+    assert.equal(first, xxhash64('10.9.8.7:5555'));
+    assert.equal(reads, 1, 'the address is read (and hashed) once for the connection');
+    const other = hasher(onSocket({ remoteAddress: '10.9.8.7', remotePort: 5556 }), '');
+    assert.equal(other, xxhash64('10.9.8.7:5556'), 'another connection has its own hash');
+  });
+
   for (const c of cases) {
     it(`${c.source}: the same value always picks the same upstream, whatever else varies`, () => {
       const hasher = createHasher(c.source, c.key);

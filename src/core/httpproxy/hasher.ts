@@ -13,10 +13,21 @@ export type HashSource = (typeof HashSources)[number];
 /** The hash of a request; `query` is the raw query string without `?`. */
 export type Hasher = (req: Request, query: string) => bigint;
 
+/** ClientAddr hashes by connection: its address never changes, so keep-alive requests reuse the hash. */
+const connectionHashes = new WeakMap<object, bigint>();
+
 export function createHasher(source: HashSource, key: string): Hasher {
   switch (source) {
     case 'ClientAddr':
-      return (req) => xxhash64(goRemoteAddr(req.socket.remoteAddress, req.socket.remotePort));
+      return (req) => {
+        const socket = req.socket;
+        let hash = connectionHashes.get(socket);
+        if (hash === undefined) {
+          hash = xxhash64(goRemoteAddr(socket.remoteAddress, socket.remotePort));
+          connectionHashes.set(socket, hash);
+        }
+        return hash;
+      };
     case 'Header': {
       const name = key.toLowerCase();
       return (req) => xxhash64(rawHeaderFirst(req.rawHeaders, name) ?? '');
