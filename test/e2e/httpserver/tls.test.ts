@@ -157,6 +157,26 @@ describe('HTTPS', () => {
     }
   });
 
+  it("chooses the suite by the server's order, as Go: AES-128-GCM first, ChaCha20 for a client that prefers it", async () => {
+    const gw = await start(entrypoint('order') + server('order', pairs(pki.server)) + echo);
+    // Node's client, as OpenSSL's (wrk, curl), lists AES-256-GCM first.
+    const dflt = await tlsGet(gw.addr.order!);
+    assert.equal(dflt.cipher, 'TLS_AES_128_GCM_SHA256');
+    assert.match(dflt.status ?? '', /^HTTP\/1\.1 200/);
+    const chacha = await tlsGet(gw.addr.order!, {
+      ciphers: 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256',
+    });
+    assert.equal(
+      chacha.cipher,
+      'TLS_CHACHA20_POLY1305_SHA256',
+      'a client without AES hardware keeps ChaCha20',
+    );
+    const only256 = await tlsGet(gw.addr.order!, { ciphers: 'TLS_AES_256_GCM_SHA384' });
+    assert.equal(only256.cipher, 'TLS_AES_256_GCM_SHA384', 'every TLS 1.3 suite stays available');
+    const tls12 = await tlsGet(gw.addr.order!, { maxVersion: 'TLSv1.2' });
+    assert.match(tls12.cipher ?? '', /^ECDHE-(RSA|ECDSA)-AES128-GCM-SHA256$/);
+  });
+
   it('cuts a client that never finishes the TLS handshake at readHeaderTimeout', async () => {
     const gw = await start(
       entrypoint('slow') +
