@@ -7,14 +7,16 @@
  * performance targets (undici over node:http 1.45-1.9x, raw header arrays +28 %, no extra streams); the
  * gateway is judged by its ratio to this process, measured in the same run.
  *
- *   node bench/baseline-undici.ts --upstream http://127.0.0.1:<port> [--port 0]
+ *   node bench/baseline-undici.ts --upstream http://127.0.0.1:<port> [--port 0] [--tls-cert F --tls-key F]
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createSecureServer } from 'node:https';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { listen, serverArgs } from './lib/serve.ts';
 
-const { port, upstream } = serverArgs();
+const { port, upstream, tls } = serverArgs();
 if (!upstream) throw new Error('--upstream http://127.0.0.1:<port> is required');
 
 const pool = new Pool(upstream, {
@@ -108,7 +110,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-const server = createServer((req, res) => {
+const relay = (req: IncomingMessage, res: ServerResponse) => {
   const { headers, body } = forwardHeaders(req);
   pool.dispatch(
     {
@@ -120,6 +122,13 @@ const server = createServer((req, res) => {
     },
     new RelayHandler(res),
   );
-});
+};
 
-listen(server, port, 'undici-baseline');
+// With --tls-cert/--tls-key: the same proxy behind HTTPS (TLS 1.3), what a bare Node process pays for TLS.
+const server = tls
+  ? createSecureServer(
+      { cert: readFileSync(tls.cert), key: readFileSync(tls.key), minVersion: 'TLSv1.3' },
+      relay,
+    )
+  : createServer(relay);
+listen(server, port, tls ? 'undici-baseline-tls' : 'undici-baseline');

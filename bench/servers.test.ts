@@ -6,10 +6,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request } from 'node:http';
+import { request as secureRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
+import type { TLSSocket } from 'node:tls';
+import { selfSignedCert } from './lib/certs.ts';
 import { type Child, startChild, stopChild } from './lib/children.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -137,5 +140,46 @@ test('undici baseline: an upstream that refuses connections is a 502', async () 
     assert.equal(res.body.toString(), 'bad gateway');
   } finally {
     await stopChild(child);
+  }
+});
+
+test('undici-baseline --tls-cert/--tls-key: the same proxy over HTTPS, TLS 1.3 only', async () => {
+  const origin = await start('origin-tls', ['bench/origin.ts']);
+  const { cert, key } = selfSignedCert(logs);
+  const base = await start('baseline-tls', [
+    'bench/baseline-undici.ts',
+    '--upstream',
+    origin.url,
+    '--tls-cert',
+    cert,
+    '--tls-key',
+    key,
+  ]);
+  try {
+    const url = base.url.replace('http:', 'https:');
+    const got = await new Promise<{ body: string; protocol: string | null }>((done, fail) => {
+      const req = secureRequest(`${url}/`, { rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c));
+        res.on('end', () => done({ body, protocol: (res.socket as TLSSocket).getProtocol() }));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    assert.deepEqual(got, { body: 'hello', protocol: 'TLSv1.3' });
+    const tls12 = await new Promise<string>((done) => {
+      const req = secureRequest(`${url}/`, {
+        rejectUnauthorized: false,
+        agent: false,
+        maxVersion: 'TLSv1.2',
+      });
+      req.on('error', (err) => done(err.message));
+      req.on('response', () => done('answered'));
+      req.end();
+    });
+    assert.notEqual(tls12, 'answered', 'a TLS 1.2 client is refused');
+  } finally {
+    await stopChild(base.child);
+    await stopChild(origin.child);
   }
 });

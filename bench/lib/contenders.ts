@@ -206,6 +206,19 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         name,
         ...(await startNode(name, ctx, ['bench/baseline-undici.ts', '--upstream', origin.url])),
       };
+    case 'undici-baseline-tls': {
+      const { cert, key } = selfSignedCert(ctx.work);
+      const args = [
+        'bench/baseline-undici.ts',
+        '--upstream',
+        origin.url,
+        '--tls-cert',
+        cert,
+        '--tls-key',
+        key,
+      ];
+      return { name, ...(await startNode(name, ctx, args, undefined, 'https')) };
+    }
     case 'gateway':
       return {
         name,

@@ -50,12 +50,13 @@ test('--balancers adds one gateway contender per algorithm; --only accepts them 
   assert.equal(balancerOf('gateway'), undefined);
 });
 
-test('--fronts adds gateway-2w, gateway-tls and gateway-h2; --only accepts them by name', () => {
+test('--fronts adds gateway-2w, gateway-tls, gateway-h2 and undici-baseline-tls; --only accepts them', () => {
   assert.deepEqual(parseOptions(['--fronts', '--only', 'gateway']).only, [
     'gateway',
     'gateway-2w',
     'gateway-tls',
     'gateway-h2',
+    'undici-baseline-tls',
   ]);
   assert.deepEqual(parseOptions(['--only', 'gateway-tls']).only, ['gateway-tls']);
   assert.deepEqual(parseOptions(['--only', 'gateway-h2']).only, ['gateway-h2']);

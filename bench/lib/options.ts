@@ -17,9 +17,10 @@ export const BalancerContenders = [
 export type BalancerContender = (typeof BalancerContenders)[number];
 /**
  * `--fronts`: the gateway with `--workers 2`, behind HTTPS (TLS 1.3, keep-alive), and behind HTTPS with HTTP/2
- * (h2 by ALPN, loaded with h2load; skipped when h2load is not installed).
+ * (h2 by ALPN, loaded with h2load; skipped when h2load is not installed), and the undici baseline behind the
+ * same HTTPS (what TLS costs a bare Node proxy).
  */
-export const FrontContenders = ['gateway-2w', 'gateway-tls', 'gateway-h2'] as const;
+export const FrontContenders = ['gateway-2w', 'gateway-tls', 'gateway-h2', 'undici-baseline-tls'] as const;
 export type FrontContender = (typeof FrontContenders)[number];
 export type ContenderName = (typeof ContenderNames)[number] | BalancerContender | FrontContender;
 const AllContenders: readonly ContenderName[] = [
@@ -82,7 +83,8 @@ Flags:
                        (${BalancerContenders.join(', ')}), active health checks on
   --fronts             also gateway-2w (the gateway with --workers 2), gateway-tls (the gateway
                        behind HTTPS, TLS 1.3, self-signed certificate made with openssl) and
-                       gateway-h2 (the same with HTTP/2, loaded with h2load when installed)
+                       gateway-h2 (the same with HTTP/2, loaded with h2load when installed), and
+                       undici-baseline-tls (the baseline behind the same HTTPS: what TLS costs bare Node)
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]

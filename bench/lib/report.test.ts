@@ -164,6 +164,20 @@ test('--fronts targets: gateway-2w >= 1.25x and gateway-tls >= 0.8x the gateway,
       ['gateway-tls req/s >= 0.8 x gateway', '0.70x', false],
     ],
   );
+  const withBare = verdicts(
+    aggregate([
+      ...runs,
+      run('undici-baseline', 'small:50', 1, 12_000, 5),
+      run('undici-baseline-tls', 'small:50', 1, 9_000, 5),
+    ]),
+    scenarios.slice(0, 1),
+    [{ name: 'gateway', peakRssKiB: 1024 }],
+  );
+  assert.equal(
+    withBare.find((x) => x.target.startsWith('gateway-tls'))?.value,
+    '0.70x (undici-baseline-tls: 0.75x undici-baseline)',
+    'the bare Node TLS ratio of the same run beside it',
+  );
   const without = verdicts(aggregate(runs.slice(0, 1)), scenarios.slice(0, 1), []);
   assert.ok(!without.some((x) => /gateway-(2w|tls)/.test(x.target)), 'no verdict for a contender not run');
 });

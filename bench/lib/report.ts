@@ -180,10 +180,18 @@ export function verdicts(
       const front = cells.get(`${name}|${s.id}`);
       if (!front) continue;
       const f = ratio(front.rps, gw?.rps);
+      // What TLS costs a bare Node proxy in the same run, when measured: the part that is Node's.
+      const bare =
+        name === 'gateway-tls'
+          ? ratio(cells.get(`undici-baseline-tls|${s.id}`)?.rps, cells.get(`undici-baseline|${s.id}`)?.rps)
+          : null;
       out.push({
         target: `${name} req/s >= ${min} x gateway`,
         scenario: s.id,
-        value: f === null ? 'gateway not measured' : `${num(f, 2)}x`,
+        value:
+          f === null
+            ? 'gateway not measured'
+            : `${num(f, 2)}x${bare === null ? '' : ` (undici-baseline-tls: ${num(bare, 2)}x undici-baseline)`}`,
         pass: f === null ? null : f >= min,
       });
     }

@@ -4,20 +4,30 @@
  * port from the one line written here, so nothing ever races for a fixed port.
  */
 import type { Server } from 'node:http';
+import type { Server as SecureServer } from 'node:https';
 import { parseArgs } from 'node:util';
 
 export const Host = '127.0.0.1';
 
 /**
- * `--port N` (default 0 = any free port), for proxies `--upstream URL`, for the origin `--ports K` (listen on K
- * ports, the first at `--port`, the others on any free port: the upstreams of `--balancers`).
+ * `--port N` (default 0 = any free port), for proxies `--upstream URL` and `--tls-cert FILE --tls-key FILE`
+ * (HTTPS, TLS 1.3), for the origin `--ports K` (listen on K ports, the first at `--port`, the others on any free
+ * port: the upstreams of `--balancers`).
  */
-export function serverArgs(): { port: number; upstream: string | undefined; ports: number } {
+export function serverArgs(): {
+  port: number;
+  upstream: string | undefined;
+  ports: number;
+  tls: { cert: string; key: string } | undefined;
+} {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
       upstream: { type: 'string' },
       ports: { type: 'string', default: '1' },
+      // HTTPS with this certificate and key (PEM files), TLS 1.3 only: the baseline of gateway-tls.
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -26,14 +36,18 @@ export function serverArgs(): { port: number; upstream: string | undefined; port
   const ports = Number(values.ports);
   if (!Number.isInteger(ports) || ports < 1 || ports > 16)
     throw new Error(`--ports: 1 to 16, not ${values.ports}`);
-  return { port, upstream: values.upstream, ports };
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
+  return { port, upstream: values.upstream, ports, tls };
 }
 
 /**
  * Listens on 127.0.0.1 only, with keep-alive timeouts longer than any run (a load generator reconnecting
  * mid-run would be measuring connect(), not the server), and announces `<name> listening on host:port`.
  */
-export function listen(server: Server, port: number, name: string): void {
+export function listen(server: Server | SecureServer, port: number, name: string): void {
   server.keepAliveTimeout = 300_000;
   server.headersTimeout = 301_000;
   server.requestTimeout = 0;
