@@ -14,6 +14,7 @@ import { after, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { selfSignedCert } from './lib/certs.ts';
 import { type Child, startChild, stopChild } from './lib/children.ts';
+import { baselineArgs } from './lib/contenders.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const logs = mkdtempSync(join(tmpdir(), 'bench-test-'));
@@ -145,16 +146,7 @@ test('undici baseline: an upstream that refuses connections is a 502', async () 
 
 test('undici-baseline --tls-cert/--tls-key: the same proxy over HTTPS, TLS 1.3 only', async () => {
   const origin = await start('origin-tls', ['bench/origin.ts']);
-  const { cert, key } = selfSignedCert(logs);
-  const base = await start('baseline-tls', [
-    'bench/baseline-undici.ts',
-    '--upstream',
-    origin.url,
-    '--tls-cert',
-    cert,
-    '--tls-key',
-    key,
-  ]);
+  const base = await start('baseline-tls', baselineArgs(origin.url, selfSignedCert(logs)));
   try {
     const url = base.url.replace('http:', 'https:');
     const got = await new Promise<{ body: string; protocol: string | null }>((done, fail) => {

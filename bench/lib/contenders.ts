@@ -193,6 +193,12 @@ export async function startOrigin(kind: 'node' | 'nginx', ctx: Context, ports = 
   }
 }
 
+/** The undici baseline's command line: plain HTTP, or HTTPS (TLS 1.3) with `tls`. */
+export function baselineArgs(upstream: string, tls?: { cert: string; key: string }): string[] {
+  const args = ['bench/baseline-undici.ts', '--upstream', upstream];
+  return tls ? [...args, '--tls-cert', tls.cert, '--tls-key', tls.key] : args;
+}
+
 /** Starts one contender in front of `origin`. Throws (with the process's output) if it does not come up. */
 export async function startContender(name: ContenderName, ctx: Context, origin: Running): Promise<Running> {
   const originPort = Number(new URL(origin.url).port);
@@ -202,21 +208,9 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'nginx':
       return { name, ...(await startNginx('nginx', ctx, originPort)) };
     case 'undici-baseline':
-      return {
-        name,
-        ...(await startNode(name, ctx, ['bench/baseline-undici.ts', '--upstream', origin.url])),
-      };
+      return { name, ...(await startNode(name, ctx, baselineArgs(origin.url))) };
     case 'undici-baseline-tls': {
-      const { cert, key } = selfSignedCert(ctx.work);
-      const args = [
-        'bench/baseline-undici.ts',
-        '--upstream',
-        origin.url,
-        '--tls-cert',
-        cert,
-        '--tls-key',
-        key,
-      ];
+      const args = baselineArgs(origin.url, selfSignedCert(ctx.work));
       return { name, ...(await startNode(name, ctx, args, undefined, 'https')) };
     }
     case 'gateway':
