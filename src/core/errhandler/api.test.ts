@@ -48,7 +48,11 @@ async function serve(eh: ErrorHandler): Promise<string> {
 
 describe('core/v1 ErrorHandler resource', () => {
   it('defaults to no custom messages and plays the ErrorHandler role', () => {
-    assert.deepEqual(defaults(resource.spec), { stackAlways: false, errorMessages: [] });
+    assert.deepEqual(defaults(resource.spec), {
+      stackAlways: false,
+      maxErrorLogsPerSecond: 10,
+      errorMessages: [],
+    });
     assert.deepEqual(resource.roles, ['ErrorHandler']);
   });
 

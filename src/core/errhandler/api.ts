@@ -31,6 +31,12 @@ const ErrorMessageSpec = Obj({
 
 export const ErrorHandlerSpec = Obj({
   stackAlways: Type.Boolean({ default: false }),
+  maxErrorLogsPerSecond: Type.Integer({
+    default: 10,
+    minimum: 0,
+    description:
+      'addition: most ERROR lines per second for one status and error code, the rest counted in one line; 0 = all',
+  }),
   errorMessages: Type.Array(ErrorMessageSpec, { default: [] }),
 });
 export type ErrorHandlerSpec = Static<typeof ErrorHandlerSpec>;
@@ -159,6 +165,11 @@ export const resource = defineResource({
       ctx.logger.warn(`spec.errorMessages[${i}] has no mimeContents and is ignored`);
       return false;
     });
-    return new HTTPErrorHandler({ logger: ctx.logger, stackAlways: spec.stackAlways, messages });
+    return new HTTPErrorHandler({
+      logger: ctx.logger,
+      stackAlways: spec.stackAlways,
+      maxErrorLogsPerSecond: spec.maxErrorLogsPerSecond,
+      messages,
+    });
   },
 });

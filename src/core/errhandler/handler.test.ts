@@ -207,3 +207,39 @@ describe('ErrorHandler logging and safety', () => {
     assert.equal(lines.length, 1, 'still logged');
   });
 });
+
+describe('ErrorHandler log flood control', () => {
+  it('writes at most maxErrorLogsPerSecond ERROR lines per status and code, then one line with the count', async () => {
+    let now = 0;
+    const timers: (() => void)[] = [];
+    const clock = { now: () => now, later: (fn: () => void) => timers.push(fn) };
+    const { logger, lines } = memoryLogger('info');
+    const eh = new HTTPErrorHandler({ logger, maxErrorLogsPerSecond: 10, clock });
+    const u = await serve((req, res) =>
+      eh.serveHTTPError(req, res, req.url === '/bug' ? new Error('bug') : new GatewayError(ErrServerRecover)),
+    );
+    for (let i = 0; i < 25; i++) assert.equal((await fetch(`${u}/x`)).status, 500);
+    assert.equal((await fetch(`${u}/bug`)).status, 500);
+    assert.equal(lines.length, 11, 'ten of the first kind, and the other kind on its own');
+    assert.ok(lines.every((l) => l.msg === 'serve http error. status=500'));
+    assert.equal(lines.filter((l) => (l.error as { code: string }).code === 'E2132').length, 10);
+    now = 1000;
+    for (const fire of timers) fire();
+    const summary = lines[11]!;
+    assert.equal(summary.level, 'error');
+    assert.equal(summary.msg, 'serve http error. status=500: 15 more like this in the last second');
+    assert.equal(summary.notLogged, 15);
+    assert.deepEqual(summary.error, { code: 'E2132', kind: 'CoreServerRecover' });
+    // Every response was still answered in full.
+    assert.equal((await fetch(`${u}/x`)).status, 500);
+    assert.equal(lines.length, 13, 'a new window logs again');
+  });
+
+  it('maxErrorLogsPerSecond 0 logs every error', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const eh = new HTTPErrorHandler({ logger, maxErrorLogsPerSecond: 0 });
+    const u = await serve((req, res) => eh.serveHTTPError(req, res, new GatewayError(ErrServerRecover)));
+    for (let i = 0; i < 25; i++) await (await fetch(u)).text();
+    assert.equal(lines.length, 25);
+  });
+});

@@ -10,6 +10,10 @@ import { isGatewayError } from '../../kernel/errors.ts';
 import type { LogAttrs, Logger } from '../../kernel/logger.ts';
 import { type CompiledContent, mediaRanges, negotiate, type Render } from '../common/mimecontent.ts';
 import type { ErrorHandler, Request, Response } from '../roles.ts';
+import { LogSampler, type SamplerClock } from './logsampler.ts';
+
+/** ERROR lines per second for one status and error code, by default (ErrorHandler maxErrorLogsPerSecond). */
+export const DefaultErrorLogsPerSecond = 10;
 
 /** One `errorMessages` entry, compiled. */
 export interface CompiledMessage {
@@ -25,6 +29,10 @@ export interface ErrorHandlerOptions {
   readonly logger: Logger;
   /** Also log the stack of client errors (status < 500). */
   readonly stackAlways?: boolean;
+  /** Most ERROR lines per second for one status and error code; 0 = every one (default 10). */
+  readonly maxErrorLogsPerSecond?: number;
+  /** For tests: the sampler's clock. */
+  readonly clock?: SamplerClock;
   readonly messages?: readonly CompiledMessage[];
 }
 
@@ -165,11 +173,22 @@ export class HTTPErrorHandler implements ErrorHandler {
   readonly #logger: Logger;
   readonly #stackAlways: boolean;
   readonly #messages: readonly CompiledMessage[];
+  readonly #sampler: LogSampler<{ status: number; code: string; kind: string }>;
 
   constructor(options: ErrorHandlerOptions) {
     this.#logger = options.logger;
     this.#stackAlways = options.stackAlways ?? false;
     this.#messages = options.messages ?? [];
+    this.#sampler = new LogSampler(
+      options.maxErrorLogsPerSecond ?? DefaultErrorLogsPerSecond,
+      (left, { status, code, kind }) =>
+        this.#logger.error(`serve http error. status=${status}: ${left} more like this in the last second`, {
+          status,
+          error: { code, kind },
+          notLogged: left,
+        }),
+      options.clock,
+    );
   }
 
   serveHTTPError(req: Request, res: Response, err: unknown): void {
@@ -226,6 +245,13 @@ export class HTTPErrorHandler implements ErrorHandler {
   #log(status: number, info: ErrorInfo, err: unknown): void {
     const server = status >= 500;
     if (!this.#logger.enabled(server ? 'error' : 'debug')) return;
+    // During an outage every request fails the same way: count the repeats instead of logging (and capturing
+    // the stack of) each one.
+    if (
+      server &&
+      !this.#sampler.admit(`${status} ${info.code}`, { status, code: info.code, kind: info.kind })
+    )
+      return;
     const error: LogAttrs = { code: info.code, kind: info.kind, msg: info.message };
     const cause = causeText(err);
     if (cause !== undefined) error.cause = cause;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
 import { runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { waitForLog } from '../../helpers/logs.ts';
 
 function config(addr: string, extraHandlers = ''): string {
   return `apiVersion: core/v1
@@ -136,6 +137,8 @@ describe('the aileron command (bin/aileron.js)', () => {
   it('--workers: every worker runs with the same option', async () => {
     const gw = await startGateway(writeConfig(withVars), { command: 'bin', args: ['--workers', '2'] });
     try {
+      // Both workers listen before the primary hands connections to either in turn.
+      await waitForLog(gw, /"msg":"2 workers are serving /);
       const seen = new Map<number, string[]>();
       // Connections go to the workers in turn; a few requests on new connections reach both.
       for (let i = 0; i < 20 && seen.size < 2; i++) {

@@ -4,9 +4,12 @@
  * and through a named handler chosen by metadata.errorHandler.
  */
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { waitForLog } from '../../helpers/logs.ts';
 
 const fixtures = resolve(import.meta.dirname, '../../fixtures/aileron');
 
@@ -175,5 +178,51 @@ ${server()}`);
       stderr,
       /spec\.errorMessages\[0\]\.mimeContents\[0\]\.template: unknown template name \.message; available: \.status \.statusText \.code \.kind/,
     );
+  });
+
+  it('an upstream outage does not flood the log: 10 ERROR lines a second per error, the rest counted', async () => {
+    // A port nobody listens on: every request is a 502 from the proxy.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const gw = await start(
+      writeConfig(`
+apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners: [{apiVersion: core/v1, kind: HTTPServer}]
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:0"
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: /, matchType: Prefix}
+      upstreams: [{url: "http://127.0.0.1:${port}"}]
+`),
+    );
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, () => fetch(`${gw.url}/x`).then((r) => r.status)),
+    );
+    assert.deepEqual(new Set(statuses), new Set([502]), 'every request is answered');
+    const [summary] = await waitForLog(gw, /"msg":"serve http error\. status=502: (\d+) more like this/, {
+      timeoutMs: 5000,
+    });
+    const full = gw.logs().filter((l) => l.msg === 'serve http error. status=502');
+    const left = gw
+      .logs()
+      .filter((l) => typeof l.notLogged === 'number')
+      .reduce((n, l) => n + (l.notLogged as number), 0);
+    assert.ok(full.length >= 10 && full.length <= 20, `${full.length} full lines`);
+    assert.equal(full.length + left, 40, 'every error is either logged or counted');
+    assert.ok(Number(summary![1]) > 0);
   });
 });
