@@ -4,12 +4,11 @@
  * and through a named handler chosen by metadata.errorHandler.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
+import { closedPort } from '../../helpers/ports.ts';
 
 const fixtures = resolve(import.meta.dirname, '../../fixtures/aileron');
 
@@ -182,10 +181,7 @@ ${server()}`);
 
   it('an upstream outage does not flood the log: 10 ERROR lines a second per error, the rest counted', async () => {
     // A port nobody listens on: every request is a 502 from the proxy.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     const gw = await start(
       writeConfig(`
 apiVersion: core/v1

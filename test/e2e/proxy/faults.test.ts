@@ -4,11 +4,10 @@
  * response), cancel what is no longer needed, and leave the gateway serving.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { closedPort } from '../../helpers/ports.ts';
 import {
   gatewayConfig,
   type RawUpstream,
@@ -19,13 +18,6 @@ import {
 } from './upstream.ts';
 
 /** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** GET with node:http; resolves with what the client saw: the status, the body so far, and whether it ended cleanly. */
 function fetchOutcome(

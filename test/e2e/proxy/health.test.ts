@@ -6,10 +6,9 @@
  * serving and stops cleanly with its probes running. No sleeps for readiness: bounded polling only.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { closedPort } from '../../helpers/ports.ts';
 import { gatewayConfig, startUpstream, type Upstream } from './upstream.ts';
 
 interface Controlled {
@@ -51,13 +50,6 @@ async function controlled(name: string): Promise<Controlled> {
 }
 
 /** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Polls `check` every 20 ms until it returns true, for at most `ms`. */
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {

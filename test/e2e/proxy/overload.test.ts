@@ -5,20 +5,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { closedPort } from '../../helpers/ports.ts';
 import { request, startUpstream, type Upstream } from './upstream.ts';
 
 /** A port with nothing listening on it (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function rssMiB(pid: number): Promise<number> {
   return import('node:fs/promises').then(async ({ readFile }) => {
