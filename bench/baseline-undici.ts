@@ -7,16 +7,17 @@
  * performance targets (undici over node:http 1.45-1.9x, raw header arrays +28 %, no extra streams); the
  * gateway is judged by its ratio to this process, measured in the same run.
  *
- *   node bench/baseline-undici.ts --upstream http://127.0.0.1:<port> [--port 0] [--tls-cert F --tls-key F]
+ *   node bench/baseline-undici.ts --upstream http://127.0.0.1:<port> [--port 0] [--tls-cert F --tls-key F [--h2]]
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer as createSecureH2Server } from 'node:http2';
 import { createServer as createSecureServer } from 'node:https';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { listen, serverArgs } from './lib/serve.ts';
 
-const { port, upstream, tls } = serverArgs();
+const { port, upstream, tls, h2 } = serverArgs();
 if (!upstream) throw new Error('--upstream http://127.0.0.1:<port> is required');
 
 const pool = new Pool(upstream, {
@@ -50,6 +51,11 @@ function forwardHeaders(req: IncomingMessage): { headers: string[]; body: boolea
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    // HTTP/2 pseudo-headers (--h2): :authority is the Host; the others are in the request line.
+    if (name.charCodeAt(0) === 58) {
+      if (name === ':authority') headers.push('host', value);
+      continue;
+    }
     const lower = name.length <= LongestInteresting ? name.toLowerCase() : name;
     if (lower === 'content-length') {
       if (value !== '0') body = true;
@@ -124,11 +130,16 @@ const relay = (req: IncomingMessage, res: ServerResponse) => {
   );
 };
 
-// With --tls-cert/--tls-key: the same proxy behind HTTPS (TLS 1.3), what a bare Node process pays for TLS.
-const server = tls
-  ? createSecureServer(
-      { cert: readFileSync(tls.cert), key: readFileSync(tls.key), minVersion: 'TLSv1.3' },
-      relay,
-    )
+// With --tls-cert/--tls-key: the same proxy behind HTTPS (TLS 1.3), what a bare Node process pays for TLS;
+// with --h2 as well, HTTP/2 through node:http2's compatibility API (what the gateway uses too).
+const secure = tls && {
+  cert: readFileSync(tls.cert),
+  key: readFileSync(tls.key),
+  minVersion: 'TLSv1.3' as const,
+};
+const server = secure
+  ? h2
+    ? createSecureH2Server({ ...secure, allowHTTP1: true }, relay as never)
+    : createSecureServer(secure, relay)
   : createServer(relay);
-listen(server, port, tls ? 'undici-baseline-tls' : 'undici-baseline');
+listen(server as never, port, h2 ? 'undici-baseline-h2' : tls ? 'undici-baseline-tls' : 'undici-baseline');

@@ -20,7 +20,7 @@ import {
 } from './lib/contenders.ts';
 import { autocannon, commandExists, type Generator, h2load, type LoadResult, wrk } from './lib/load.ts';
 import { describe, machine, nginxVersion } from './lib/machine.ts';
-import { balancerOf, type Options, parseOptions, type Scenario, Usage } from './lib/options.ts';
+import { balancerOf, H2Contenders, type Options, parseOptions, type Scenario, Usage } from './lib/options.ts';
 import {
   cpuTicks,
   foreign,
@@ -95,14 +95,14 @@ async function main(): Promise<number> {
   const tools: Record<string, string> = { [generator.name]: generator.version };
   if (hasNginx) tools.nginx = nginxVersion();
   // HTTP/2 needs its own generator: wrk and autocannon speak HTTP/1.1 only.
-  const h2 = hasH2load && o.only.includes('gateway-h2') ? h2load(work) : undefined;
+  const h2 = hasH2load && o.only.some((n) => H2Contenders.includes(n)) ? h2load(work) : undefined;
   if (h2) tools.h2load = h2.version;
   const generatorOf = (c: Running): Generator => (c.http2 && h2 ? h2 : generator);
   const meta: Meta = {
     machine: machine(root, tools),
     generator:
       (generator.name === 'wrk' ? `wrk ${generator.version} -t1` : `autocannon ${generator.version}`) +
-      (h2 ? ` (gateway-h2: h2load ${h2.version} -t1 -m1)` : ''),
+      (h2 ? ` (HTTP/2 contenders: h2load ${h2.version} -t1 -m1)` : ''),
     origin: originKind === 'nginx' ? 'nginx, 1 worker' : 'node:http (bench/origin.ts)',
     reps: o.reps,
     duration: o.duration,
@@ -161,11 +161,14 @@ async function main(): Promise<number> {
       `   origin (${originKind}) on ${[origin.url, ...(origin.extraUrls ?? [])].join(', ')}, pid ${origin.child.pid}`,
     );
 
-    const wanted = o.only.filter((n) => (n !== 'nginx' || hasNginx) && (n !== 'gateway-h2' || hasH2load));
+    const wanted = o.only.filter(
+      (n) => (n !== 'nginx' || hasNginx) && (hasH2load || !H2Contenders.includes(n)),
+    );
     if (o.onlyGiven && o.only.includes('nginx') && !hasNginx)
       log('   nginx asked for but not installed: skipped');
-    if (o.only.includes('gateway-h2') && !hasH2load)
-      log('   gateway-h2 skipped: h2load is not installed (apt-get install nghttp2-client)');
+    const skipped = o.only.filter((n) => H2Contenders.includes(n) && !hasH2load);
+    if (skipped.length > 0)
+      log(`   ${skipped.join(', ')} skipped: h2load is not installed (apt-get install nghttp2-client)`);
     const running: Running[] = [];
     for (const name of wanted) {
       if (abort.signal.aborted) break;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request } from 'node:http';
+import { connect } from 'node:http2';
 import { request as secureRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -173,5 +174,34 @@ test('undici-baseline --tls-cert/--tls-key: the same proxy over HTTPS, TLS 1.3 o
   } finally {
     await stopChild(base.child);
     await stopChild(origin.child);
+  }
+});
+
+test('undici-baseline --h2: HTTP/2 by ALPN, pseudo-headers turned into Host, the body intact', async () => {
+  const seen: string[] = [];
+  const upstream = createServer((req, res) => {
+    seen.push(String(req.headers.host));
+    res.end('relayed');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const base = await start('baseline-h2', baselineArgs(origin, selfSignedCert(logs), true));
+  try {
+    const session = connect(base.url.replace('http:', 'https:'), { rejectUnauthorized: false });
+    const got = await new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = session.request({ ':path': '/x', ':authority': 'api.example.test' });
+      let status = 0;
+      let body = '';
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => done({ status, body }));
+      req.on('error', fail);
+    });
+    session.close();
+    assert.deepEqual(got, { status: 200, body: 'relayed' });
+    assert.deepEqual(seen, ['api.example.test']);
+  } finally {
+    await stopChild(base.child);
+    upstream.close();
   }
 });

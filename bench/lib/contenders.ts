@@ -140,16 +140,21 @@ async function startNode(
   args: string[],
   env?: Record<string, string>,
   scheme: 'http' | 'https' = 'http',
+  http2 = false,
 ) {
   const child = startChild(name, process.execPath, args, {
     cwd: ctx.root,
     ...(env ? { env } : {}),
     logFile: join(ctx.logs, `${name}.log`),
   });
-  return bringUp(child, async () => {
-    const m = await child.waitFor(ListeningLine, StartTimeoutMs);
-    return { child, url: `${scheme}://${m[1]}`, command: `node ${args.join(' ')}` };
-  });
+  return bringUp(
+    child,
+    async () => {
+      const m = await child.waitFor(ListeningLine, StartTimeoutMs);
+      return { child, url: `${scheme}://${m[1]}`, command: `node ${args.join(' ')}` };
+    },
+    http2,
+  );
 }
 
 /**
@@ -194,9 +199,10 @@ export async function startOrigin(kind: 'node' | 'nginx', ctx: Context, ports = 
 }
 
 /** The undici baseline's command line: plain HTTP, or HTTPS (TLS 1.3) with `tls`. */
-export function baselineArgs(upstream: string, tls?: { cert: string; key: string }): string[] {
+export function baselineArgs(upstream: string, tls?: { cert: string; key: string }, h2 = false): string[] {
   const args = ['bench/baseline-undici.ts', '--upstream', upstream];
-  return tls ? [...args, '--tls-cert', tls.cert, '--tls-key', tls.key] : args;
+  if (!tls) return args;
+  return [...args, '--tls-cert', tls.cert, '--tls-key', tls.key, ...(h2 ? ['--h2'] : [])];
 }
 
 /** Starts one contender in front of `origin`. Throws (with the process's output) if it does not come up. */
@@ -212,6 +218,10 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'undici-baseline-tls': {
       const args = baselineArgs(origin.url, selfSignedCert(ctx.work));
       return { name, ...(await startNode(name, ctx, args, undefined, 'https')) };
+    }
+    case 'undici-baseline-h2': {
+      const args = baselineArgs(origin.url, selfSignedCert(ctx.work), true);
+      return { name, ...(await startNode(name, ctx, args, undefined, 'https', true)), http2: true };
     }
     case 'gateway':
       return {

@@ -50,13 +50,14 @@ test('--balancers adds one gateway contender per algorithm; --only accepts them 
   assert.equal(balancerOf('gateway'), undefined);
 });
 
-test('--fronts adds gateway-2w, gateway-tls, gateway-h2 and undici-baseline-tls; --only accepts them', () => {
+test('--fronts adds gateway-2w, gateway-tls, gateway-h2 and the TLS and h2 baselines; --only accepts them', () => {
   assert.deepEqual(parseOptions(['--fronts', '--only', 'gateway']).only, [
     'gateway',
     'gateway-2w',
     'gateway-tls',
     'gateway-h2',
     'undici-baseline-tls',
+    'undici-baseline-h2',
   ]);
   assert.deepEqual(parseOptions(['--only', 'gateway-tls']).only, ['gateway-tls']);
   assert.deepEqual(parseOptions(['--only', 'gateway-h2']).only, ['gateway-h2']);

@@ -20,7 +20,15 @@ export type BalancerContender = (typeof BalancerContenders)[number];
  * (h2 by ALPN, loaded with h2load; skipped when h2load is not installed), and the undici baseline behind the
  * same HTTPS (what TLS costs a bare Node proxy).
  */
-export const FrontContenders = ['gateway-2w', 'gateway-tls', 'gateway-h2', 'undici-baseline-tls'] as const;
+export const FrontContenders = [
+  'gateway-2w',
+  'gateway-tls',
+  'gateway-h2',
+  'undici-baseline-tls',
+  'undici-baseline-h2',
+] as const;
+/** The contenders loaded over HTTP/2 (with h2load; skipped when it is not installed). */
+export const H2Contenders: readonly string[] = ['gateway-h2', 'undici-baseline-h2'];
 export type FrontContender = (typeof FrontContenders)[number];
 export type ContenderName = (typeof ContenderNames)[number] | BalancerContender | FrontContender;
 const AllContenders: readonly ContenderName[] = [
@@ -84,7 +92,8 @@ Flags:
   --fronts             also gateway-2w (the gateway with --workers 2), gateway-tls (the gateway
                        behind HTTPS, TLS 1.3, self-signed certificate made with openssl) and
                        gateway-h2 (the same with HTTP/2, loaded with h2load when installed), and
-                       undici-baseline-tls (the baseline behind the same HTTPS: what TLS costs bare Node)
+                       undici-baseline-tls and undici-baseline-h2 (the baseline behind the same HTTPS,
+                       and with HTTP/2: what TLS and HTTP/2 cost a bare Node proxy)
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]

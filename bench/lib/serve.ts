@@ -11,7 +11,7 @@ export const Host = '127.0.0.1';
 
 /**
  * `--port N` (default 0 = any free port), for proxies `--upstream URL` and `--tls-cert FILE --tls-key FILE`
- * (HTTPS, TLS 1.3), for the origin `--ports K` (listen on K ports, the first at `--port`, the others on any free
+ * (HTTPS, TLS 1.3; with `--h2` also HTTP/2 by ALPN), for the origin `--ports K` (listen on K ports, the first at `--port`, the others on any free
  * port: the upstreams of `--balancers`).
  */
 export function serverArgs(): {
@@ -19,6 +19,8 @@ export function serverArgs(): {
   upstream: string | undefined;
   ports: number;
   tls: { cert: string; key: string } | undefined;
+  /** With tls: HTTP/2 by ALPN (node:http2's compatibility API), HTTP/1.1 still accepted. */
+  h2: boolean;
 } {
   const { values } = parseArgs({
     options: {
@@ -28,6 +30,7 @@ export function serverArgs(): {
       // HTTPS with this certificate and key (PEM files), TLS 1.3 only: the baseline of gateway-tls.
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      h2: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
@@ -40,7 +43,8 @@ export function serverArgs(): {
   const key = values['tls-key'];
   if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together');
   const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
-  return { port, upstream: values.upstream, ports, tls };
+  if (values.h2 && !tls) throw new Error('--h2 needs --tls-cert and --tls-key');
+  return { port, upstream: values.upstream, ports, tls, h2: values.h2 };
 }
 
 /**
