@@ -90,7 +90,7 @@ Flags:
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
   --fronts             also gateway-2w (the gateway with --workers 2), gateway-tls (the gateway
-                       behind HTTPS, TLS 1.3, self-signed certificate made with openssl) and
+                       behind HTTPS, TLS 1.3, self-signed certificate made with openssl),
                        gateway-h2 (the same with HTTP/2, loaded with h2load when installed), and
                        undici-baseline-tls and undici-baseline-h2 (the baseline behind the same HTTPS,
                        and with HTTP/2: what TLS and HTTP/2 cost a bare Node proxy)
