@@ -15,11 +15,13 @@ describe('ReverseProxyHandler load balancing', () => {
   before(async () => {
     ups = await Promise.all(['A', 'B', 'C'].map((n) => startUpstream(n)));
     const [a, b, c] = ups.map((u) => u.url);
+    // Weight 50: RingHash puts one point per unit of weight on its ring (as AILERON), and with the ports'
+    // random hashes three points can leave one upstream an arc that 30 keys miss.
     const hashed = (path: string, algorithm: string, hasher: string) => `
     - pathMatcher: {match: ${path}, matchType: Prefix}
       lbAlgorithm: ${algorithm}
       hasher: ${hasher}
-      upstreams: [{url: "${a}"}, {url: "${b}"}, {url: "${c}"}]`;
+      upstreams: [{url: "${a}", weight: 50}, {url: "${b}", weight: 50}, {url: "${c}", weight: 50}]`;
     gw = await startGateway(
       writeConfig(
         gatewayConfig(
