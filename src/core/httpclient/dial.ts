@@ -3,9 +3,10 @@
  * `fallbackDelay`, keep-alive) mapped onto undici connectors. A connector runs once per new connection, never
  * per request, so the indirections here cost nothing on the hot path.
  */
-import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { isIP, type Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
+import { tagReads } from '../common/readbuffers.ts';
 
 /** A parsed `replaceTargets` entry: connections for `from` (`host:port`) go to `to` instead. */
 export interface ReplaceTarget {
@@ -136,9 +137,17 @@ export function connector(plan: DialPlan): Connector {
     } as buildConnector.BuildOptions);
     const serverName = plan.serverName;
     return (opts: ConnectOptions, cb: Callback) => {
-      if (opts.protocol !== 'https:') return plain(opts, cb);
+      // HTTP/1.1 connections (not h2c, not h2 chosen by ALPN): the proxy may free their response buffers once
+      // written (common/readbuffers.ts).
+      const done = ((...args: Parameters<Callback>) => {
+        const [err, socket] = args;
+        if (err === null && socket !== null && !plan.h2c && (socket as TLSSocket).alpnProtocol !== 'h2')
+          tagReads(socket as Socket);
+        cb(...args);
+      }) as Callback;
+      if (opts.protocol !== 'https:') return plain(opts, done);
       // undici derives the SNI from each request's Host header; a configured serverName must win.
-      return secure(serverName ? { ...opts, servername: serverName } : opts, cb);
+      return secure(serverName ? { ...opts, servername: serverName } : opts, done);
     };
   };
   const direct = make();

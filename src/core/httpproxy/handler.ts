@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
+import { releaseAfterWrite } from '../common/readbuffers.ts';
 import { ErrProxyNoUpstream, ErrProxyRoundtrip, ErrProxyTimeout, ErrServerBadRequest } from '../errors.ts';
 import type {
   Dispatch,
@@ -266,7 +267,9 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
       this.#writeHead(this.#heldStatus, this.#heldHead);
       this.#heldHead = undefined;
     }
-    if (this.#res.write(chunk)) return;
+    // An upstream read buffer is freed once written, not at the next full GC (common/readbuffers.ts).
+    const written = releaseAfterWrite(chunk);
+    if (written ? this.#res.write(chunk, written) : this.#res.write(chunk)) return;
     controller.pause();
     if (!this.#drainHooked) {
       // Created on the first pause only: most responses fit the socket buffer and never need it.
