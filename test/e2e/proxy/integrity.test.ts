@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
@@ -34,11 +36,13 @@ describe('response bodies through the proxy', () => {
   let pki: TestPKI;
   let upstream: Upstream;
   let gw: RunningGateway;
+  let tlsUpstream: https.Server;
   before(async () => {
     pki = makePKI();
     // /fixed/<size>: Content-Length, written at once; /chunked/<size>: chunked, in uneven pieces over time.
-    upstream = await startUpstream('bodies', (req, res) => {
-      const [, kind, size] = req.url!.split('/');
+    const serveBodies = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      // The last two segments: /tls/fixed/<size> reaches the TLS upstream with its prefix.
+      const [kind, size] = req.url!.split('/').slice(-2);
       const data = bodies.get(Number(size))!;
       if (kind === 'fixed') {
         res.writeHead(200, { 'content-length': data.length });
@@ -55,7 +59,14 @@ describe('response bodies through the proxy', () => {
         setImmediate(next);
       };
       next();
-    });
+    };
+    upstream = await startUpstream('bodies', serveBodies);
+    tlsUpstream = https.createServer(
+      { cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key) },
+      serveBodies,
+    );
+    await new Promise<void>((r) => tlsUpstream.listen(0, '127.0.0.1', r));
+    const tlsPort = (tlsUpstream.address() as AddressInfo).port;
     gw = await startGateway(
       writeConfig(`
 apiVersion: core/v1
@@ -88,8 +99,18 @@ apiVersion: core/v1
 kind: ReverseProxyHandler
 spec:
   loadBalancers:
+    - pathMatcher: {match: /tls/, matchType: Prefix}
+      upstreams: [{url: "https://localhost:${tlsPort}"}]
     - pathMatcher: {match: /, matchType: Prefix}
       upstreams: [{url: "${upstream.url}"}]
+  roundTripper: {apiVersion: core/v1, kind: HTTPClient}
+---
+apiVersion: core/v1
+kind: HTTPClient
+spec:
+  httpTransportConfig:
+    tlsConfig:
+      rootCAs: ["${pki.ca}"]
 `),
       { servers: 2 },
     );
@@ -97,26 +118,27 @@ spec:
   after(async () => {
     await gw?.stop();
     await upstream?.close();
+    await new Promise((r) => tlsUpstream?.close(r));
     pki?.remove();
   });
 
   /** Every size, fixed and chunked, 4 times; every other request read slowly (pauses force backpressure). */
-  const plan = () =>
+  const plan = (prefix = '') =>
     Array.from({ length: 4 }, (_, round) =>
       Sizes.flatMap((size) =>
         ['fixed', 'chunked'].map((kind, k) => ({
-          path: `/${kind}/${size}`,
+          path: `${prefix}/${kind}/${size}`,
           size,
           slow: (round + k) % 2 === 1,
         })),
       ),
     ).flat();
 
-  async function overHTTP1(url: string, agent: http.Agent): Promise<void> {
+  async function overHTTP1(url: string, agent: http.Agent, prefix = ''): Promise<void> {
     const get = url.startsWith('https:') ? https.get : http.get;
     try {
       const got = await Promise.all(
-        plan().map(
+        plan(prefix).map(
           ({ path, size, slow }) =>
             new Promise<[number, string]>((resolve, reject) => {
               get(`${url}${path}`, { agent }, (res) => {
@@ -142,6 +164,10 @@ spec:
 
   it('HTTP/1.1: 40 concurrent responses, half of them read slowly, arrive byte for byte', async () => {
     await overHTTP1(`http://${gw.addr.plain}`, new http.Agent({ keepAlive: true, maxSockets: 16 }));
+  });
+
+  it('from an upstream over TLS: the same', async () => {
+    await overHTTP1(`http://${gw.addr.plain}`, new http.Agent({ keepAlive: true, maxSockets: 16 }), '/tls');
   });
 
   it('HTTP/1.1 over TLS: the same', async () => {
