@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { connect as connectH2 } from 'node:http2';
 import { request as secureRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
 import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
@@ -134,54 +134,51 @@ async function startNginx(
   });
 }
 
-async function startNode(
+interface Launch {
+  readonly env?: Record<string, string>;
+  readonly scheme?: 'http' | 'https';
+  /** Verified over HTTP/2 (the contenders loaded with h2load). */
+  readonly http2?: boolean;
+}
+
+/** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
+function startListening(
   name: ContenderName | 'origin',
   ctx: Context,
+  command: string,
   args: string[],
-  env?: Record<string, string>,
-  scheme: 'http' | 'https' = 'http',
-  http2 = false,
+  o: Launch,
 ) {
-  const child = startChild(name, process.execPath, args, {
+  const child = startChild(name, command, args, {
     cwd: ctx.root,
-    ...(env ? { env } : {}),
+    ...(o.env ? { env: o.env } : {}),
     logFile: join(ctx.logs, `${name}.log`),
   });
+  const shown = command === process.execPath ? 'node' : relative(ctx.root, command);
   return bringUp(
     child,
     async () => {
       const m = await child.waitFor(ListeningLine, StartTimeoutMs);
-      return { child, url: `${scheme}://${m[1]}`, command: `node ${args.join(' ')}` };
+      return { child, url: `${o.scheme ?? 'http'}://${m[1]}`, command: `${shown} ${args.join(' ')}` };
     },
-    http2,
+    o.http2 ?? false,
   );
+}
+
+function startNode(name: ContenderName | 'origin', ctx: Context, args: string[], o: Launch = {}) {
+  return startListening(name, ctx, process.execPath, args, o);
 }
 
 /**
  * A gateway contender runs as users run it: the `bin/aileron.js` command, executed through its shebang, so the
  * Node options it sets (the young-generation size) are the ones measured. This Node comes first on PATH.
  */
-function startGateway(
-  name: ContenderName,
-  ctx: Context,
-  args: string[],
-  env: Record<string, string>,
-  scheme: 'http' | 'https' = 'http',
-) {
+function startGateway(name: ContenderName, ctx: Context, args: string[], o: Launch) {
   const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
-  const child = startChild(name, join(ctx.root, 'bin/aileron.js'), args, {
-    cwd: ctx.root,
-    env: { ...env, PATH: path },
-    logFile: join(ctx.logs, `${name}.log`),
+  return startListening(name, ctx, join(ctx.root, 'bin/aileron.js'), args, {
+    ...o,
+    env: { ...o.env, PATH: path },
   });
-  return bringUp(
-    child,
-    async () => {
-      const m = await child.waitFor(ListeningLine, StartTimeoutMs);
-      return { child, url: `${scheme}://${m[1]}`, command: `bin/aileron.js ${args.join(' ')}` };
-    },
-    name === 'gateway-h2',
-  );
 }
 
 /** The origin, on `ports` ports (the first is its url; the others for --balancers). */
@@ -217,29 +214,30 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       return { name, ...(await startNode(name, ctx, baselineArgs(origin.url))) };
     case 'undici-baseline-tls': {
       const args = baselineArgs(origin.url, selfSignedCert(ctx.work));
-      return { name, ...(await startNode(name, ctx, args, undefined, 'https')) };
+      return { name, ...(await startNode(name, ctx, args, { scheme: 'https' })) };
     }
     case 'undici-baseline-h2': {
       const args = baselineArgs(origin.url, selfSignedCert(ctx.work), true);
-      return { name, ...(await startNode(name, ctx, args, undefined, 'https', true)), http2: true };
+      const running = await startNode(name, ctx, args, { scheme: 'https', http2: true });
+      return { name, ...running, http2: true };
     }
     case 'gateway':
       return {
         name,
         ...(await startGateway(name, ctx, ['-f', ctx.config], {
-          BENCH_GATEWAY_ADDR: '127.0.0.1:0',
-          BENCH_ORIGIN_URL: origin.url,
-          // The readiness line is logged at info; nothing is logged per request without an access logger.
-          GATEWAY_LOG_LEVEL: 'info',
+          env: {
+            BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+            BENCH_ORIGIN_URL: origin.url,
+            // The readiness line is logged at info; nothing is logged per request without an access logger.
+            GATEWAY_LOG_LEVEL: 'info',
+          },
         })),
       };
     case 'gateway-2w':
       return {
         name,
         ...(await startGateway(name, ctx, ['-f', ctx.config, '--workers', '2'], {
-          BENCH_GATEWAY_ADDR: '127.0.0.1:0',
-          BENCH_ORIGIN_URL: origin.url,
-          GATEWAY_LOG_LEVEL: 'info',
+          env: { BENCH_GATEWAY_ADDR: '127.0.0.1:0', BENCH_ORIGIN_URL: origin.url, GATEWAY_LOG_LEVEL: 'info' },
         })),
       };
     case 'gateway-tls':
@@ -252,9 +250,13 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         BENCH_TLS_KEY: key,
         GATEWAY_LOG_LEVEL: 'info',
       };
-      const config = name === 'gateway-h2' ? H2Config : TLSConfig;
-      const running = await startGateway(name, ctx, ['-f', config], env, 'https');
-      return name === 'gateway-h2' ? { name, ...running, http2: true } : { name, ...running };
+      const http2 = name === 'gateway-h2';
+      const running = await startGateway(name, ctx, ['-f', http2 ? H2Config : TLSConfig], {
+        env,
+        scheme: 'https',
+        http2,
+      });
+      return { name, ...running, http2 };
     }
     default: {
       const algorithm = balancerOf(name)!;
@@ -269,7 +271,7 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       urls.slice(0, BalancerUpstreams).forEach((u, i) => {
         env[`BENCH_ORIGIN_URL_${i + 1}`] = u;
       });
-      return { name, ...(await startGateway(name, ctx, ['-f', BalancerConfig], env)) };
+      return { name, ...(await startGateway(name, ctx, ['-f', BalancerConfig], { env })) };
     }
   }
 }

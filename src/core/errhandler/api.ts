@@ -12,7 +12,7 @@ import {
   compileTemplate,
   MIMEContentSpec,
 } from '../common/mimecontent.ts';
-import { type CompiledMessage, HTTPErrorHandler } from './handler.ts';
+import { type CompiledMessage, DefaultErrorLogsPerSecond, HTTPErrorHandler } from './handler.ts';
 
 /** Names an error template may use: `{{.status}}`, `{{.statusText}}`, `{{.code}}`, `{{.kind}}`. */
 export const ErrorTemplateKeys = ['status', 'statusText', 'code', 'kind'] as const;
@@ -32,7 +32,7 @@ const ErrorMessageSpec = Obj({
 export const ErrorHandlerSpec = Obj({
   stackAlways: Type.Boolean({ default: false }),
   maxErrorLogsPerSecond: Type.Integer({
-    default: 10,
+    default: DefaultErrorLogsPerSecond,
     minimum: 0,
     description:
       'addition: most ERROR lines per second for one status and error code, the rest counted in one line; 0 = all',

@@ -402,7 +402,6 @@ function commonOptions(
     });
   }
   options.ciphers = cfg.tlsCipher.length > 0 ? cipherList(cfg, field, logger) : DefaultSuites;
-  options.secureOptions = ServerPreference;
   if (cfg.curvePreferences.length > 0) {
     options.ecdhCurve = cfg.curvePreferences.map((c) => OpenSSLCurve[c]).join(':');
   }
@@ -410,6 +409,7 @@ function commonOptions(
     // No tickets; Node keeps no server-side session cache either, so no session is ever resumed.
     options.secureOptions = ServerPreference | constants.SSL_OP_NO_TICKET;
   } else {
+    options.secureOptions = ServerPreference;
     options.ticketKeys = randomBytes(48);
   }
   // Catch what only OpenSSL can tell (cipher names it does not have, curve names) now, with the field.
