@@ -4,6 +4,7 @@ import {
   DirectHash,
   eulerPrime,
   Maglev,
+  MaxRandomDeck,
   makeUpstream,
   RingHash,
   RoundRobin,
@@ -75,6 +76,51 @@ describe('WeightedRandom', () => {
       const got = c.get(u.url) ?? 0;
       assert.ok(Math.abs(got - want) < want * 0.1, `${u.url}: ${got} picks, expected about ${want}`);
     });
+  });
+  it('follows the weights exactly in every round of Σweight/gcd picks, in a random order', () => {
+    // Weights 2:4:6 reduce to a deck of 1 + 2 + 3 cards: each block of 6 picks holds exactly 1, 2 and 3.
+    const list = ups(2, 4, 6);
+    const lb = new WeightedRandom(list, seeded(3));
+    const orders = new Set<string>();
+    for (let round = 0; round < 200; round++) {
+      const picks = names(Array.from({ length: 6 }, () => lb.pick()));
+      assert.deepEqual([...picks].sort().join(''), '122333', `round ${round}: ${picks}`);
+      orders.add(picks);
+    }
+    // 60 distinct orders exist; 200 shuffled rounds show most of them.
+    assert.ok(orders.size > 40, `only ${orders.size} different orders in 200 rounds`);
+  });
+  it('never sends more than 2 of any 4 consecutive requests to one of 4 equal upstreams', () => {
+    const list = ups(100, 100, 100, 100);
+    const lb = new WeightedRandom(list, seeded(5));
+    const picks = names(Array.from({ length: 4000 }, () => lb.pick()));
+    for (let i = 0; i + 4 <= picks.length; i++) {
+      const window = picks.slice(i, i + 4);
+      for (const u of '1234') assert.ok(window.split(u).length - 1 <= 2, `picks ${i}..${i + 3}: ${window}`);
+    }
+  });
+  it(`draws independently, still by weight, when the deck would exceed ${MaxRandomDeck} cards`, () => {
+    const list = ups(65535, 30000); // gcd 5: 13107 + 6000 cards
+    const lb = new WeightedRandom(list, seeded(9));
+    const c = counts(() => lb.pick(), 20_000);
+    const want = (20_000 * 65535) / 95535;
+    const got = c.get(list[0]!.url) ?? 0;
+    assert.ok(
+      Math.abs(got - want) < want * 0.03,
+      `${got} picks of the heavier upstream, expected about ${want}`,
+    );
+  });
+  it("shares an inactive upstream's cards among the active ones by weight", () => {
+    const list = ups(1, 3, 4);
+    list[2]!.active = false;
+    const lb = new WeightedRandom(list, seeded(4));
+    const c = counts(() => lb.pick(), 8000);
+    assert.equal(c.get(list[2]!.url), undefined);
+    const first = c.get(list[0]!.url) ?? 0;
+    assert.ok(
+      Math.abs(first - 2000) < 200,
+      `${first} picks of the weight-1 upstream, expected about 2000 (1 in 4)`,
+    );
   });
   it('never picks an inactive upstream', () => {
     const list = ups(1, 100);

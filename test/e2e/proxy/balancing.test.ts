@@ -70,16 +70,22 @@ spec:
     assert.equal(seq, 'ABBCCCABBCCCABBCCC');
   });
 
-  it('Random picks in proportion to weight (1:2:3 over 600 requests)', async () => {
+  it('Random deals by weight: exactly 1:2:3 in 600 requests (100 rounds of 6), in a random order', async () => {
     const counts: Record<string, number> = { A: 0, B: 0, C: 0 };
+    const rounds = new Set<string>();
     for (let batch = 0; batch < 30; batch++) {
       const names = await Promise.all(Array.from({ length: 20 }, () => name('/random')));
       for (const n of names) counts[n]!++;
     }
-    // Expected 100 / 200 / 300; +-60 is more than four standard deviations.
-    assert.ok(Math.abs(counts.A! - 100) < 60, `A ${counts.A}`);
-    assert.ok(Math.abs(counts.B! - 200) < 60, `B ${counts.B}`);
-    assert.ok(Math.abs(counts.C! - 300) < 60, `C ${counts.C}`);
+    // Independent draws would give about 100 / 200 / 300 (± 60 in four standard deviations); the deck, exactly.
+    assert.deepEqual(counts, { A: 100, B: 200, C: 300 });
+    for (let round = 0; round < 10; round++) {
+      let seq = '';
+      for (let i = 0; i < 6; i++) seq += await name('/random');
+      assert.equal([...seq].sort().join(''), 'ABBCCC', `round ${round}: ${seq}`);
+      rounds.add(seq);
+    }
+    assert.ok(rounds.size > 1, `every round in the same order: ${[...rounds]}`);
   });
 
   it('never sends to a disabled upstream (weight -1); weight 0 counts as 1', async () => {
