@@ -303,7 +303,7 @@ async function main(): Promise<number> {
   // ---------------------------------------------------------------- report
   const table = markdown(meta, runs, records, title);
   const cells = aggregate(runs);
-  const checks = verdicts(cells, o.scenarios, records);
+  const checks = verdicts(cells, o.scenarios, records, runs);
   writeFileSync(join(out, 'table.md'), `${table}\n`);
   writeFileSync(
     join(out, 'results.json'),
