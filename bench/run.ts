@@ -20,7 +20,15 @@ import {
 } from './lib/contenders.ts';
 import { autocannon, commandExists, type Generator, h2load, type LoadResult, wrk } from './lib/load.ts';
 import { describe, machine, nginxVersion } from './lib/machine.ts';
-import { balancerOf, H2Contenders, type Options, parseOptions, type Scenario, Usage } from './lib/options.ts';
+import {
+  balancerOf,
+  H2Contenders,
+  NginxContenders,
+  type Options,
+  parseOptions,
+  type Scenario,
+  Usage,
+} from './lib/options.ts';
 import {
   cpuTicks,
   foreign,
@@ -162,9 +170,9 @@ async function main(): Promise<number> {
     );
 
     const wanted = o.only.filter(
-      (n) => (n !== 'nginx' || hasNginx) && (hasH2load || !H2Contenders.includes(n)),
+      (n) => (hasNginx || !NginxContenders.includes(n)) && (hasH2load || !H2Contenders.includes(n)),
     );
-    if (o.onlyGiven && o.only.includes('nginx') && !hasNginx)
+    if (o.onlyGiven && o.only.some((n) => NginxContenders.includes(n)) && !hasNginx)
       log('   nginx asked for but not installed: skipped');
     const skipped = o.only.filter((n) => H2Contenders.includes(n) && !hasH2load);
     if (skipped.length > 0)

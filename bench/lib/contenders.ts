@@ -110,24 +110,27 @@ async function waitForPort(child: Child, port: number): Promise<void> {
 }
 
 async function startNginx(
-  name: 'origin' | 'nginx',
+  name: 'origin' | 'nginx' | 'nginx-tls',
   ctx: Context,
   upstreamPort: number | undefined,
   originPorts = 1,
 ) {
-  const prefix = join(ctx.work, `nginx-${name}`);
+  const prefix = join(ctx.work, name === 'origin' ? 'nginx-origin' : name);
   const port = await freePort();
   const extra: number[] = [];
   for (let i = 1; i < originPorts; i++) extra.push(await freePort());
+  const tls = name === 'nginx-tls' ? selfSignedCert(ctx.work) : undefined;
   const conf =
-    upstreamPort === undefined ? originConfig(prefix, port, extra) : proxyConfig(prefix, port, upstreamPort);
+    upstreamPort === undefined
+      ? originConfig(prefix, port, extra)
+      : proxyConfig(prefix, port, upstreamPort, tls);
   const args = nginxArgs(prefix, conf);
   const child = startChild(name, 'nginx', args, { cwd: ctx.root, logFile: join(ctx.logs, `${name}.log`) });
   return bringUp(child, async () => {
     for (const p of [port, ...extra]) await waitForPort(child, p);
     return {
       child,
-      url: `http://127.0.0.1:${port}`,
+      url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
       command: `nginx ${args.join(' ')}`,
       extraUrls: extra.map((p) => `http://127.0.0.1:${p}`),
     };
@@ -209,7 +212,8 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'direct':
       return { name, url: origin.url, child: origin.child, command: '(the origin itself)' };
     case 'nginx':
-      return { name, ...(await startNginx('nginx', ctx, originPort)) };
+    case 'nginx-tls':
+      return { name, ...(await startNginx(name, ctx, originPort)) };
     case 'undici-baseline':
       return { name, ...(await startNode(name, ctx, baselineArgs(origin.url))) };
     case 'undici-baseline-tls': {

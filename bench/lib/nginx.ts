@@ -26,8 +26,16 @@ http {
 `;
 }
 
-/** nginx as a reverse proxy in front of 127.0.0.1:`upstreamPort`. Returns the config file. */
-export function proxyConfig(prefix: string, port: number, upstreamPort: number): string {
+/**
+ * nginx as a reverse proxy in front of 127.0.0.1:`upstreamPort`; with `tls`, behind HTTPS (TLS 1.3 only, as the
+ * gateway-tls contender). Returns the config file.
+ */
+export function proxyConfig(
+  prefix: string,
+  port: number,
+  upstreamPort: number,
+  tls?: { cert: string; key: string },
+): string {
   mkdirSync(prefix, { recursive: true });
   const file = join(prefix, 'nginx.conf');
   writeFileSync(
@@ -39,8 +47,8 @@ export function proxyConfig(prefix: string, port: number, upstreamPort: number):
     keepalive_timeout 300s;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
-    location / {
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''} backlog=4096;
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.3;\n` : ''}    location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
       proxy_set_header Connection "";

@@ -50,7 +50,7 @@ test('--balancers adds one gateway contender per algorithm; --only accepts them 
   assert.equal(balancerOf('gateway'), undefined);
 });
 
-test('--fronts adds gateway-2w, gateway-tls, gateway-h2 and the TLS and h2 baselines; --only accepts them', () => {
+test('--fronts adds gateway-2w, gateway-tls, gateway-h2, the TLS and h2 baselines and nginx-tls; --only accepts them', () => {
   assert.deepEqual(parseOptions(['--fronts', '--only', 'gateway']).only, [
     'gateway',
     'gateway-2w',
@@ -58,8 +58,10 @@ test('--fronts adds gateway-2w, gateway-tls, gateway-h2 and the TLS and h2 basel
     'gateway-h2',
     'undici-baseline-tls',
     'undici-baseline-h2',
+    'nginx-tls',
   ]);
   assert.deepEqual(parseOptions(['--only', 'gateway-tls']).only, ['gateway-tls']);
+  assert.deepEqual(parseOptions(['--only', 'nginx,nginx-tls']).only, ['nginx', 'nginx-tls']);
   assert.deepEqual(parseOptions(['--only', 'gateway-h2']).only, ['gateway-h2']);
   assert.ok(!parseOptions([]).only.includes('gateway-2w'), 'not in the default run');
 });

@@ -18,7 +18,8 @@ export type BalancerContender = (typeof BalancerContenders)[number];
 /**
  * `--fronts`: the gateway with `--workers 2`, behind HTTPS (TLS 1.3, keep-alive), and behind HTTPS with HTTP/2
  * (h2 by ALPN, loaded with h2load; skipped when h2load is not installed), and the undici baseline behind the
- * same HTTPS (what TLS costs a bare Node proxy).
+ * same HTTPS (what TLS costs a bare Node proxy), and nginx behind the same HTTPS when nginx is installed (what
+ * TLS costs a C proxy on this machine, the load generator decrypting on the same cores).
  */
 export const FrontContenders = [
   'gateway-2w',
@@ -26,7 +27,10 @@ export const FrontContenders = [
   'gateway-h2',
   'undici-baseline-tls',
   'undici-baseline-h2',
+  'nginx-tls',
 ] as const;
+/** The contenders that are nginx (skipped when it is not installed). */
+export const NginxContenders: readonly string[] = ['nginx', 'nginx-tls'];
 /** The contenders loaded over HTTP/2 (with h2load; skipped when it is not installed). */
 export const H2Contenders: readonly string[] = ['gateway-h2', 'undici-baseline-h2'];
 export type FrontContender = (typeof FrontContenders)[number];
@@ -93,7 +97,8 @@ Flags:
                        behind HTTPS, TLS 1.3, self-signed certificate made with openssl),
                        gateway-h2 (the same with HTTP/2, loaded with h2load when installed), and
                        undici-baseline-tls and undici-baseline-h2 (the baseline behind the same HTTPS,
-                       and with HTTP/2: what TLS and HTTP/2 cost a bare Node proxy)
+                       and with HTTP/2: what TLS and HTTP/2 cost a bare Node proxy), and nginx-tls
+                       (nginx behind the same HTTPS, when installed: what TLS costs a C proxy here)
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
