@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
 import { closedPort } from '../../helpers/ports.ts';
+import { gatewayConfig } from '../proxy/upstream.ts';
 
 const fixtures = resolve(import.meta.dirname, '../../fixtures/aileron');
 
@@ -183,27 +184,19 @@ ${server()}`);
     // A port nobody listens on: every request is a 502 from the proxy.
     const port = await closedPort();
     const gw = await start(
-      writeConfig(`
-apiVersion: core/v1
-kind: Entrypoint
-spec:
-  runners: [{apiVersion: core/v1, kind: HTTPServer}]
----
-apiVersion: core/v1
-kind: HTTPServer
-spec:
-  addr: "127.0.0.1:0"
-  virtualHosts:
-    - handlers:
-        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
----
-apiVersion: core/v1
+      writeConfig(
+        gatewayConfig(
+          ['main'],
+          `apiVersion: core/v1
 kind: ReverseProxyHandler
+metadata: {name: main}
 spec:
   loadBalancers:
     - pathMatcher: {match: /, matchType: Prefix}
       upstreams: [{url: "http://127.0.0.1:${port}"}]
-`),
+`,
+        ),
+      ),
     );
     const statuses = await Promise.all(
       Array.from({ length: 40 }, () => fetch(`${gw.url}/x`).then((r) => r.status)),
