@@ -9,6 +9,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { build, currentBuild } from '../scripts/dist.js';
 import { killAllNow, pidsOf, stopAll } from './lib/children.ts';
 import {
   BalancerUpstreams,
@@ -125,6 +126,9 @@ async function main(): Promise<number> {
 
   log(`== bench ${title} -> ${out}`);
   log(`== machine: ${describe(meta.machine)}`);
+  // The gateway contenders run bin/aileron.js as users do, which runs dist/ only while it matches src/: build it
+  // now, so the run measures the JavaScript users run rather than the sources through type stripping.
+  if (currentBuild(root) === undefined) log(`== dist/: built ${build(root)} modules from src/`);
   if (generator.name === 'autocannon') {
     log(
       '== wrk is not installed: using autocannon (a slower load generator: it caps direct and takes CPU from the proxies)',

@@ -14,6 +14,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EntrypointSpec } from './core/entrypoint/api.ts';
 import type { HTTPServerSpec } from './core/httpserver/api.ts';
@@ -171,7 +172,8 @@ interface Slot {
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const log = options.logger;
   cluster.setupPrimary({
-    exec: fileURLToPath(new URL('./cli.ts', import.meta.url)),
+    // The cli module beside this one: cli.ts in src/, cli.js in the dist/ build (scripts/dist.js).
+    exec: fileURLToPath(new URL(`./cli${extname(import.meta.url)}`, import.meta.url)),
     args: [...options.argv],
   });
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({

@@ -36,6 +36,8 @@ export interface StartOptions {
    * Node first on PATH. Default: `node src/cli.ts`.
    */
   readonly command?: 'bin' | 'source';
+  /** The repository to run it from (default: this one); a copy lets a test change its src/ or dist/. */
+  readonly root?: string;
 }
 
 /** Writes `yaml` to a temporary file; returns its path. */
@@ -77,15 +79,16 @@ export async function startGateway(
     GATEWAY_LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'info',
     ...options.env,
   };
+  const dir = options.root ?? root;
   const child =
     options.command === 'bin'
-      ? spawn(join(root, 'bin/aileron.js'), args, {
-          cwd: root,
+      ? spawn(join(dir, 'bin/aileron.js'), args, {
+          cwd: dir,
           env: { ...env, PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}` },
           stdio: ['ignore', 'pipe', 'pipe'],
         })
       : spawn(process.execPath, ['src/cli.ts', ...args], {
-          cwd: root,
+          cwd: dir,
           env,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
