@@ -123,18 +123,18 @@ describe('the aileron command (bin/aileron.js)', () => {
     return (await res.json()) as { pid: number; execArgv: string[]; heapSpaces: object };
   }
 
-  it('starts Node with the young generation capped at 16 MiB per semi-space', async () => {
+  it('starts Node with the young generation capped at 16 MiB per semi-space and one V8 background thread', async () => {
     const gw = await startGateway(writeConfig(withVars), { command: 'bin' });
     try {
       const v = await vars(gw.url);
-      assert.deepEqual(v.execArgv, ['--max-semi-space-size=16']);
+      assert.deepEqual(v.execArgv, ['--max-semi-space-size=16', '--v8-pool-size=1']);
       assert.ok('new_space' in v.heapSpaces, JSON.stringify(v.heapSpaces));
     } finally {
       assert.equal(await gw.stop(), 0);
     }
   });
 
-  it('--workers: every worker runs with the same option', async () => {
+  it('--workers: every worker runs with the same options', async () => {
     const gw = await startGateway(writeConfig(withVars), { command: 'bin', args: ['--workers', '2'] });
     try {
       // Both workers listen before the primary hands connections to either in turn.
@@ -146,7 +146,8 @@ describe('the aileron command (bin/aileron.js)', () => {
         seen.set(v.pid, v.execArgv);
       }
       assert.equal(seen.size, 2, 'both workers answered');
-      for (const argv of seen.values()) assert.deepEqual(argv, ['--max-semi-space-size=16']);
+      for (const argv of seen.values())
+        assert.deepEqual(argv, ['--max-semi-space-size=16', '--v8-pool-size=1']);
     } finally {
       assert.equal(await gw.stop(), 0);
     }
