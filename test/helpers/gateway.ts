@@ -40,6 +40,32 @@ export interface StartOptions {
   readonly root?: string;
 }
 
+/**
+ * The smallest whole gateway: an Entrypoint running one HTTPServer on `addr` whose only handler is an
+ * EchoHandler; `extraHandlers` (YAML list items, indented as handlers) are added after it.
+ */
+export function echoConfig(addr: string, extraHandlers = ''): string {
+  return `apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "${addr}"
+  shutdownTimeout: 5
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: app/v1, kind: EchoHandler}
+${extraHandlers}---
+apiVersion: app/v1
+kind: EchoHandler
+`;
+}
+
 /** Writes `yaml` to a temporary file; returns its path. */
 export function writeConfig(yaml: string, name = 'config.yaml'): string {
   const dir = mkdtempSync(join(tmpdir(), 'aileron-test-'));

@@ -6,30 +6,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
-import { runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { echoConfig, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
-
-function config(addr: string, extraHandlers = ''): string {
-  return `apiVersion: core/v1
-kind: Entrypoint
-spec:
-  runners:
-    - apiVersion: core/v1
-      kind: HTTPServer
----
-apiVersion: core/v1
-kind: HTTPServer
-spec:
-  addr: "${addr}"
-  shutdownTimeout: 5
-  virtualHosts:
-    - handlers:
-        - handler: {apiVersion: app/v1, kind: EchoHandler}
-${extraHandlers}---
-apiVersion: app/v1
-kind: EchoHandler
-`;
-}
 
 function listen(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -55,13 +33,13 @@ describe('aileron process', () => {
   });
 
   it('--validate: exit 0 for a good config, 2 for a bad one', async () => {
-    const good = await runCli(['--validate', '-f', writeConfig(config('127.0.0.1:0'))]);
+    const good = await runCli(['--validate', '-f', writeConfig(echoConfig('127.0.0.1:0'))]);
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stdout, /^configuration is valid: 3 resources from /);
     const bad = await runCli([
       '--validate',
       '-f',
-      writeConfig(config('127.0.0.1:0').replace('kind: EchoHandler\n', 'kind: EchoHandle\n')),
+      writeConfig(echoConfig('127.0.0.1:0').replace('kind: EchoHandler\n', 'kind: EchoHandle\n')),
     ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown kind app\/v1\/EchoHandle\n/);
@@ -69,7 +47,7 @@ describe('aileron process', () => {
   });
 
   it('serves, and stops normally on SIGTERM: exit 0, shutdown logged', async () => {
-    const gw = await startGateway(writeConfig(config('127.0.0.1:0')));
+    const gw = await startGateway(writeConfig(echoConfig('127.0.0.1:0')));
     const res = await fetch(`${gw.url}/hello`);
     assert.equal(res.status, 200);
     assert.match(await res.text(), /^URI {4}: \/hello$/m);
@@ -82,14 +60,14 @@ describe('aileron process', () => {
   });
 
   it('SIGINT (Ctrl-C) is a normal stop too', async () => {
-    const gw = await startGateway(writeConfig(config('127.0.0.1:0')));
+    const gw = await startGateway(writeConfig(echoConfig('127.0.0.1:0')));
     assert.equal(await gw.stop('SIGINT'), 0);
   });
 
   it('a port already in use: exit 1, says which address', async () => {
     const { server, port } = await listen();
     try {
-      const r = await runCli(['-f', writeConfig(config(`127.0.0.1:${port}`))]);
+      const r = await runCli(['-f', writeConfig(echoConfig(`127.0.0.1:${port}`))]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`));
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -100,7 +78,7 @@ describe('aileron process', () => {
 
   it('a problem found while creating objects (two handlers on one route): exit 2, names the handler entry', async () => {
     const twice = '        - handler: {apiVersion: app/v1, kind: EchoHandler}\n';
-    const r = await runCli(['-f', writeConfig(config('127.0.0.1:0', twice))]);
+    const r = await runCli(['-f', writeConfig(echoConfig('127.0.0.1:0', twice))]);
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
@@ -112,7 +90,7 @@ describe('aileron process', () => {
 describe('the aileron command (bin/aileron.js)', () => {
   // /debug/vars reports each process's pid and Node options; the command is run as users run it, through its
   // shebang, so this fails if the shebang stops passing the option or the workers stop inheriting it.
-  const withVars = config('127.0.0.1:0').replace(
+  const withVars = echoConfig('127.0.0.1:0').replace(
     '  shutdownTimeout: 5\n',
     '  shutdownTimeout: 5\n  enableExpvar: true\n',
   );

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { build, currentBuild, sourceFiles, toJavaScript } from '../../../scripts/dist.js';
-import { startGateway, writeConfig } from '../../helpers/gateway.ts';
+import { echoConfig, startGateway, writeConfig } from '../../helpers/gateway.ts';
 
 const repo = resolve(import.meta.dirname, '../../..');
 
@@ -31,25 +31,6 @@ function copyRepo(): string {
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
-
-const echoConfig = `apiVersion: core/v1
-kind: Entrypoint
-spec:
-  runners:
-    - apiVersion: core/v1
-      kind: HTTPServer
----
-apiVersion: core/v1
-kind: HTTPServer
-spec:
-  addr: "127.0.0.1:0"
-  virtualHosts:
-    - handlers:
-        - handler: {apiVersion: app/v1, kind: EchoHandler}
----
-apiVersion: app/v1
-kind: EchoHandler
-`;
 
 /**
  * Makes the copy's dist/cli.js say when it is loaded (first line, before main() runs the servers). The sources'
@@ -89,7 +70,7 @@ describe('dist/ build', () => {
 
   it('bin/aileron.js runs dist/ while it matches the sources, src/ after a source is edited', async () => {
     markDist(dir);
-    const config = writeConfig(echoConfig);
+    const config = writeConfig(echoConfig('127.0.0.1:0'));
     const fromDist = await startGateway(config, { command: 'bin', root: dir });
     try {
       const res = await fetch(`${fromDist.url}/hello`);
@@ -116,7 +97,7 @@ describe('dist/ build', () => {
   it('--workers forks the cli module of the build it runs', async () => {
     build(dir);
     markDist(dir);
-    const gw = await startGateway(writeConfig(echoConfig), {
+    const gw = await startGateway(writeConfig(echoConfig('127.0.0.1:0')), {
       command: 'bin',
       root: dir,
       args: ['--workers', '2'],
