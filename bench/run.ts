@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, currentBuild } from '../scripts/dist.js';
 import { killAllNow, pidsOf, stopAll } from './lib/children.ts';
+import { ColdContenders, coldPeak } from './lib/cold.ts';
 import {
   BalancerUpstreams,
   type Context,
@@ -23,7 +24,9 @@ import { autocannon, commandExists, type Generator, h2load, type LoadResult, wrk
 import { describe, machine, nginxVersion } from './lib/machine.ts';
 import {
   balancerOf,
+  ColdBursts,
   H2Contenders,
+  heaviestFirst,
   NginxContenders,
   type Options,
   parseOptions,
@@ -60,10 +63,13 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Seconds the whole invocation should take; the watchdog allows twice that plus start-up and shutdown. */
-function estimate(o: Options, contenders: number): number {
+function estimate(o: Options, contenders: number, cold: number): number {
   const warm = o.warmup > 0 ? o.warmup + LaterWarmup * (o.scenarios.length - 1) : 0;
   const perRun = o.duration + 0.5;
-  return Math.ceil(contenders * (warm + o.scenarios.length * o.reps * perRun));
+  const perColdProcess = 2 + ColdBursts * 2 * o.duration; // start-up, then load runs each after as long a quiet
+  return Math.ceil(
+    contenders * (warm + o.scenarios.length * o.reps * perRun) + cold * o.cold * perColdProcess,
+  );
 }
 
 async function main(): Promise<number> {
@@ -217,10 +223,12 @@ async function main(): Promise<number> {
     };
     for (const c of running) samplePeak(c);
 
-    const secs = estimate(o, running.length);
+    const coldNames = o.cold > 0 ? ColdContenders.filter((n) => running.some((c) => c.name === n)) : [];
+    const secs = estimate(o, running.length, coldNames.length);
     log(
       `== ${running.length} contenders x ${o.scenarios.length} scenarios x ${o.reps} reps x ${o.duration} s ` +
-        `(+ warm-up); about ${secs} s, plus up to ${o.retryBudget} s of re-runs if the machine is busy`,
+        `(+ warm-up${coldNames.length > 0 ? `, + ${o.cold} cold process(es) each of ${coldNames.join(', ')}` : ''}); ` +
+        `about ${secs} s, plus up to ${o.retryBudget} s of re-runs if the machine is busy`,
     );
     const limit = 2 * secs + o.retryBudget + 60;
     const watchdog = setTimeout(() => void finish(`watchdog: still running after ${limit} s`), limit * 1000);
@@ -242,7 +250,7 @@ async function main(): Promise<number> {
     if (o.warmup > 0) {
       log('== warm-up');
       let seconds = o.warmup;
-      for (const s of o.scenarios) {
+      for (const s of heaviestFirst(o.scenarios)) {
         for (const c of running) {
           if (abort.signal.aborted || !alive(c)) continue;
           try {
@@ -305,8 +313,33 @@ async function main(): Promise<number> {
     }
     meta.measuredSeconds = Math.round((Date.now() - t0) / 1000);
     meta.retrySeconds = retryUsed;
-    clearTimeout(watchdog);
     for (const c of running) if (c.child.running) samplePeak(c);
+
+    // ---------------------------------------------------------------- cold processes (--cold)
+    if (coldNames.length > 0 && !abort.signal.aborted) {
+      const scenario = heaviestFirst(o.scenarios)[0]!;
+      meta.cold = { processes: o.cold, bursts: ColdBursts, scenario: scenario.id };
+      log(
+        `== cold processes: ${o.cold} each of ${coldNames.join(', ')}, fresh, ${ColdBursts} x ${o.duration} s of ` +
+          `${scenario.id}, each after ${o.duration} s of quiet`,
+      );
+      const run = { scenario, path: pathOf(scenario), seconds: o.duration };
+      for (let n = 1; n <= o.cold && !abort.signal.aborted; n++) {
+        // Alternating, so a drift of the machine touches both alike.
+        for (const name of coldNames) {
+          if (abort.signal.aborted) break;
+          try {
+            const kib = await coldPeak(name, n, run, ctx, origin, generator, abort.signal);
+            const rec = recordOf(name);
+            rec.coldPeaksKiB = [...(rec.coldPeaksKiB ?? []), kib];
+            log(`   cold ${n} ${name.padEnd(15)} peak RSS ${Math.round(kib / 1024)} MB`);
+          } catch (err) {
+            if (!abort.signal.aborted) log(`!! cold ${n} ${name}: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    clearTimeout(watchdog);
   } finally {
     await stopAll();
     rmSync(work, { recursive: true, force: true });

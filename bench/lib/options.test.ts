@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { balancerOf, parseOptions, parseScenarios } from './options.ts';
+import { balancerOf, heaviestFirst, parseOptions, parseScenarios } from './options.ts';
 
 test('defaults: 3 reps x 3 s, the four scenarios, every contender', () => {
   const o = parseOptions([]);
@@ -64,4 +64,23 @@ test('--fronts adds gateway-2w, gateway-tls, gateway-h2, the TLS and h2 baseline
   assert.deepEqual(parseOptions(['--only', 'nginx,nginx-tls']).only, ['nginx', 'nginx-tls']);
   assert.deepEqual(parseOptions(['--only', 'gateway-h2']).only, ['gateway-h2']);
   assert.ok(!parseOptions([]).only.includes('gateway-2w'), 'not in the default run');
+});
+
+test('the warm-up meets each process with its heaviest scenario first: most connections, then 64 KiB bodies', () => {
+  const order = (spec: string) => heaviestFirst(parseScenarios(spec)).map((s) => s.id);
+  assert.deepEqual(order('small:50,small:256,64k:50,64k:256'), [
+    '64k:256',
+    'small:256',
+    '64k:50',
+    'small:50',
+  ]);
+  assert.deepEqual(order('small:10'), ['small:10']);
+});
+
+test('--cold: 3 fresh processes by default, none with --quick unless asked, validated', () => {
+  assert.equal(parseOptions([]).cold, 3);
+  assert.equal(parseOptions(['--quick']).cold, 0);
+  assert.equal(parseOptions(['--quick', '--cold', '2']).cold, 2);
+  assert.equal(parseOptions(['--cold', '0']).cold, 0);
+  assert.throws(() => parseOptions(['--cold', 'many']), /--cold: expected an integer >= 0, found "many"/);
 });

@@ -70,10 +70,15 @@ export interface Options {
   readonly retries: number;
   /** Seconds of re-runs allowed in the whole invocation (keeps it bounded on a busy machine). */
   readonly retryBudget: number;
+  /** Fresh processes per Node contender (gateway, undici-baseline) for the cold-start peak; 0 = none. */
+  readonly cold: number;
   readonly out: string | undefined;
   readonly check: boolean;
   readonly help: boolean;
 }
+
+/** Load runs each fresh process of --cold gets, with as many quiet pauses between them. */
+export const ColdBursts = 4;
 
 export const DefaultScenarios = 'small:50,small:256,64k:50,64k:256';
 export const DefaultConfig = 'bench/configs/gateway.yaml';
@@ -88,7 +93,10 @@ Flags:
   --duration S         measured seconds per load run                             [3]
   --warmup S           warm-up seconds per contender before the first scenario,
                        then 1 s before each later one (0 = no warm-up)           [4]
-  --quick              smoke run: --reps 1 --duration 2
+  --cold N             also start N fresh processes each of the gateway and undici-baseline, one
+                       at a time, and give each ${ColdBursts} runs of the heaviest scenario, each after as
+                       many seconds of quiet: the peak RSS of a cold process        [3]
+  --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}   [all available]
                        (and the gw4-<algorithm> ones of --balancers)
   --balancers          also the gateway in front of 4 origin ports under each balancer
@@ -157,6 +165,7 @@ export function parseOptions(argv: readonly string[]): Options {
       duration: { type: 'string' },
       warmup: { type: 'string', default: '4' },
       quick: { type: 'boolean', default: false },
+      cold: { type: 'string' },
       only: { type: 'string' },
       balancers: { type: 'boolean', default: false },
       fronts: { type: 'boolean', default: false },
@@ -194,8 +203,19 @@ export function parseOptions(argv: readonly string[]): Options {
     maxForeign: positiveInt('--max-foreign', values['max-foreign'], 0),
     retries: positiveInt('--retries', values.retries, 0),
     retryBudget: positiveInt('--retry-budget', values['retry-budget'], 0),
+    cold: positiveInt('--cold', values.cold ?? (values.quick ? '0' : '3'), 0),
     out: values.out,
     check: values.check,
     help: values.help,
   };
+}
+
+/**
+ * The warm-up order: most connections first, then larger bodies. A process's worst memory peak is the load it
+ * meets while still cold (code not yet optimized, V8 still learning which objects live long), so every
+ * contender's first seconds are its heaviest scenario and the reported peak RSS includes that moment.
+ */
+export function heaviestFirst(scenarios: readonly Scenario[]): Scenario[] {
+  const weight = (s: Scenario) => s.conns * 2 + (s.body === 'small' ? 0 : 1);
+  return [...scenarios].sort((a, b) => weight(b) - weight(a));
 }

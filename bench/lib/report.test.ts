@@ -211,6 +211,28 @@ test('gateway-2w: per-worker peak RSS is judged against 200 MB and shown beside 
   assert.match(md, /^\| gateway \|.*\| 150 \|/m);
 });
 
+test('--cold: the worst fresh gateway process is judged against 200 MB, each peak shown beside the baseline', () => {
+  const runs = [run('gateway', 'small:50', 1, 10_000, 5), run('undici-baseline', 'small:50', 1, 10_000, 5)];
+  const records: ContenderRecord[] = [
+    { name: 'gateway', peakRssKiB: 150 * 1024, coldPeaksKiB: [174 * 1024, 241 * 1024, 176 * 1024] },
+    { name: 'undici-baseline', peakRssKiB: 300 * 1024, coldPeaksKiB: [320 * 1024, 330 * 1024, 310 * 1024] },
+  ];
+  const cold = (rs: ContenderRecord[]) =>
+    verdicts(aggregate(runs), scenarios, rs).find((x) => x.target.includes('cold process'));
+  // One process of three over the limit fails it: the figure is the worst case, not a median.
+  const v = cold(records);
+  assert.deepEqual(
+    [v?.scenario, v?.value, v?.pass],
+    ['64k:50', 'max 241 MB of 3 (174, 241, 176) (undici-baseline max 330 MB)', false],
+  );
+  assert.equal(cold([{ ...records[0]!, coldPeaksKiB: [174 * 1024, 199 * 1024] }])?.pass, true);
+  assert.equal(cold([{ name: 'gateway', peakRssKiB: 150 * 1024 }]), undefined, 'no verdict without --cold');
+  const md = markdown({ ...meta, cold: { processes: 3, bursts: 4, scenario: '64k:50' } }, runs, records, 'T');
+  assert.match(md, /^## Cold processes: 64k:50 from the start$/m);
+  assert.match(md, /^\| gateway \| 174, 241, 176 \| 241 \|$/m);
+  assert.match(md, /^\| undici-baseline \| 320, 330, 310 \| 330 \|$/m);
+});
+
 test('--balancers: each balancer is judged against 0.95x the single-upstream gateway, paired by rep', () => {
   // The machine drifts between reps; within each rep gw4-Random runs at 0.97, 0.96 and 1.00 of the gateway.
   const gateway = [21_000, 17_000, 19_000];

@@ -4,7 +4,7 @@
  */
 import type { Machine } from './machine.ts';
 import { describe } from './machine.ts';
-import type { Scenario } from './options.ts';
+import { heaviestFirst, type Scenario } from './options.ts';
 
 export interface RunRecord {
   readonly contender: string;
@@ -48,6 +48,8 @@ export interface ContenderRecord {
   peakRssKiB?: number;
   /** With several processes (--workers, nginx): the largest peak of one child process (a worker). */
   peakWorkerRssKiB?: number;
+  /** --cold: the peak RSS of each fresh process given the heaviest scenario from its start. */
+  coldPeaksKiB?: number[];
 }
 
 export interface Meta {
@@ -61,6 +63,8 @@ export interface Meta {
   readonly config: string;
   readonly startedAt: string;
   readonly maxForeign: number;
+  /** --cold: fresh processes per contender, load runs each and the scenario they ran. */
+  cold?: { readonly processes: number; readonly bursts: number; readonly scenario: string };
   measuredSeconds?: number;
   retrySeconds?: number;
   interrupted?: string;
@@ -259,6 +263,19 @@ export function verdicts(
         : `${num(peak)} MB${basePeak === null ? '' : ` (undici-baseline ${num(basePeak)} MB)`}`,
     pass: peak === null ? false : peak <= Targets.peakRssMB,
   });
+  const cold = gw?.coldPeaksKiB;
+  if (cold !== undefined && cold.length > 0) {
+    const baseCold = contenders.find((c) => c.name === 'undici-baseline')?.coldPeaksKiB ?? [];
+    const worst = mb(Math.max(...cold))!;
+    out.push({
+      target: `gateway peak RSS of a cold process <= ${Targets.peakRssMB} MB`,
+      scenario: heaviestFirst(scenarios)[0]!.id,
+      value:
+        `max ${num(worst)} MB of ${cold.length} (${coldList(cold)})` +
+        (baseCold.length > 0 ? ` (undici-baseline max ${num(mb(Math.max(...baseCold)))} MB)` : ''),
+      pass: worst <= Targets.peakRssMB,
+    });
+  }
   const workers = contenders.find((c) => c.name === 'gateway-2w');
   if (workers?.peakWorkerRssKiB !== undefined) {
     const each = mb(workers.peakWorkerRssKiB)!;
@@ -372,6 +389,21 @@ export function markdown(
     );
   }
 
+  const colds = contenders.filter((c) => (c.coldPeaksKiB?.length ?? 0) > 0);
+  if (meta.cold && colds.length > 0) {
+    out.push(`## Cold processes: ${meta.cold.scenario} from the start`, '');
+    out.push(
+      `Each a fresh process, given ${meta.cold.bursts} load runs of ${meta.duration} s with ${meta.duration} s of ` +
+        'quiet before each, one process at a time.',
+      '',
+      '| contender | peak RSS MB of each process | max |',
+      '|---|---|---:|',
+    );
+    for (const c of colds)
+      out.push(`| ${c.name} | ${coldList(c.coldPeaksKiB!)} | ${num(mb(Math.max(...c.coldPeaksKiB!)))} |`);
+    out.push('');
+  }
+
   out.push('## Targets', '');
   out.push('| target | scenario | value | result |', '|---|---|---:|---|');
   for (const v of verdicts(cells, meta.scenarios, contenders, runs)) {
@@ -405,6 +437,11 @@ export function markdown(
     '',
   );
   return out.join('\n');
+}
+
+/** `174, 176, 183`: peaks in MB, in the order the processes ran. */
+function coldList(kib: readonly number[]): string {
+  return kib.map((k) => num(mb(k))).join(', ');
 }
 
 /** Peak RSS of a contender; with several processes, also the largest one's (`644 (230 each)`). */
