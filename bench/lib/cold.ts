@@ -21,7 +21,7 @@ export const ColdContenders: readonly ContenderName[] = ['gateway', 'undici-base
 export interface ColdRun {
   readonly scenario: Scenario;
   readonly path: string;
-  /** Seconds of each load run, and of the quiet after it. */
+  /** Seconds of each load run, and of the quiet before it. */
   readonly seconds: number;
 }
 
