@@ -334,7 +334,11 @@ async function main(): Promise<number> {
             rec.coldPeaksKiB = [...(rec.coldPeaksKiB ?? []), kib];
             log(`   cold ${n} ${name.padEnd(15)} peak RSS ${Math.round(kib / 1024)} MB`);
           } catch (err) {
-            if (!abort.signal.aborted) log(`!! cold ${n} ${name}: ${(err as Error).message}`);
+            if (abort.signal.aborted) break;
+            // Judged as a failure: a process that could not be measured must not leave the target to the others.
+            const rec = recordOf(name);
+            rec.coldFailed = (rec.coldFailed ?? 0) + 1;
+            log(`!! cold ${n} ${name}: ${(err as Error).message} (logs/cold-${n}/${name}.log)`);
           }
         }
       }

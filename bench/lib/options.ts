@@ -77,7 +77,7 @@ export interface Options {
   readonly help: boolean;
 }
 
-/** Load runs each fresh process of --cold gets, with as many quiet pauses between them. */
+/** Load runs each fresh process of --cold gets, each after as many seconds of quiet as it lasts. */
 export const ColdBursts = 4;
 
 export const DefaultScenarios = 'small:50,small:256,64k:50,64k:256';

@@ -227,6 +227,14 @@ test('--cold: the worst fresh gateway process is judged against 200 MB, each pea
   );
   assert.equal(cold([{ ...records[0]!, coldPeaksKiB: [174 * 1024, 199 * 1024] }])?.pass, true);
   assert.equal(cold([{ name: 'gateway', peakRssKiB: 150 * 1024 }]), undefined, 'no verdict without --cold');
+  // A fresh process that could not be measured fails the target rather than leaving it to the others.
+  const failed = cold([{ ...records[0]!, coldPeaksKiB: [174 * 1024], coldFailed: 1 }]);
+  assert.deepEqual(
+    [failed?.value, failed?.pass],
+    ["max 174 MB of 1 (174), 1 failed (see the run's output)", false],
+  );
+  const none = cold([{ name: 'gateway', coldFailed: 3 }]);
+  assert.deepEqual([none?.value, none?.pass], ["none measured, 3 failed (see the run's output)", false]);
   const md = markdown({ ...meta, cold: { processes: 3, bursts: 4, scenario: '64k:50' } }, runs, records, 'T');
   assert.match(md, /^## Cold processes: 64k:50 from the start$/m);
   assert.match(md, /^\| gateway \| 174, 241, 176 \| 241 \|$/m);

@@ -50,6 +50,8 @@ export interface ContenderRecord {
   peakWorkerRssKiB?: number;
   /** --cold: the peak RSS of each fresh process given the heaviest scenario from its start. */
   coldPeaksKiB?: number[];
+  /** --cold: fresh processes that did not start or died under load (the run's output says why). */
+  coldFailed?: number;
 }
 
 export interface Meta {
@@ -263,17 +265,19 @@ export function verdicts(
         : `${num(peak)} MB${basePeak === null ? '' : ` (undici-baseline ${num(basePeak)} MB)`}`,
     pass: peak === null ? false : peak <= Targets.peakRssMB,
   });
-  const cold = gw?.coldPeaksKiB;
-  if (cold !== undefined && cold.length > 0) {
+  const cold = gw?.coldPeaksKiB ?? [];
+  const coldFailed = gw?.coldFailed ?? 0;
+  if (cold.length > 0 || coldFailed > 0) {
     const baseCold = contenders.find((c) => c.name === 'undici-baseline')?.coldPeaksKiB ?? [];
-    const worst = mb(Math.max(...cold))!;
+    const worst = cold.length > 0 ? mb(Math.max(...cold))! : null;
     out.push({
       target: `gateway peak RSS of a cold process <= ${Targets.peakRssMB} MB`,
       scenario: heaviestFirst(scenarios)[0]!.id,
       value:
-        `max ${num(worst)} MB of ${cold.length} (${coldList(cold)})` +
+        (worst === null ? 'none measured' : `max ${num(worst)} MB of ${cold.length} (${coldList(cold)})`) +
+        (coldFailed > 0 ? `, ${coldFailed} failed (see the run's output)` : '') +
         (baseCold.length > 0 ? ` (undici-baseline max ${num(mb(Math.max(...baseCold)))} MB)` : ''),
-      pass: worst <= Targets.peakRssMB,
+      pass: worst !== null && worst <= Targets.peakRssMB && coldFailed === 0,
     });
   }
   const workers = contenders.find((c) => c.name === 'gateway-2w');
