@@ -55,6 +55,12 @@ describe('RoundRobin', () => {
     const rr = new RoundRobin(ups(1, 2, 3));
     assert.equal(names(Array.from({ length: 12 }, () => rr.pick())), '122333122333');
   });
+  it('divides the weights by their gcd: 100,100,100 alternate, 20,40,60 run as 1,2,3', () => {
+    const equal = new RoundRobin(ups(100, 100, 100));
+    assert.equal(names(Array.from({ length: 9 }, () => equal.pick())), '123123123');
+    const scaled = new RoundRobin(ups(20, 40, 60));
+    assert.equal(names(Array.from({ length: 12 }, () => scaled.pick())), '122333122333');
+  });
   it('skips inactive upstreams and answers undefined when none is active', () => {
     const list = ups(1, 1, 1);
     const rr = new RoundRobin(list);

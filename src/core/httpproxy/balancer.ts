@@ -85,16 +85,26 @@ export function createBalancer(
   }
 }
 
-/** Each upstream serves `weight` consecutive requests, in config order: weights 1,2,3 give A B B C C C A ... */
+/**
+ * Each upstream serves weight/g consecutive requests in config order, g = gcd of the weights: weights 1,2,3 give
+ * A B B C C C A ..., as in AILERON. AILERON serves `weight` requests in a row; dividing by the gcd keeps every
+ * share and every run of co-prime weights, but weights 100,100,100,100 (or percentages 25,25,25,25) alternate
+ * instead of sending 100 (or 25) requests in a row to one upstream, which made every upstream's pool open as many
+ * connections as there are clients.
+ */
 export class RoundRobin implements Balancer {
   readonly hashed = false;
   readonly #targets: readonly Upstream[];
+  /** Consecutive requests per visit, by target index: weight / gcd. */
+  readonly #runs: readonly number[];
   #index = 0;
   #remaining: number;
 
   constructor(targets: readonly Upstream[]) {
     this.#targets = targets;
-    this.#remaining = targets[0]?.weight ?? 0;
+    const g = targets.reduce((acc, t) => gcd(acc, t.weight), 0);
+    this.#runs = targets.map((t) => t.weight / g);
+    this.#remaining = this.#runs[0] ?? 0;
   }
 
   pick(): Upstream | undefined {
@@ -106,7 +116,7 @@ export class RoundRobin implements Balancer {
       if (t === undefined) return undefined;
       if (!t.active || this.#remaining === 0) {
         i = i + 1 >= n ? 0 : i + 1;
-        this.#remaining = targets[i]!.weight;
+        this.#remaining = this.#runs[i]!;
         this.#index = i;
         continue;
       }
