@@ -102,7 +102,7 @@ export class RoundRobin implements Balancer {
 
   constructor(targets: readonly Upstream[]) {
     this.#targets = targets;
-    const g = targets.reduce((acc, t) => gcd(acc, t.weight), 0);
+    const g = weightGcd(targets);
     this.#runs = targets.map((t) => t.weight / g);
     this.#remaining = this.#runs[0] ?? 0;
   }
@@ -192,9 +192,14 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** The greatest common divisor of the weights (0 without upstreams): RoundRobin's runs and Random's deck. */
+function weightGcd(targets: readonly Upstream[]): number {
+  return targets.reduce((acc, t) => gcd(acc, t.weight), 0);
+}
+
 /** Each upstream weight/g times, in config order; empty when that is more than MaxRandomDeck cards. */
 function buildDeck(targets: readonly Upstream[]): Upstream[] {
-  const g = targets.reduce((acc, t) => gcd(acc, t.weight), 0);
+  const g = weightGcd(targets);
   const cards = g === 0 ? 0 : targets.reduce((sum, t) => sum + t.weight / g, 0);
   if (cards === 0 || cards > MaxRandomDeck) return [];
   const deck: Upstream[] = [];
