@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli } from '../../../src/cli.ts';
 import { startGateway } from '../../helpers/gateway.ts';
+import { waitForLog } from '../../helpers/logs.ts';
 
 const examples = resolve(import.meta.dirname, '../../../examples');
 
@@ -98,6 +99,53 @@ describe('examples/', () => {
       assert.ok(posted.body.endsWith('---------- Body ----------\nhello\n--------------------------\n'));
       assert.equal((await get(`${gw.url}/other`)).status, 404);
       assert.equal((await get(`${gw.url}/echo/a`, { method: 'DELETE' })).status, 405);
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
+  });
+
+  it('error-handler: no route is a problem+json or HTML 404 by Accept; other errors keep the default body', async () => {
+    const gw = await startGateway('examples/error-handler/', { env: { GATEWAY_ADDR: '127.0.0.1:0' } });
+    try {
+      const res = await fetch(`${gw.url}/nowhere`);
+      assert.equal(res.status, 404);
+      assert.equal(res.headers.get('x-error-code'), 'E2131');
+      assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      assert.deepEqual(await res.json(), { title: 'Not Found', status: 404, code: 'E2131' });
+      const html = await get(`${gw.url}/nowhere`, { headers: { accept: 'text/html' } });
+      assert.equal(html.type, 'text/html; charset=utf-8');
+      assert.match(html.body, /<h1>404 Not Found<\/h1>/);
+      const other = await get(`${gw.url}/echo/`, { method: 'DELETE' });
+      assert.deepEqual(other, {
+        status: 405,
+        type: 'application/json; charset=utf-8',
+        body: '{"status":405,"statusText":"Method Not Allowed"}',
+      });
+      assert.equal((await get(`${gw.url}/echo/hello`)).status, 200);
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
+  });
+
+  it('logging: one access entry per request, secrets masked, through the access SLogger', async () => {
+    const gw = await startGateway('examples/logging/', { env: { GATEWAY_ADDR: '127.0.0.1:0' } });
+    try {
+      const started = gw.logs().find((l) => String(l.msg).startsWith('server started'));
+      assert.match(String(started?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/);
+      assert.ok(started?.location, 'the app logger keeps the caller location');
+      const res = await get(`${gw.url}/hello?token=abc`, { headers: { authorization: 'Bearer secret' } });
+      assert.equal(res.status, 200);
+      // The entry is written when the exchange ends, which can be just after the client has the response.
+      const [line] = await waitForLog(gw, /^\{.*"msg":"server"\}$/);
+      const entry = JSON.parse(line![0]) as Record<string, unknown>;
+      const request = entry.request as Record<string, unknown>;
+      assert.equal(entry.resource, 'core/v1/HTTPLogger/default/default');
+      assert.equal(entry.location, undefined);
+      assert.equal((request.header as Record<string, string>).Authorization, '#MASKED#');
+      assert.equal(request.query, 'token=***');
+      assert.equal(request.remote, '127.0.0.1');
+      assert.equal((entry.response as Record<string, unknown>).status, 200);
+      assert.ok(!gw.stdout().includes('secret'));
     } finally {
       assert.equal(await gw.stop(), 0);
     }
