@@ -8,22 +8,37 @@ import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Role } from '../kernel/resource.ts';
+import type { RequestContext } from './context.ts';
 
 /**
  * The request every handler and middleware sees: Node's IncomingMessage with the gateway's per-request
  * fields declared up front, so every request object has the same shape (fast property access, no WeakMaps).
  */
 export class GatewayRequest extends IncomingMessage {
+  /** The middleware platform's per-request context (context.ts), set by the HTTPServer before any middleware. */
+  ctx!: RequestContext;
   /** Path parameters from the matched route pattern (`{id}`), if any. */
   params: Record<string, string> | undefined = undefined;
   /** Request id shared by the server and client access logs of this request. */
   requestId: string | undefined = undefined;
-  /** Extra headers for the upstream request, as flat name/value pairs, added by middleware. */
-  proxyHeaders: string[] | undefined = undefined;
   /** When the server received the request (performance.now()). */
   receivedAt = 0;
   /** Set when the request asks to switch protocols (WebSocket): see ConnectionUpgrade. */
   connectionUpgrade: ConnectionUpgrade | undefined = undefined;
+
+  /** Body chunks pass here (the parser pushes them): counted, and shown to the context's body observers. */
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    const ctx = this.ctx;
+    if (ctx !== undefined && chunk !== null) bodyChunk(ctx, chunk, encoding);
+    return super.push(chunk, encoding);
+  }
+}
+
+function bodyChunk(ctx: RequestContext, chunk: unknown, encoding: BufferEncoding | undefined): void {
+  if (chunk instanceof Uint8Array) ctx.requestBytes += chunk.byteLength;
+  else if (typeof chunk === 'string') ctx.requestBytes += Buffer.byteLength(chunk, encoding);
+  else return;
+  if (ctx.requestObservers !== undefined) ctx.observeRequestChunk(chunk as Buffer | string, encoding);
 }
 
 /**
@@ -40,9 +55,9 @@ export interface ConnectionUpgrade {
 
 /** The HTTP/2 request: node:http2's compatibility request with the same per-request fields as GatewayRequest. */
 export class GatewayHttp2Request extends Http2ServerRequest {
+  ctx!: RequestContext;
   params: Record<string, string> | undefined = undefined;
   requestId: string | undefined = undefined;
-  proxyHeaders: string[] | undefined = undefined;
   receivedAt = 0;
   /** Always undefined: HTTP/2 has no connection upgrades. */
   connectionUpgrade: ConnectionUpgrade | undefined = undefined;
@@ -53,6 +68,12 @@ export class GatewayHttp2Request extends Http2ServerRequest {
     const headers = this.headers;
     if (headers.host === undefined && headers[':authority'] !== undefined)
       headers.host = headers[':authority'];
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    const ctx = this.ctx;
+    if (ctx !== undefined && chunk !== null) bodyChunk(ctx, chunk, encoding);
+    return super.push(chunk, encoding);
   }
 }
 
@@ -73,9 +94,10 @@ export interface Request extends Readable {
   readonly httpVersionMinor: number;
   readonly socket: Socket;
   readonly complete: boolean;
+  /** The per-request context of the middleware platform (context.ts): state, cancellation, hooks, completion. */
+  ctx: RequestContext;
   params: Record<string, string> | undefined;
   requestId: string | undefined;
-  proxyHeaders: string[] | undefined;
   receivedAt: number;
   connectionUpgrade: ConnectionUpgrade | undefined;
 }

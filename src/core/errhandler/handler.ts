@@ -192,6 +192,8 @@ export class HTTPErrorHandler implements ErrorHandler {
   }
 
   serveHTTPError(req: Request, res: Response, err: unknown): void {
+    // The error becomes part of the request's completion (logs, metrics, tracing see it).
+    req.ctx?.noteError(err);
     const info = describe(err);
     let status = info.status;
     let custom: { message: CompiledMessage; content: CompiledContent } | undefined;

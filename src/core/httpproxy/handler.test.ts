@@ -10,8 +10,15 @@ import { after, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { isGatewayError } from '../../kernel/errors.ts';
 import { silentLogger } from '../../kernel/logger.ts';
+import { contextOf } from '../context.ts';
 import { createAgentRoundTripper } from '../httpclient/default.ts';
-import { type ErrorHandler, GatewayRequest, type RoundTripper, type Tripperware } from '../roles.ts';
+import {
+  type ErrorHandler,
+  GatewayRequest,
+  type Response,
+  type RoundTripper,
+  type Tripperware,
+} from '../roles.ts';
 import { makeUpstream, RoundRobin } from './balancer.ts';
 import { composeDispatch, ReverseProxy } from './handler.ts';
 import { createHasher } from './hasher.ts';
@@ -168,7 +175,7 @@ describe('ReverseProxy', () => {
     assert.equal(res.headers.get('x-up'), 'u');
   });
 
-  it('adds the proxy headers middleware put on the request', async () => {
+  it('applies the upstream header edits middleware made: set replaces, append adds, remove strips', async () => {
     let seen: string[] = [];
     const upstream = await listen(
       http.createServer((req, res) => {
@@ -179,14 +186,26 @@ describe('ReverseProxy', () => {
     const rt = createAgentRoundTripper();
     closers.push(() => rt.close());
     const { addr } = await startProxy(upstream, rt, {
-      before: (req) => {
-        req.proxyHeaders = ['X-User', 'alice', 'X-Roles', 'a', 'X-Roles', 'b'];
+      before: (req, res) => {
+        contextOf(req, res as unknown as Response)
+          .upstreamHeaders.set('X-User', 'alice')
+          .append('X-Roles', 'a')
+          .append('X-Roles', 'b')
+          .remove('Authorization')
+          .remove('cookie');
       },
     });
-    await (await fetch(`http://${addr}/`)).text();
-    const values = (name: string) => seen.filter((_, i) => i % 2 === 1 && seen[i - 1] === name);
-    assert.deepEqual(values('X-User'), ['alice']);
-    assert.deepEqual(values('X-Roles'), ['a', 'b']);
+    await (
+      await fetch(`http://${addr}/`, {
+        headers: { 'x-user': 'mallory', authorization: 'Basic eDp5', cookie: 'sid=1' },
+      })
+    ).text();
+    const values = (name: string) =>
+      seen.filter((_, i) => i % 2 === 1 && seen[i - 1]!.toLowerCase() === name);
+    assert.deepEqual(values('x-user'), ['alice']);
+    assert.deepEqual(values('x-roles'), ['a', 'b']);
+    assert.deepEqual(values('authorization'), []);
+    assert.deepEqual(values('cookie'), []);
   });
 
   it('does not relay interim responses (103 Early Hints) and relays the final one', async () => {

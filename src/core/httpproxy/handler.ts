@@ -14,6 +14,7 @@ import type { Dispatcher } from 'undici';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { releaseAfterWrite } from '../common/readbuffers.ts';
+import { applyHeaderEdits, ClientGoneError, contextOf, type RequestContext } from '../context.ts';
 import { ErrProxyNoUpstream, ErrProxyRoundtrip, ErrProxyTimeout, ErrServerBadRequest } from '../errors.ts';
 import type {
   Dispatch,
@@ -57,14 +58,6 @@ const TimeoutCodes = new Set([
   'AILERON_REQUEST_TIMEOUT', // HTTPClient requestTimeout (src/core/httpclient/deadline.ts)
 ]);
 
-/** The reason given to undici when the client goes away; recognised in onResponseError. */
-class ClientGoneError extends Error {
-  constructor() {
-    super('client closed the connection');
-    this.name = 'ClientGoneError';
-  }
-}
-
 export class ReverseProxy {
   readonly #lbs: readonly LoadBalancer[];
   readonly #dispatch: Dispatch;
@@ -97,7 +90,7 @@ export class ReverseProxy {
       return;
     }
 
-    const ex = new Exchange(this, req, res);
+    const ex = new Exchange(this, req, res, contextOf(req, res));
     const headers = requestHeaders(req.rawHeaders, ex);
     if (!ex.hasBody && req.httpVersionMajor === 2) ex.hasBody = http2HasBody(req);
 
@@ -133,14 +126,14 @@ export class ReverseProxy {
     if (ex.clientHost !== '') headers.push('x-forwarded-host', ex.clientHost);
     headers.push('x-forwarded-proto', (socket as TLSSocket).encrypted ? 'https' : 'http');
     if (ex.teTrailers) headers.push('te', 'trailers');
-    const extra = req.proxyHeaders;
-    if (extra !== undefined)
-      for (let i = 0; i + 1 < extra.length; i += 2) headers.push(extra[i]!, extra[i + 1]!);
+    // Middleware edits (set, append, remove) apply last, so they can replace what the proxy would send.
+    const edits = ex.ctx.upstreamHeaderEdits;
+    if (edits !== undefined) applyHeaderEdits(headers, edits);
 
     const upQuery = upstream.query;
     const fullQuery = upQuery === '' ? query : query === '' ? upQuery : `${upQuery}&${query}`;
     const target = encodePath(upstreamPath);
-    ex.watchClient();
+    ex.watchAbort();
     const options: GatewayDispatchOptions = {
       requestId: req.requestId,
       origin: upstream.origin,
@@ -175,11 +168,14 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
   token = 0;
   settled = true;
 
+  readonly ctx: RequestContext;
   readonly #proxy: ReverseProxy;
   readonly #req: Request;
   readonly #res: Response;
   #controller: Dispatcher.DispatchController | null = null;
-  #clientGone = false;
+  /** Why the request context aborted this exchange (client gone, a deadline, an answer), if it did. */
+  #abortReason: unknown = undefined;
+  #finished = false;
   #drainHooked = false;
   /** The client speaks HTTP/2 (http2.ts). */
   readonly #h2: boolean;
@@ -187,30 +183,31 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
   #heldHead: Array<string | string[]> | undefined = undefined;
   #heldStatus = 0;
 
-  constructor(proxy: ReverseProxy, req: Request, res: Response) {
+  constructor(proxy: ReverseProxy, req: Request, res: Response, ctx: RequestContext) {
+    this.ctx = ctx;
     this.#proxy = proxy;
     this.#req = req;
     this.#res = res;
     this.#h2 = req.httpVersionMajor === 2;
   }
 
-  /** From now on a client that goes away cancels the upstream request. */
-  watchClient(): void {
-    if (this.#res.destroyed) this.#clientGone = true;
-    else this.#res.on('close', this.#onClose);
+  /**
+   * From now on an abort of the request (the client went away, a middleware's deadline, an answer sent by
+   * someone else) cancels the upstream request.
+   */
+  watchAbort(): void {
+    this.ctx.onAbort(this.#onAbort);
   }
 
-  readonly #onClose = (): void => {
-    // Ended by us: the exchange is complete. (Not writableFinished: an HTTP/2 stream reset by the client reports
-    // its writable side finished.)
-    if (this.#res.writableEnded) return;
-    this.#clientGone = true;
-    this.#controller?.abort(new ClientGoneError());
+  readonly #onAbort = (reason: unknown): void => {
+    if (this.#finished) return;
+    this.#abortReason = reason ?? new ClientGoneError();
+    this.#controller?.abort(this.#abortReason as Error);
   };
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#clientGone) controller.abort(new ClientGoneError());
+    if (this.#abortReason !== undefined) controller.abort(this.#abortReason as Error);
   }
 
   onResponseStart(
@@ -256,6 +253,7 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
     headers: Record<string, string | string[] | undefined>,
     socket: Duplex,
   ): void {
+    this.#finished = true;
     // The tunnel counts as in flight until both connections are closed.
     const refused = switchProtocols(this.#req, this.#res, statusCode, headers, socket, () => release(this));
     if (refused !== undefined) this.onResponseError(controller, refused);
@@ -282,6 +280,7 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
     _controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[] | undefined>,
   ): void {
+    this.#finished = true;
     release(this);
     const res = this.#res;
     let hasTrailers = false;
@@ -305,28 +304,40 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    this.#finished = true;
     const req = this.#req;
     const res = this.#res;
     const proxy = this.#proxy;
-    if (this.#clientGone || err instanceof ClientGoneError) {
-      release(this); // says nothing about the upstream's health
-      // Nothing to answer: the client left. The upstream request has been cancelled.
-      proxy.logger.debug('client closed the connection; upstream request cancelled', {
-        path: req.url,
-      });
-      if (!res.destroyed) res.destroy();
+    const reason = this.#abortReason;
+    if (reason !== undefined) {
+      // Cancelled from the request's side: says nothing about the upstream's health.
+      release(this);
+      if (reason instanceof ClientGoneError) {
+        // Nothing to answer: the client left. The upstream request has been cancelled.
+        proxy.logger.debug('client closed the connection; upstream request cancelled', { path: req.url });
+        if (!res.destroyed) res.destroy();
+        return;
+      }
+      // A middleware's deadline (or another abort with a reason): the ErrorHandler answers with it, unless the
+      // response is already complete (someone answered; the upstream request is simply no longer needed).
+      if (res.writableEnded) return;
+      this.#serveError(classify(reason instanceof Error ? reason : new Error(String(reason))));
       return;
     }
     settle(this, 0);
     release(this);
-    const error = classify(err);
+    this.#serveError(classify(err));
+  }
+
+  #serveError(error: GatewayError): void {
+    const res = this.#res;
     // The status line is out: the only honest signal left is an incomplete response.
     if (res.headersSent) res.destroy();
     try {
-      proxy.errorHandler.serveHTTPError(req, res, error);
+      this.#proxy.errorHandler.serveHTTPError(this.#req, res, error);
     } catch (fault) {
       // Called from undici's socket callbacks: a throw here would take the process down.
-      proxy.logger.error('the error handler failed', { error: String(fault), cause: String(error) });
+      this.#proxy.logger.error('the error handler failed', { error: String(fault), cause: String(error) });
       res.destroy();
     }
   }

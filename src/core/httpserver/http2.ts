@@ -20,19 +20,12 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../kernel/logger.ts';
 import type { SchemaProblem } from '../../kernel/schema.ts';
-import { GatewayHttp2Request, type Request, type Response } from '../roles.ts';
+import { GatewayHttp2Response, GatewayResponse } from '../response.ts';
+import { GatewayHttp2Request, GatewayRequest, type Request, type Response } from '../roles.ts';
 import type { HTTPServerSpec } from './api.ts';
 import { alsoOnClose, alsoOnCloseAll } from './closing.ts';
 
 type Listener = (req: Request, res: Response) => void;
-
-/** The HTTP/2 response. `destroyed` is added: the compatibility response lacks it, its stream has it. */
-export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2Request> {}
-Object.defineProperty(GatewayHttp2Response.prototype, 'destroyed', {
-  get(this: GatewayHttp2Response) {
-    return this.stream.destroyed;
-  },
-});
 
 /** The HTTP/2 client connection preface (RFC 9113 §3.4). */
 const Preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -179,6 +172,8 @@ export function secureHTTP2Server(
       ALPNProtocols: alpn,
       allowHTTP1: true,
       noDelay: true,
+      Http1IncomingMessage: GatewayRequest,
+      Http1ServerResponse: GatewayResponse,
       Http2ServerRequest: GatewayHttp2Request,
       Http2ServerResponse: GatewayHttp2Response,
     } as http2.SecureServerOptions<
@@ -187,7 +182,7 @@ export function secureHTTP2Server(
       typeof GatewayHttp2Request,
       typeof GatewayHttp2Response
     >,
-    // The same listener serves the HTTP/1.1 fall-back, with GatewayRequest (in `secure`).
+    // The same listener serves the HTTP/1.1 fall-back.
     listener,
   );
   manageSessions(server, plan, logger);
@@ -219,7 +214,7 @@ export function serveH2C(server: http.Server, plan: HTTP2Plan, listener: Listene
     },
     listener,
   );
-  const sessions = manageSessions(h2, plan, logger);
+  const sessions = manageSessions(h2 as unknown as http2.Http2Server, plan, logger);
   /** Connections that have not sent enough bytes yet to tell their protocol. */
   const undecided = new Set<Socket>();
   // On shutdown: GOAWAY to HTTP/2 sessions (they close once their streams are done), and connections that have

@@ -27,6 +27,8 @@ export interface RouteSpec {
 
 interface Route {
   readonly pattern: string;
+  /** What the request context's `route` says: the host (if any) and the path pattern, e.g. `api.example.com/v1/`. */
+  readonly label: string;
   readonly host: string | undefined;
   readonly segments: readonly Segment[];
   /** Ends in `/`: also matches everything below. */
@@ -164,7 +166,15 @@ export class Router {
       const key = `${host ?? ''}${parsed.path}`;
       let route = this.#routes.find((r) => `${r.host ?? ''}${r.pattern}` === key);
       if (!route) {
-        route = { pattern: parsed.path, host, segments, subtree, byMethod: new Map(), anyMethod: undefined };
+        route = {
+          pattern: parsed.path,
+          label: key,
+          host,
+          segments,
+          subtree,
+          byMethod: new Map(),
+          anyMethod: undefined,
+        };
         this.#routes.push(route);
       }
       const where = `${host ?? ''}${parsed.path}`;
@@ -218,6 +228,9 @@ export class Router {
         continue;
       }
       if (params) req.params = params;
+      // For logs and metrics: the pattern, never the raw path (bounded cardinality).
+      const ctx = req.ctx;
+      if (ctx !== undefined) ctx.route = route.label;
       return h(req, res);
     }
     if (!trailing && req.method !== 'CONNECT') {

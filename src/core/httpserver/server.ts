@@ -9,7 +9,9 @@ import type { Server as TLSServer } from 'node:tls';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { FieldPath } from '../../kernel/schema.ts';
+import { RequestContext } from '../context.ts';
 import { ErrServerRecover } from '../errors.ts';
+import { GatewayResponse } from '../response.ts';
 import {
   chain,
   type ErrorHandler,
@@ -102,6 +104,8 @@ export class HTTPServer implements Runner {
 
     const serverOptions: http.ServerOptions<typeof GatewayRequest> = {
       IncomingMessage: GatewayRequest,
+      // The response hooks of the request context (response.ts).
+      ServerResponse: GatewayResponse as unknown as typeof http.ServerResponse,
       requestTimeout: ms(hc.readTimeout),
       headersTimeout: ms(hc.readHeaderTimeout > 0 ? hc.readHeaderTimeout : hc.readTimeout),
       keepAliveTimeout: ms(hc.idleTimeout),
@@ -181,6 +185,8 @@ export class HTTPServer implements Runner {
   };
 
   #serve(req: Request, res: Response): void {
+    // The middleware platform's per-request context; errors it is asked to serve go to this server's handler.
+    new RequestContext(req, res, this.#errorHandler);
     this.#inFlight++;
     res.on('close', this.#release);
     if (!this.#keepAlive) res.shouldKeepAlive = false;

@@ -15,10 +15,10 @@
  * Upgraded connections are not node:http's any more; they are tracked here and closed by the shutdown's hard stop
  * (`closeAllConnections`), so a WebSocket stays open while in-flight requests drain.
  */
-import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { goingAway } from '../common/goingaway.ts';
+import { GatewayResponse } from '../response.ts';
 import type { GatewayRequest, Request, Response } from '../roles.ts';
 import { alsoOnClose, alsoOnCloseAll } from './closing.ts';
 
@@ -52,7 +52,7 @@ export function serveUpgrades(server: UpgradableServer, listener: Listener): voi
     socket.once('close', () => connections.delete(socket));
     // node:http no longer listens for errors on this socket: a reset must not become an uncaught exception.
     socket.on('error', () => socket.destroy());
-    const res = new ServerResponse(req) as ServerResponse<GatewayRequest>;
+    const res = new GatewayResponse(req);
     // This connection carries one exchange: an ordinary response ends it.
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);

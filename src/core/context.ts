@@ -1,0 +1,459 @@
+/**
+ * The middleware platform (DESIGN.md §4.1): one RequestContext per request, `req.ctx`, created by the HTTPServer
+ * before any middleware runs, the same on HTTP/1.1, HTTP/2 and upgrade requests. It is the only way a feature
+ * keeps per-request state or hooks into the exchange; nothing patches `req` or `res`.
+ *
+ * - `locals`: typed per-request state. A feature declares its keys in its own folder by declaration merging
+ *   (`declare module` with the relative path of this module, `{ interface Locals { subject: Subject } }`) and
+ *   reads `req.ctx.locals.subject`, typed `Subject | undefined`. Core declares none.
+ * - `route`: the matched route pattern, set by the router (for logs and metrics; never the raw path).
+ * - cancellation: `signal` aborts when the client goes away, at a deadline (`setDeadline`), when the exchange
+ *   ends while work is still running (a middleware answered on its own), or on `abort()`. The reverse proxy
+ *   cancels its upstream request on it.
+ * - `upstreamHeaders`: set, append or remove headers of the upstream request; applied once by the proxy.
+ * - response hooks: `onResponseHead` (read and change status and headers just before they are written, whoever
+ *   writes them), `transformResponse` (a streaming body transform), `onResponseData` (observe body chunks).
+ * - request body hooks: `onRequestData` (observe), `limitRequestBody` (cut at a limit), `requestBytes` (count).
+ * - completion: `onComplete` / `completion()` give status, sizes, duration and the GatewayError, if any.
+ * - `fail(err)`: answer with the server's ErrorHandler (the one place that writes error responses).
+ *
+ * Costs are paid by the requests that use a hook: with none registered, a request allocates this object and
+ * nothing else, and the response and request classes take their plain paths.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Transform } from 'node:stream';
+import { GatewayError, isGatewayError } from '../kernel/errors.ts';
+import { ErrServerRecover } from './errors.ts';
+import type { ErrorHandler, Request, Response } from './roles.ts';
+
+/**
+ * Per-request state, declared by the features that own it (declaration merging; see above). Every key is
+ * optional on `ctx.locals`: a feature that runs later must not assume an earlier one ran.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in the features' folders
+export interface Locals {}
+
+/** How an exchange ended, for logs, metrics and tracing. */
+export interface Completion {
+  /** The status sent to the client; 0 if no response head was sent. */
+  readonly status: number;
+  /** Request body bytes received (Content-Length when the body was not read through). */
+  readonly requestBytes: number;
+  /** Response body bytes written to the client (after any transform). */
+  readonly responseBytes: number;
+  /** Milliseconds from the request's arrival to the end of the exchange. */
+  readonly durationMs: number;
+  /** The response was not completed: the client went away or the stream was cut. */
+  readonly aborted: boolean;
+  /** The error the ErrorHandler served for this request, if any. */
+  readonly error: GatewayError | undefined;
+}
+
+/** Why a request's signal aborted when nobody gave a reason: the client closed the connection or stream. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/** Why a request's signal aborted when the response was complete before the work for it was. */
+export class ExchangeEndedError extends Error {
+  constructor() {
+    super('the response was sent; the work for it is no longer needed');
+    this.name = 'ExchangeEndedError';
+  }
+}
+
+/** The head of a response about to be written: hooks may change `statusCode` and headers through `res`. */
+export type ResponseHeadHook = (res: Response) => void;
+
+/**
+ * Decides, once the response head is known, whether to transform the body: returns a Transform (and may adjust
+ * headers, e.g. set Content-Encoding) or undefined to leave the body as it is. Not called for responses that have
+ * no body (HEAD, 1xx, 204, 304). Content-Length is removed when a transform is returned.
+ *
+ * Contract: the transform's write callback means "done with this chunk". A transform that keeps a chunk (or a
+ * view of it) after calling back must copy it: the proxy frees upstream read buffers once written
+ * (src/core/common/readbuffers.ts). Node's zlib streams are safe.
+ */
+export type ResponseTransformFactory = (res: Response) => Transform | undefined;
+
+export type BodyObserver = (chunk: Buffer | string, encoding: BufferEncoding | undefined) => void;
+
+const HopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'host',
+]);
+
+/** Edits of the upstream request's headers: names are lower-cased; applied in order by the proxy. */
+export class UpstreamHeaders {
+  /** Flat `[op, name, value]` triples, op `s` set, `a` append, `r` remove. */
+  readonly ops: string[] = [];
+
+  /** Replaces every header of this name sent upstream (the client's included) with one value. */
+  set(name: string, value: string): this {
+    this.ops.push('s', checkName(name), checkValue(name, value));
+    return this;
+  }
+
+  /** Adds a header upstream, keeping those of the same name. */
+  append(name: string, value: string): this {
+    this.ops.push('a', checkName(name), checkValue(name, value));
+    return this;
+  }
+
+  /** Sends no header of this name upstream (e.g. `authorization`, `cookie`). */
+  remove(name: string): this {
+    this.ops.push('r', checkName(name), '');
+    return this;
+  }
+}
+
+function checkName(name: string): string {
+  const lower = name.toLowerCase();
+  if (!/^[!#$%&'*+\-.^`|~\w]+$/.test(name))
+    throw new TypeError(`"${name}" is not a valid header name for the upstream request`);
+  if (HopByHop.has(lower))
+    throw new TypeError(
+      `the "${lower}" header of the upstream request is the proxy's own and cannot be edited`,
+    );
+  return lower;
+}
+
+function checkValue(name: string, value: string): string {
+  if (/[\0\r\n]/.test(value)) throw new TypeError(`the value of "${name}" contains a NUL, CR or LF`);
+  return value;
+}
+
+/**
+ * Applies the edits to undici's flat header array `[name, value, ...]` in place. Called by the proxy only when
+ * some middleware made edits.
+ */
+export function applyHeaderEdits(headers: string[], edits: UpstreamHeaders): void {
+  const ops = edits.ops;
+  for (let i = 0; i < ops.length; i += 3) {
+    const op = ops[i]!;
+    const name = ops[i + 1]!;
+    if (op !== 'a') {
+      let w = 0;
+      for (let r = 0; r < headers.length; r += 2) {
+        if (headers[r]!.toLowerCase() === name) continue;
+        headers[w++] = headers[r]!;
+        headers[w++] = headers[r + 1]!;
+      }
+      headers.length = w;
+    }
+    if (op !== 'r') headers.push(name, ops[i + 2]!);
+  }
+}
+
+/** `list` with `item` added, created on the first item: hook lists stay undefined (free) until used. */
+function appended<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
+
+export class RequestContext {
+  /** The matched route pattern (set by the router), e.g. `/api/` or `GET example.com/items/{id}`; '' if none. */
+  route = '';
+  readonly #req: Request;
+  readonly #res: Response;
+  readonly #errorHandler: ErrorHandler | undefined;
+  #locals: Partial<Locals> | undefined;
+  #controller: AbortController | undefined;
+  #abortHooks: Array<(reason: unknown) => void> | undefined;
+  #aborted = false;
+  #abortReason: unknown;
+  #watching = false;
+  #deadline: NodeJS.Timeout | undefined;
+  #completionHooks: Array<(c: Completion) => void> | undefined;
+  #error: GatewayError | undefined;
+  #upstream: UpstreamHeaders | undefined;
+  /** Read by the response classes (src/core/response.ts): undefined when no hook is registered. */
+  headHooks: ResponseHeadHook[] | undefined;
+  transforms: ResponseTransformFactory[] | undefined;
+  responseObservers: BodyObserver[] | undefined;
+  /** Read by the request classes (roles.ts): undefined when nothing observes the request body. */
+  requestObservers: BodyObserver[] | undefined;
+  /** Set by the response classes: a head hook failed and the ErrorHandler answered; the writer's body is dropped. */
+  dropBody = false;
+  /** Set by the response classes: a body transform chain is in place. */
+  piped = false;
+  /** Request body bytes received so far (counted as the body streams in). */
+  requestBytes = 0;
+  /** Response body bytes written to the client so far (after transforms). */
+  responseBytes = 0;
+
+  constructor(req: Request, res: Response, errorHandler?: ErrorHandler) {
+    this.#req = req;
+    this.#res = res;
+    this.#errorHandler = errorHandler;
+    req.ctx = this;
+    req.receivedAt = performance.now();
+    // The gateway's response classes (response.ts) run the response hooks of this context.
+    if ('ctx' in res) (res as { ctx: RequestContext | undefined }).ctx = this;
+  }
+
+  /** Per-request state declared by features (see Locals). */
+  get locals(): Partial<Locals> {
+    if (this.#locals === undefined) this.#locals = {};
+    return this.#locals;
+  }
+
+  // ---- cancellation ----
+
+  /** Aborts when the client goes away, at the deadline, when the exchange ends, or on abort(). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      if (this.#aborted) controller.abort(this.#abortReason);
+      else this.#watch();
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /**
+   * A cheaper `signal.addEventListener('abort')` for core (one closure, no event): `hook` runs once with the
+   * reason when the request is aborted, at once if it already was.
+   */
+  onAbort(hook: (reason: unknown) => void): void {
+    if (this.#aborted) {
+      hook(this.#abortReason);
+      return;
+    }
+    this.#abortHooks = appended(this.#abortHooks, hook);
+    this.#watch();
+  }
+
+  /** Cancels the work for this request (upstream requests included) with `reason`. The response is not written. */
+  abort(reason: unknown = new ClientGoneError()): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#clearDeadline();
+    const hooks = this.#abortHooks;
+    this.#abortHooks = undefined;
+    if (hooks !== undefined)
+      for (const hook of hooks) {
+        try {
+          hook(reason);
+        } catch (err) {
+          this.#hookFailed('abort', err);
+        }
+      }
+    this.#controller?.abort(reason);
+  }
+
+  /**
+   * Aborts the request `ms` milliseconds from now with `reason` (a 504 GatewayError, typically); then
+   * `onExpire` runs, e.g. to answer if nothing did. A later call replaces the deadline. Cleared at the end.
+   */
+  setDeadline(ms: number, reason: unknown, onExpire?: () => void): void {
+    this.#clearDeadline();
+    if (this.#aborted) return;
+    this.#watch();
+    const timer = setTimeout(() => {
+      this.#deadline = undefined;
+      this.abort(reason);
+      onExpire?.();
+    }, ms);
+    timer.unref();
+    this.#deadline = timer;
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline !== undefined) {
+      clearTimeout(this.#deadline);
+      this.#deadline = undefined;
+    }
+  }
+
+  /** Listens for the end of the exchange once, when the first hook that needs it is registered. */
+  #watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    this.#res.once('close', this.#onClose);
+  }
+
+  readonly #onClose = (): void => {
+    this.#clearDeadline();
+    // Not writableFinished: an HTTP/2 stream reset by the client reports its writable side finished.
+    if (!this.#aborted)
+      this.abort(this.#res.writableEnded ? new ExchangeEndedError() : new ClientGoneError());
+    const hooks = this.#completionHooks;
+    if (hooks === undefined) return;
+    this.#completionHooks = undefined;
+    const done = this.#completion();
+    for (const hook of hooks) {
+      try {
+        hook(done);
+      } catch (err) {
+        this.#hookFailed('completion', err);
+      }
+    }
+  };
+
+  // ---- completion and errors ----
+
+  /** Runs `hook` once when the exchange has ended (the response is complete, or the client went away). */
+  onComplete(hook: (c: Completion) => void): void {
+    this.#completionHooks = appended(this.#completionHooks, hook);
+    this.#watch();
+  }
+
+  /** Resolves when the exchange has ended. */
+  completion(): Promise<Completion> {
+    const { promise, resolve } = Promise.withResolvers<Completion>();
+    this.onComplete(resolve);
+    return promise;
+  }
+
+  #completion(): Completion {
+    const req = this.#req;
+    const res = this.#res;
+    const cl = req.headers['content-length'];
+    return {
+      status: res.headersSent ? res.statusCode : 0,
+      // A body nobody read through still had its announced size.
+      requestBytes: cl !== undefined && this.requestBytes === 0 ? Number(cl) || 0 : this.requestBytes,
+      responseBytes: this.responseBytes,
+      durationMs: performance.now() - req.receivedAt,
+      aborted: !(res.writableEnded && res.writableFinished),
+      error: this.#error,
+    };
+  }
+
+  /** The error served for this request so far, if any. */
+  get error(): GatewayError | undefined {
+    return this.#error;
+  }
+
+  /** Called by the ErrorHandler: the error being served becomes part of the completion. */
+  noteError(err: unknown): void {
+    this.#error ??= isGatewayError(err) ? err : new GatewayError(ErrServerRecover, { cause: err });
+  }
+
+  /**
+   * Answers the request with the server's ErrorHandler: the error response if nothing was sent yet, a cut
+   * connection if the response had started. Use it to answer from outside the middleware call (a timer, an
+   * event); inside it, throw instead.
+   */
+  fail(err: unknown): void {
+    const handler = this.#errorHandler;
+    if (handler !== undefined) {
+      handler.serveHTTPError(this.#req, this.#res, err);
+      return;
+    }
+    // A request that did not come through an HTTPServer (a unit test, a tool): no handler to answer with.
+    this.noteError(err);
+    if (!this.#res.writableEnded) this.#res.destroy();
+  }
+
+  #hookFailed(what: string, err: unknown): void {
+    const error = new GatewayError(ErrServerRecover, {
+      cause: err,
+      details: { reason: `a ${what} hook threw` },
+    });
+    this.noteError(error);
+    if (!this.#res.writableEnded) {
+      // Inside the exchange: the ErrorHandler logs it (with the stack) and answers or cuts the response.
+      this.fail(error);
+    } else {
+      // After it: nobody to answer; still logged once, through the ErrorHandler's log path.
+      this.#errorHandler?.serveHTTPError(this.#req, this.#res, error);
+    }
+  }
+
+  // ---- upstream request headers ----
+
+  /** Edits of the headers the reverse proxy sends upstream for this request. */
+  get upstreamHeaders(): UpstreamHeaders {
+    if (this.#upstream === undefined) this.#upstream = new UpstreamHeaders();
+    return this.#upstream;
+  }
+
+  /** The edits, if any middleware made some (read by the proxy). */
+  get upstreamHeaderEdits(): UpstreamHeaders | undefined {
+    return this.#upstream;
+  }
+
+  // ---- response hooks ----
+
+  /**
+   * Runs `hook` just before the response head is written, whoever writes it (a handler, the proxy, the
+   * ErrorHandler): it may read and change `res.statusCode` and the headers. Hooks run in registration order; a
+   * hook that throws turns the response into the ErrorHandler's 500.
+   */
+  onResponseHead(hook: ResponseHeadHook): void {
+    this.headHooks = appended(this.headHooks, hook);
+  }
+
+  /** Transforms the response body as it streams (see ResponseTransformFactory). */
+  transformResponse(factory: ResponseTransformFactory): void {
+    this.transforms = appended(this.transforms, factory);
+  }
+
+  /** Observes each response body chunk the handler writes (before transforms). Copy a chunk to keep it. */
+  onResponseData(observer: BodyObserver): void {
+    this.responseObservers = appended(this.responseObservers, observer);
+  }
+
+  // ---- request body hooks ----
+
+  /**
+   * Observes each request body chunk as it arrives (whoever reads the body). Copy a chunk to keep it. Register
+   * before the first `await` of the middleware: chunks that arrived earlier are not seen.
+   */
+  onRequestData(observer: BodyObserver): void {
+    this.requestObservers = appended(this.requestObservers, observer);
+  }
+
+  /**
+   * Cuts the request body at `limit` bytes: once more arrive, the request is answered with `error` (413,
+   * typically) through the ErrorHandler, or cut if the response had started, and its work is aborted. The
+   * connection is closed after the answer, as the rest of the body is not read.
+   */
+  limitRequestBody(limit: number, error: () => unknown): void {
+    let seen = 0;
+    let over = false;
+    this.onRequestData((chunk) => {
+      if (over) return;
+      seen += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      if (seen <= limit) return;
+      over = true;
+      const err = error();
+      this.#res.shouldKeepAlive = false;
+      this.fail(err);
+      this.abort(err);
+    });
+  }
+
+  /** Called by the request classes for each body chunk (only when requestObservers is set). */
+  observeRequestChunk(chunk: Buffer | string, encoding: BufferEncoding | undefined): void {
+    const observers = this.requestObservers!;
+    for (const observer of observers) {
+      try {
+        observer(chunk, encoding);
+      } catch (err) {
+        this.#hookFailed('request body', err);
+      }
+    }
+  }
+}
+
+/** The context of `req`, created on first use for requests that did not come through an HTTPServer. */
+export function contextOf(req: Request, res: Response): RequestContext {
+  return req.ctx ?? new RequestContext(req, res);
+}

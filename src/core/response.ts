@@ -1,0 +1,368 @@
+/**
+ * The response classes of the HTTPServer (HTTP/1.1 and upgrades: GatewayResponse; HTTP/2: GatewayHttp2Response)
+ * and the response hooks of the request context (context.ts) they run: head hooks just before the head is
+ * written, whoever writes it (`writeHead` with raw header arrays from the proxy, Node's implicit head on the first
+ * write); body observers; streaming body transforms. With no hook registered, each method is one check and the
+ * base class's method.
+ *
+ * A body transform sits between the writer and the connection: `res.write` writes into the first transform (its
+ * return value and `drain` are the transform's, so the writer's backpressure holds), the last one's output goes to
+ * the connection with the connection's backpressure, and `res.end` ends the chain; trailers added with
+ * `addTrailers` go out after the transformed body.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import { type Transform, Writable } from 'node:stream';
+import type { RequestContext } from './context.ts';
+import type { GatewayHttp2Request, GatewayRequest, Response } from './roles.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: node:http and node:http2 type their write callbacks differently
+type Callback = (err?: any) => void;
+type Chunk = string | Uint8Array;
+type Headers = http.OutgoingHttpHeaders | readonly http.OutgoingHttpHeader[];
+
+/** What the shared hook code needs of both response classes: the base class's methods. */
+interface Hookable extends Response {
+  ctx: RequestContext | undefined;
+  baseWriteHead(status: number, reason?: string): void;
+  baseWrite(chunk: Chunk, encoding: BufferEncoding | undefined, cb: Callback | undefined): boolean;
+  baseEnd(cb: (() => void) | undefined): void;
+}
+
+/** Per-response state of a body transform chain. */
+class BodyPipe {
+  readonly head: Transform;
+  /** Called once the transformed body has been ended on the connection. */
+  endCallbacks: Array<() => void> | undefined;
+
+  constructor(res: Hookable, ctx: RequestContext, streams: Transform[]) {
+    this.head = streams[0]!;
+    for (let i = 0; i + 1 < streams.length; i++) streams[i]!.pipe(streams[i + 1]!);
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        ctx.responseBytes += chunk.byteLength;
+        let waiting = false;
+        const flushed = res.baseWrite(chunk, undefined, (err) => {
+          if (waiting) done(err);
+        });
+        if (flushed) done();
+        else waiting = true;
+      },
+      final: (done) => {
+        res.baseEnd(() => {
+          const callbacks = this.endCallbacks;
+          this.endCallbacks = undefined;
+          if (callbacks) for (const cb of callbacks) cb();
+        });
+        done();
+      },
+    });
+    const last = streams[streams.length - 1]!;
+    last.pipe(sink);
+    // The writer waits for the first transform's drain, as it would for the connection's.
+    this.head.on('drain', () => res.emit('drain'));
+    const fail = (err: Error) => {
+      // A transform that fails (corrupt input, a bug) cuts the response: its head is out already.
+      ctx.noteError(err);
+      res.destroy(err);
+    };
+    for (const s of streams) s.on('error', fail);
+    // The client went away: stop transforming.
+    res.once('close', () => {
+      for (const s of streams) if (!s.destroyed) s.destroy();
+    });
+  }
+}
+
+const bodyPipes = new WeakMap<Hookable, BodyPipe>();
+
+function hasNoBody(res: Hookable): boolean {
+  const status = res.statusCode;
+  return res.req.method === 'HEAD' || status < 200 || status === 204 || status === 304;
+}
+
+function byteLength(chunk: Chunk, encoding: BufferEncoding | undefined): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.byteLength;
+}
+
+/** Header arrays as the proxy passes them (`[name, value, name, [values]]`) or a header object, merged into res. */
+function mergeHeaders(res: Hookable, headers: Headers): void {
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2)
+      res.appendHeader(headers[i] as string, headers[i + 1] as string | string[]);
+    return;
+  }
+  const obj = headers as http.OutgoingHttpHeaders;
+  for (const name in obj) {
+    const value = obj[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+}
+
+/** writeHead with hooks: the head hooks run on the merged head, then the transforms are chosen. */
+function hookedWriteHead(
+  res: Hookable,
+  ctx: RequestContext,
+  status: number,
+  reason: string | Headers | undefined,
+  headers: Headers | undefined,
+): void {
+  if (typeof reason !== 'string') {
+    headers = reason;
+    reason = undefined;
+  }
+  if (headers !== undefined) mergeHeaders(res, headers);
+  res.statusCode = status;
+  const hooks = ctx.headHooks;
+  const factories = ctx.transforms;
+  // Once: a hook that writes the head itself (through the ErrorHandler) must not run the hooks again.
+  ctx.headHooks = undefined;
+  ctx.transforms = undefined;
+  if (hooks !== undefined) {
+    for (const hook of hooks) {
+      try {
+        hook(res);
+      } catch (err) {
+        // The response becomes the ErrorHandler's 500 (logged with the stack); what the writer sends after
+        // it is dropped.
+        ctx.fail(err);
+        ctx.dropBody = true;
+        return;
+      }
+    }
+  }
+  if (factories !== undefined && !hasNoBody(res)) {
+    const streams: Transform[] = [];
+    for (const factory of factories) {
+      const t = factory(res);
+      if (t !== undefined) streams.push(t);
+    }
+    if (streams.length > 0) {
+      res.removeHeader('content-length');
+      bodyPipes.set(res, new BodyPipe(res, ctx, streams));
+    }
+  }
+  res.baseWriteHead(res.statusCode, reason !== undefined && res.statusCode === status ? reason : undefined);
+}
+
+/** Whether write/end must take the hooked path. */
+function hooked(ctx: RequestContext): boolean {
+  return (
+    ctx.headHooks !== undefined ||
+    ctx.transforms !== undefined ||
+    ctx.responseObservers !== undefined ||
+    ctx.dropBody ||
+    ctx.piped
+  );
+}
+
+function observe(ctx: RequestContext, chunk: Chunk, encoding: BufferEncoding | undefined): void {
+  const observers = ctx.responseObservers;
+  if (observers === undefined) return;
+  for (const observer of observers) observer(chunk as Buffer | string, encoding);
+}
+
+function hookedWrite(
+  res: Hookable,
+  ctx: RequestContext,
+  chunk: Chunk,
+  encoding: BufferEncoding | undefined,
+  cb: Callback | undefined,
+): boolean {
+  if (!res.headersSent) startHead(res, ctx);
+  if (ctx.dropBody) {
+    if (cb) process.nextTick(cb);
+    return true;
+  }
+  observe(ctx, chunk, encoding);
+  const pipe = bodyPipes.get(res);
+  if (pipe !== undefined) return pipe.head.write(chunk, encoding as BufferEncoding, cb);
+  ctx.responseBytes += byteLength(chunk, encoding);
+  return res.baseWrite(chunk, encoding, cb);
+}
+
+function hookedEnd(
+  res: Hookable,
+  ctx: RequestContext,
+  chunk: Chunk | undefined,
+  encoding: BufferEncoding | undefined,
+  cb: (() => void) | undefined,
+): void {
+  if (!res.headersSent) {
+    // What Node does for `end(body)` without a head: announce the length (a transform removes it again).
+    if (
+      chunk !== undefined &&
+      !res.hasHeader('content-length') &&
+      !res.hasHeader('transfer-encoding') &&
+      !hasNoBody(res)
+    )
+      res.setHeader('content-length', byteLength(chunk, encoding));
+    else if (chunk === undefined && !res.hasHeader('content-length') && !hasNoBody(res))
+      res.setHeader('content-length', 0);
+    startHead(res, ctx);
+  }
+  if (ctx.dropBody) {
+    if (cb) process.nextTick(cb);
+    return;
+  }
+  if (chunk !== undefined) observe(ctx, chunk, encoding);
+  const pipe = bodyPipes.get(res);
+  if (pipe !== undefined) {
+    if (cb) {
+      if (pipe.endCallbacks === undefined) pipe.endCallbacks = [cb];
+      else pipe.endCallbacks.push(cb);
+    }
+    if (chunk === undefined) pipe.head.end();
+    else pipe.head.end(chunk, encoding as BufferEncoding);
+    return;
+  }
+  if (chunk !== undefined) {
+    ctx.responseBytes += byteLength(chunk, encoding);
+    res.baseWrite(chunk, encoding, undefined);
+  }
+  res.baseEnd(cb);
+}
+
+function startHead(res: Hookable, ctx: RequestContext): void {
+  res.writeHead(res.statusCode);
+  // From now on write/end take the hooked path while a transform chain is in place.
+  if (bodyPipes.has(res)) ctx.piped = true;
+}
+
+function args(
+  encoding: BufferEncoding | Callback | undefined,
+  cb: Callback | undefined,
+): [BufferEncoding | undefined, Callback | undefined] {
+  return typeof encoding === 'function' ? [undefined, encoding] : [encoding, cb];
+}
+
+/** The HTTP/1.1 response (also the response of upgrade requests). */
+export class GatewayResponse extends http.ServerResponse<GatewayRequest> {
+  ctx: RequestContext | undefined = undefined;
+
+  override writeHead(status: number, reason?: string | Headers, headers?: Headers): this {
+    const ctx = this.ctx;
+    if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
+      // biome-ignore lint/suspicious/noExplicitAny: Node's overloads, passed through as given
+      return super.writeHead(status, reason as any, headers as any);
+    hookedWriteHead(this, ctx, status, reason, headers);
+    return this;
+  }
+
+  override write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+    const ctx = this.ctx;
+    const [enc, callback] = args(encoding, cb);
+    if (ctx === undefined) return super.write(chunk, enc as BufferEncoding, callback);
+    if (hooked(ctx)) return hookedWrite(this, ctx, chunk, enc, callback);
+    ctx.responseBytes += byteLength(chunk, enc);
+    return super.write(chunk, enc as BufferEncoding, callback);
+  }
+
+  override end(
+    chunk?: Chunk | (() => void),
+    encoding?: BufferEncoding | (() => void),
+    cb?: () => void,
+  ): this {
+    if (typeof chunk === 'function') {
+      cb = chunk;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    const ctx = this.ctx;
+    if (ctx !== undefined && hooked(ctx)) {
+      hookedEnd(this, ctx, chunk ?? undefined, encoding as BufferEncoding | undefined, cb);
+      return this;
+    }
+    if (chunk !== undefined && chunk !== null && ctx !== undefined)
+      ctx.responseBytes += byteLength(chunk, encoding as BufferEncoding | undefined);
+    // Passed on as given: with a body and no head yet, Node announces its Content-Length.
+    return super.end(chunk as Chunk, encoding as BufferEncoding, cb);
+  }
+
+  baseWriteHead(status: number, reason?: string): void {
+    if (reason === undefined) super.writeHead(status);
+    else super.writeHead(status, reason);
+  }
+
+  baseWrite(chunk: Chunk, encoding: BufferEncoding | undefined, cb: Callback | undefined): boolean {
+    return super.write(chunk, encoding as BufferEncoding, cb);
+  }
+
+  baseEnd(cb: (() => void) | undefined): void {
+    super.end(cb);
+  }
+}
+
+/**
+ * The HTTP/2 response. `destroyed` is added: the compatibility response lacks it, its stream has it. Its `end`
+ * with a body calls `write`, so the body is counted and transformed there.
+ */
+export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2Request> {
+  ctx: RequestContext | undefined = undefined;
+
+  override writeHead(status: number, reason?: string | Headers, headers?: Headers): this {
+    const ctx = this.ctx;
+    if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
+      // biome-ignore lint/suspicious/noExplicitAny: Node's overloads, passed through as given
+      return super.writeHead(status, reason as any, headers as any);
+    hookedWriteHead(this as unknown as Hookable, ctx, status, reason, headers);
+    return this;
+  }
+
+  override write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+    const ctx = this.ctx;
+    const [enc, callback] = args(encoding, cb);
+    if (ctx === undefined) return super.write(chunk, enc as BufferEncoding, callback);
+    if (hooked(ctx)) return hookedWrite(this as unknown as Hookable, ctx, chunk, enc, callback);
+    ctx.responseBytes += byteLength(chunk, enc);
+    return super.write(chunk, enc as BufferEncoding, callback);
+  }
+
+  override end(
+    chunk?: Chunk | (() => void),
+    encoding?: BufferEncoding | (() => void),
+    cb?: () => void,
+  ): this {
+    if (typeof chunk === 'function') {
+      cb = chunk;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    const ctx = this.ctx;
+    if (ctx !== undefined && hooked(ctx)) {
+      hookedEnd(
+        this as unknown as Hookable,
+        ctx,
+        chunk ?? undefined,
+        encoding as BufferEncoding | undefined,
+        cb,
+      );
+      return this;
+    }
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding as BufferEncoding | undefined);
+    return cb === undefined ? super.end() : super.end(cb);
+  }
+
+  baseWriteHead(status: number, reason?: string): void {
+    if (reason === undefined) super.writeHead(status);
+    else super.writeHead(status, reason);
+  }
+
+  baseWrite(chunk: Chunk, encoding: BufferEncoding | undefined, cb: Callback | undefined): boolean {
+    return super.write(chunk, encoding as BufferEncoding, cb);
+  }
+
+  baseEnd(cb: (() => void) | undefined): void {
+    if (cb === undefined) super.end();
+    else super.end(cb);
+  }
+}
+Object.defineProperty(GatewayHttp2Response.prototype, 'destroyed', {
+  get(this: GatewayHttp2Response) {
+    return this.stream.destroyed;
+  },
+});
