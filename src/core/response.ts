@@ -67,6 +67,10 @@ class BodyPipe {
       res.destroy(err);
     };
     for (const s of streams) s.on('error', fail);
+    // A write to a connection that went away fails here; the response reports that itself (`close`).
+    sink.on('error', () => {
+      if (!res.destroyed) res.destroy();
+    });
     // The client went away: stop transforming.
     res.once('close', () => {
       for (const s of streams) if (!s.destroyed) s.destroy();
@@ -140,6 +144,8 @@ function hookedWriteHead(
     if (streams.length > 0) {
       res.removeHeader('content-length');
       bodyPipes.set(res, new BodyPipe(res, ctx, streams));
+      // From now on write/end take the hooked path, into the transforms.
+      ctx.piped = true;
     }
   }
   res.baseWriteHead(res.statusCode, reason !== undefined && res.statusCode === status ? reason : undefined);
@@ -169,7 +175,7 @@ function hookedWrite(
   encoding: BufferEncoding | undefined,
   cb: Callback | undefined,
 ): boolean {
-  if (!res.headersSent) startHead(res, ctx);
+  if (!res.headersSent) startHead(res);
   if (ctx.dropBody) {
     if (cb) process.nextTick(cb);
     return true;
@@ -199,7 +205,7 @@ function hookedEnd(
       res.setHeader('content-length', byteLength(chunk, encoding));
     else if (chunk === undefined && !res.hasHeader('content-length') && !hasNoBody(res))
       res.setHeader('content-length', 0);
-    startHead(res, ctx);
+    startHead(res);
   }
   if (ctx.dropBody) {
     if (cb) process.nextTick(cb);
@@ -223,10 +229,8 @@ function hookedEnd(
   res.baseEnd(cb);
 }
 
-function startHead(res: Hookable, ctx: RequestContext): void {
+function startHead(res: Hookable): void {
   res.writeHead(res.statusCode);
-  // From now on write/end take the hooked path while a transform chain is in place.
-  if (bodyPipes.has(res)) ctx.piped = true;
 }
 
 function args(
