@@ -57,7 +57,12 @@ const gzip: Middleware = {
 function request(
   url: string,
   options: http.RequestOptions & { body?: Buffer | string[] } = {},
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; trailers: NodeJS.Dict<string> }> {
+): Promise<{
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  trailers: NodeJS.Dict<string>;
+}> {
   return new Promise((resolve, reject) => {
     const r = http.request(url, { agent: false, ...options }, (res) => {
       const chunks: Buffer[] = [];
@@ -271,7 +276,10 @@ describe('response body transforms', () => {
     // Stalled well before the 256 MiB: socket buffers, the pipe's high-water marks, nothing more.
     const at = written;
     await new Promise((r) => setTimeout(r, 200));
-    assert.ok(written < 32 * 1024 * 1024, `the upstream wrote ${written} bytes to a client that reads nothing`);
+    assert.ok(
+      written < 32 * 1024 * 1024,
+      `the upstream wrote ${written} bytes to a client that reads nothing`,
+    );
     assert.ok(written - at <= 4 * 1024 * 1024, 'and stays stalled');
     client.destroy();
   });
@@ -325,5 +333,61 @@ describe('request body hooks', () => {
     assert.ok(upstreamBytes < 1000 + 64 * 1024, 'the upstream did not receive the whole body');
     // The gateway serves on.
     assert.equal((await request(`${gw.url}/ok`, { method: 'POST', body: ['a'] })).status, 200);
+  });
+
+  it('counts and limits HTTP/2 request bodies the same way', async () => {
+    const up = await listenUpstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('stored'));
+    });
+    closers.push(up.close);
+    const counted: number[] = [];
+    const limit: Middleware = {
+      middleware: (next) => (req, res) => {
+        req.ctx.onComplete((c) => counted.push(c.requestBytes));
+        req.ctx.limitRequestBody(
+          4096,
+          () => new GatewayError(ErrServerBadRequest, { status: 413, details: { reason: 'body too large' } }),
+        );
+        return next(req, res);
+      },
+    };
+    const gw = await gateway(
+      platformConfig({
+        middleware: ['limit'],
+        upstream: up.url,
+        serverExtra: '  http2Config: {enableH2C: true}\n',
+      }),
+      { middleware: { limit } },
+    );
+    const session = http2.connect(gw.url);
+    closers.push(async () => void session.close());
+    const post = (size: number) =>
+      new Promise<number>((resolve, reject) => {
+        const s = session.request({ ':path': '/u', ':method': 'POST' });
+        let status = 0;
+        s.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        s.on('close', () => resolve(status));
+        s.on('error', () => resolve(status));
+        s.resume();
+        const part = Buffer.alloc(1000, 1);
+        let sent = 0;
+        const pump = () => {
+          while (sent < size) {
+            sent += part.length;
+            if (!s.write(part)) return void s.once('drain', pump);
+          }
+          s.end();
+        };
+        pump();
+        s.on('error', reject);
+      });
+    assert.equal(await post(3000), 200);
+    await eventuallyTrue(() => counted.length === 1);
+    assert.equal(counted[0], 3000);
+    assert.equal(await post(64_000), 413);
+    assert.equal(await post(1000), 200, 'the connection serves on');
   });
 });
