@@ -168,6 +168,8 @@ export class RequestContext {
   readonly #errorHandler: ErrorHandler | undefined;
   #locals: Partial<Locals> | undefined;
   #controller: AbortController | undefined;
+  /** The first abort hook (most requests have one: the proxy's); more go to #abortHooks. */
+  #abortHook: ((reason: unknown) => void) | undefined;
   #abortHooks: Array<(reason: unknown) => void> | undefined;
   #aborted = false;
   #abortReason: unknown;
@@ -233,7 +235,8 @@ export class RequestContext {
       hook(this.#abortReason);
       return;
     }
-    this.#abortHooks = appended(this.#abortHooks, hook);
+    if (this.#abortHook === undefined) this.#abortHook = hook;
+    else this.#abortHooks = appended(this.#abortHooks, hook);
     this.#watch();
   }
 
@@ -243,17 +246,21 @@ export class RequestContext {
     this.#aborted = true;
     this.#abortReason = reason;
     this.#clearDeadline();
-    const hooks = this.#abortHooks;
+    const first = this.#abortHook;
+    const more = this.#abortHooks;
+    this.#abortHook = undefined;
     this.#abortHooks = undefined;
-    if (hooks !== undefined)
-      for (const hook of hooks) {
-        try {
-          hook(reason);
-        } catch (err) {
-          this.#hookFailed('abort', err);
-        }
-      }
+    if (first !== undefined) this.#runAbortHook(first, reason);
+    if (more !== undefined) for (const hook of more) this.#runAbortHook(hook, reason);
     this.#controller?.abort(reason);
+  }
+
+  #runAbortHook(hook: (reason: unknown) => void, reason: unknown): void {
+    try {
+      hook(reason);
+    } catch (err) {
+      this.#hookFailed('abort', err);
+    }
   }
 
   /**

@@ -233,13 +233,6 @@ function startHead(res: Hookable): void {
   res.writeHead(res.statusCode);
 }
 
-function args(
-  encoding: BufferEncoding | Callback | undefined,
-  cb: Callback | undefined,
-): [BufferEncoding | undefined, Callback | undefined] {
-  return typeof encoding === 'function' ? [undefined, encoding] : [encoding, cb];
-}
-
 /** The HTTP/1.1 response (also the response of upgrade requests). */
 export class GatewayResponse extends http.ServerResponse<GatewayRequest> {
   ctx: RequestContext | undefined = undefined;
@@ -254,12 +247,15 @@ export class GatewayResponse extends http.ServerResponse<GatewayRequest> {
   }
 
   override write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
     const ctx = this.ctx;
-    const [enc, callback] = args(encoding, cb);
-    if (ctx === undefined) return super.write(chunk, enc as BufferEncoding, callback);
-    if (hooked(ctx)) return hookedWrite(this, ctx, chunk, enc, callback);
-    ctx.responseBytes += byteLength(chunk, enc);
-    return super.write(chunk, enc as BufferEncoding, callback);
+    if (ctx === undefined) return super.write(chunk, encoding as BufferEncoding, cb);
+    if (hooked(ctx)) return hookedWrite(this, ctx, chunk, encoding, cb);
+    ctx.responseBytes += byteLength(chunk, encoding);
+    return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
   override end(
@@ -316,12 +312,15 @@ export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2
   }
 
   override write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
     const ctx = this.ctx;
-    const [enc, callback] = args(encoding, cb);
-    if (ctx === undefined) return super.write(chunk, enc as BufferEncoding, callback);
-    if (hooked(ctx)) return hookedWrite(this as unknown as Hookable, ctx, chunk, enc, callback);
-    ctx.responseBytes += byteLength(chunk, enc);
-    return super.write(chunk, enc as BufferEncoding, callback);
+    if (ctx === undefined) return super.write(chunk, encoding as BufferEncoding, cb);
+    if (hooked(ctx)) return hookedWrite(this as unknown as Hookable, ctx, chunk, encoding, cb);
+    ctx.responseBytes += byteLength(chunk, encoding);
+    return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
   override end(

@@ -103,9 +103,13 @@ describe('cancellation', () => {
         return next(req, res);
       },
     };
+    let hanging = 0;
     const handler = {
       handle: ((req, res) => {
-        if (req.url === '/hang') return; // the client will leave
+        if (req.url === '/hang') {
+          hanging++;
+          return; // the client will leave
+        }
         res.end('done');
       }) as HandlerFn,
     };
@@ -120,8 +124,8 @@ describe('cancellation', () => {
 
     const gone = new AbortController();
     const pending = fetch(`${gw.url}/hang`, { signal: gone.signal }).catch(() => 'aborted');
-    await eventuallyTrue(() => reasons.length === 1);
-    setTimeout(() => gone.abort(), 50);
+    await eventuallyTrue(() => hanging === 1);
+    gone.abort();
     assert.equal(await pending, 'aborted');
     await eventuallyTrue(() => reasons.length === 2);
     assert.ok(reasons[1] instanceof ClientGoneError);
