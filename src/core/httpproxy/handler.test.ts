@@ -10,10 +10,11 @@ import { after, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { isGatewayError } from '../../kernel/errors.ts';
 import { silentLogger } from '../../kernel/logger.ts';
+import { composeTripperwares } from '../common/tripperware.ts';
 import { createAgentRoundTripper } from '../httpclient/default.ts';
 import { type ErrorHandler, GatewayRequest, type RoundTripper, type Tripperware } from '../roles.ts';
 import { makeUpstream, RoundRobin } from './balancer.ts';
-import { composeDispatch, ReverseProxy } from './handler.ts';
+import { ReverseProxy } from './handler.ts';
 import { createHasher } from './hasher.ts';
 import { LoadBalancer } from './loadbalancer.ts';
 import { compilePathMatcher } from './matcher.ts';
@@ -77,7 +78,7 @@ async function startProxy(
   });
   const proxy = new ReverseProxy({
     loadBalancers: [lb],
-    dispatch: composeDispatch(roundTripper, opts.tripperwares ?? []),
+    dispatch: composeTripperwares(roundTripper.dispatch.bind(roundTripper), opts.tripperwares ?? []),
     errorHandler,
     logger: silentLogger,
   });
