@@ -122,7 +122,7 @@ export class HTTPClient implements RoundTripper {
   readonly #close: () => Promise<void>;
   readonly #stats: () => PoolStatsByOrigin;
 
-  constructor(dispatch: Dispatch, close: () => Promise<void>, stats: () => PoolStatsByOrigin = () => ({})) {
+  constructor(dispatch: Dispatch, close: () => Promise<void>, stats: () => PoolStatsByOrigin) {
     this.dispatch = dispatch;
     this.#close = close;
     this.#stats = stats;
