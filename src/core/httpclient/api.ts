@@ -1,21 +1,25 @@
 /**
- * core/v1 HTTPClient: a RoundTripper (undici dispatch) made of the configured tripperwares (first listed =
- * outermost), the retry wrapper (innermost) and one transport. Field names and defaults follow AILERON; see
+ * core/v1 HTTPClient: a RoundTripper (undici dispatch) made of the caller's `signal` (outermost), the configured
+ * tripperwares (first listed = outermost), the requestTimeout deadline, the retries (innermost) and one
+ * transport. Field names and defaults follow AILERON; see
  * docs/reference/core/httpclient.md for every field and the differences.
  */
 import { defineResource } from '../../kernel/resource.ts';
 import { Obj, RefList, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
 import { DialConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
-import { type Dispatch, type RoundTripper, TripperwareRole } from '../roles.ts';
-import { deadlineDispatch } from './deadline.ts';
+import { composeTripperwares } from '../common/tripperware.ts';
+import { type Dispatch, type RoundTripper, type Tripperware, TripperwareRole } from '../roles.ts';
+import { abortSignalTripperware } from './cancel.ts';
+import { deadlineTripperware } from './deadline.ts';
 import { parseLocalAddress, parseReplaceTargets } from './dial.ts';
-import { retryDispatch } from './retry.ts';
+import { retryTripperware } from './retry.ts';
 import {
   type BuildContext,
   buildTransport,
   defaultTransportPlan,
   http2TransportPlan,
   httpTransportPlan,
+  type PoolStatsByOrigin,
   type TransportPlan,
 } from './transport.ts';
 
@@ -109,14 +113,24 @@ export type HTTPClientSpec = Static<typeof HTTPClientSpec>;
 
 const Transports = ['httpTransportConfig', 'http2TransportConfig', 'http3TransportConfig'] as const;
 
-/** The RoundTripper an HTTPClient creates. */
+/**
+ * The RoundTripper an HTTPClient creates. Its dispatch honours a `signal` option (an AbortSignal) besides
+ * undici's DispatchController: see cancel.ts.
+ */
 export class HTTPClient implements RoundTripper {
   readonly dispatch: Dispatch;
   readonly #close: () => Promise<void>;
+  readonly #stats: () => PoolStatsByOrigin;
 
-  constructor(dispatch: Dispatch, close: () => Promise<void>) {
+  constructor(dispatch: Dispatch, close: () => Promise<void>, stats: () => PoolStatsByOrigin) {
     this.dispatch = dispatch;
     this.#close = close;
+    this.#stats = stats;
+  }
+
+  /** The connection pool of each upstream origin reached directly (not through a proxy): connections and requests. */
+  poolStats(): PoolStatsByOrigin {
+    return this.#stats();
   }
 
   /** Closes the upstream connections once the requests in flight have finished. */
@@ -193,19 +207,25 @@ export const resource = defineResource({
     const transport = buildTransport(plan);
     ctx.onClose(() => transport.close());
 
-    let dispatch = transport.dispatch;
+    // Outermost first: a cancel by the signal is seen by every tripperware, and the deadline covers all retries.
+    const layers: Tripperware[] = [abortSignalTripperware, ...tripperwares];
+    if (spec.requestTimeout > 0) layers.push(deadlineTripperware(spec.requestTimeout));
     const retry = spec.retryConfig;
     if (retry && retry.maxRetry > 0) {
-      dispatch = retryDispatch(dispatch, {
-        maxRetry: retry.maxRetry,
-        maxContentLength: retry.maxContentLength,
-        retryStatusCodes: retry.retryStatusCodes,
-        logger: ctx.logger,
-      });
+      layers.push(
+        retryTripperware({
+          maxRetry: retry.maxRetry,
+          maxContentLength: retry.maxContentLength,
+          retryStatusCodes: retry.retryStatusCodes,
+          logger: ctx.logger,
+        }),
+      );
     }
-    if (spec.requestTimeout > 0) dispatch = deadlineDispatch(dispatch, spec.requestTimeout);
-    dispatch = tripperwares.reduceRight<Dispatch>((next, t) => t.tripperware(next), dispatch);
-    return new HTTPClient(dispatch, () => transport.close());
+    return new HTTPClient(
+      composeTripperwares(transport.dispatch, layers),
+      () => transport.close(),
+      () => transport.stats(),
+    );
   },
 });
 

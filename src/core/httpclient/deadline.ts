@@ -1,10 +1,12 @@
 /**
- * A deadline for the whole upstream exchange (connect, every retry attempt, response headers and body), on top
- * of the per-phase timeouts of the transport. When it passes, the exchange is aborted with an error the proxy
- * answers as 504. Costs a timer per request, so it is only installed when configured.
+ * A deadline for the whole upstream exchange (waiting for a connection, every retry attempt, response headers
+ * and body), on top of the per-phase timeouts of the transport. When it passes, the exchange is aborted with an
+ * error the proxy answers as 504, at once even if the request still waits for a connection. Costs a timer per
+ * request, so it is only installed when configured.
  */
 import type { Dispatcher } from 'undici';
-import type { Dispatch } from '../roles.ts';
+import type { Dispatch, Tripperware } from '../roles.ts';
+import { CancellableHandler } from './cancel.ts';
 
 /** The code the proxy maps to 504 Gateway Timeout. */
 export const RequestDeadlineCode = 'AILERON_REQUEST_TIMEOUT';
@@ -17,65 +19,36 @@ export class RequestDeadlineError extends Error {
   }
 }
 
-type Controller = Dispatcher.DispatchController;
-
-class DeadlineHandler implements Dispatcher.DispatchHandler {
-  readonly #inner: Dispatcher.DispatchHandler;
+class DeadlineHandler extends CancellableHandler {
   readonly #timer: NodeJS.Timeout;
-  #controller: Controller | undefined;
   #expired: RequestDeadlineError | undefined;
 
-  constructor(inner: Dispatcher.DispatchHandler, ms: number) {
-    this.#inner = inner;
+  constructor(handler: Dispatcher.DispatchHandler, ms: number) {
+    super(handler);
     this.#timer = setTimeout(() => {
       this.#expired = new RequestDeadlineError(ms);
-      this.#controller?.abort(this.#expired);
+      this.cancel(this.#expired);
     }, ms);
     this.#timer.unref();
   }
 
-  onRequestStart(controller: Controller, context: unknown): void {
-    this.#controller = controller;
-    if (this.#expired) controller.abort(this.#expired);
-    this.#inner.onRequestStart?.(controller, context);
-  }
-
-  onRequestUpgrade(
-    controller: Controller,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-    socket: import('node:stream').Duplex,
-  ): void {
-    // An upgraded connection (WebSocket) lives as long as its peers want: the deadline covers the handshake only.
+  // An upgraded connection (WebSocket) lives as long as its peers want: the deadline covers the handshake only.
+  protected override onSettled(): void {
     clearTimeout(this.#timer);
-    this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
-  onResponseStart(
-    controller: Controller,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-    statusMessage?: string,
-  ): void {
-    this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
-  }
-
-  onResponseData(controller: Controller, chunk: Buffer): void {
-    this.#inner.onResponseData?.(controller, chunk);
-  }
-
-  onResponseEnd(controller: Controller, trailers: Record<string, string | string[] | undefined>): void {
-    clearTimeout(this.#timer);
-    this.#inner.onResponseEnd?.(controller, trailers);
-  }
-
-  onResponseError(controller: Controller, error: Error): void {
-    clearTimeout(this.#timer);
-    this.#inner.onResponseError?.(controller, this.#expired ?? error);
+  override onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    // Whatever error the abort surfaced as below, the caller learns that the deadline passed.
+    super.onResponseError(controller, this.#expired ?? error);
   }
 }
 
 /** Wraps `next` so that every exchange must finish within `ms` milliseconds. */
 export function deadlineDispatch(next: Dispatch, ms: number): Dispatch {
   return (options, handler) => next(options, new DeadlineHandler(handler, ms));
+}
+
+/** The deadline as a tripperware, for the HTTPClient's composition. */
+export function deadlineTripperware(ms: number): Tripperware {
+  return { tripperware: (next) => deadlineDispatch(next, ms) };
 }

@@ -5,10 +5,17 @@
  * limit for the upstream to start its response. See transport.ts `defaultTransportPlan`.
  */
 import type { Agent } from 'undici';
+import { composeTripperwares } from '../common/tripperware.ts';
 import type { RoundTripper } from '../roles.ts';
-import { buildTransport, defaultTransportPlan, type TransportPlan } from './transport.ts';
+import { abortSignalTripperware } from './cancel.ts';
+import {
+  buildTransport,
+  defaultTransportPlan,
+  type PoolStatsByOrigin,
+  type TransportPlan,
+} from './transport.ts';
 
-export type ClosableRoundTripper = RoundTripper & { close(): Promise<void> };
+export type ClosableRoundTripper = RoundTripper & { close(): Promise<void>; poolStats(): PoolStatsByOrigin };
 
 let shared: ClosableRoundTripper | undefined;
 /** Uses not yet released: a reload's new configuration takes its uses before the old one releases its own. */
@@ -25,7 +32,12 @@ export function createAgentRoundTripper(
   const plan = defaultTransportPlan(env);
   const tuned: TransportPlan = { ...plan, pool: { ...plan.pool, ...options } };
   const transport = buildTransport(tuned);
-  return { dispatch: transport.dispatch, close: () => transport.close() };
+  return {
+    // Like an HTTPClient's, its dispatch honours a `signal` option (cancel.ts).
+    dispatch: composeTripperwares(transport.dispatch, [abortSignalTripperware]),
+    close: () => transport.close(),
+    poolStats: () => transport.stats(),
+  };
 }
 
 /** One default round tripper per process, shared by every proxy that has no roundTripper. */

@@ -19,7 +19,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../kernel/logger.ts';
-import type { Dispatch } from '../roles.ts';
+import type { Dispatch, Tripperware } from '../roles.ts';
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 type DispatchHandler = Dispatcher.DispatchHandler;
@@ -178,6 +178,11 @@ export function retryDispatch(next: Dispatch, policy: RetryPolicy): Dispatch {
     // FormData, Blob, async iterators: not replayable here.
     return next(opts, handler);
   };
+}
+
+/** The retries as a tripperware, for the HTTPClient's composition (innermost, around the transport). */
+export function retryTripperware(policy: RetryPolicy): Tripperware {
+  return { tripperware: (next) => retryDispatch(next, policy) };
 }
 
 interface RunConfig {

@@ -18,7 +18,26 @@ type DialConfigSpec = Static<typeof DialConfig>;
 export interface Transport {
   readonly dispatch: Dispatch;
   close(): Promise<void>;
+  /** A snapshot of the pool of each origin reached directly (ProxyAgents do not report theirs). */
+  stats(): PoolStatsByOrigin;
 }
+
+/** Connections and requests of one upstream origin's pool, as undici counts them (its PoolStats). */
+export interface PoolStats {
+  /** Open connections. */
+  readonly connected: number;
+  /** Open connections without a request. */
+  readonly free: number;
+  /** Requests waiting in a connection's queue (its connection may still be opening). */
+  readonly pending: number;
+  /** Requests waiting for a connection of the pool (at maxConnsPerHost). */
+  readonly queued: number;
+  /** Requests being sent or received. */
+  readonly running: number;
+  /** Requests pending, queued or running. */
+  readonly size: number;
+}
+export type PoolStatsByOrigin = Record<string, PoolStats>;
 
 /** Longest timer Node accepts (~24.8 days): "no limit" for undici options that must be positive. */
 export const NoLimit = 2_147_483_647;
@@ -367,7 +386,11 @@ export function buildTransport(plan: TransportPlan): Transport {
     },
   });
   if (!plan.proxy) {
-    return { dispatch: direct.dispatch.bind(direct), close: () => direct.close() };
+    return {
+      dispatch: direct.dispatch.bind(direct),
+      close: () => direct.close(),
+      stats: () => statsOf(direct),
+    };
   }
   return proxied(direct, plan, poolOptions);
 }
@@ -419,5 +442,11 @@ function proxied(direct: Agent, plan: TransportPlan, poolOptions: Pool.Options):
     close: async () => {
       await Promise.all([direct.close(), http?.close(), https?.close()]);
     },
+    stats: () => statsOf(direct),
   };
+}
+
+function statsOf(agent: Agent): PoolStatsByOrigin {
+  // Every origin gets a Pool (the Agent's factory), so every entry is a PoolStats.
+  return agent.stats as PoolStatsByOrigin;
 }

@@ -1,11 +1,13 @@
 /**
- * One upstream round trip being logged: an undici DispatchHandler that wraps the caller's handler, forwards
- * every callback unchanged, and writes the entry when the exchange ends (response end, error or upgrade).
+ * One upstream round trip being logged: a DecoratorHandler around the caller's handler that passes every
+ * callback on unchanged, observes sizes, bodies and the response head, and writes the entry when the exchange
+ * ends (response end, error or upgrade).
  */
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { newRequestId } from '../common/requestid.ts';
+import { DecoratorHandler } from '../common/tripperware.ts';
 import type { HTTPLogger } from './httplogger.ts';
 import {
   BodyCapture,
@@ -48,10 +50,9 @@ function bodyLength(body: unknown): number | undefined {
   return undefined;
 }
 
-export class ClientLogHandler implements Dispatcher.DispatchHandler {
+export class ClientLogHandler extends DecoratorHandler {
   readonly #log: HTTPLogger;
   readonly #opts: LoggedDispatchOptions;
-  readonly #inner: Dispatcher.DispatchHandler;
   readonly #id: string;
   readonly #start: number;
   readonly #startMs: number;
@@ -68,9 +69,9 @@ export class ClientLogHandler implements Dispatcher.DispatchHandler {
   #done = false;
 
   constructor(log: HTTPLogger, opts: LoggedDispatchOptions, inner: Dispatcher.DispatchHandler) {
+    super(inner);
     this.#log = log;
     this.#opts = opts;
-    this.#inner = inner;
     this.#id = opts.requestId ?? newRequestId();
     this.#start = performance.now();
     this.#startMs = Date.now();
@@ -91,22 +92,19 @@ export class ClientLogHandler implements Dispatcher.DispatchHandler {
     }
   }
 
-  onRequestStart(controller: Controller, context: unknown): void {
-    this.#inner.onRequestStart?.(controller, context);
-  }
-
-  onRequestUpgrade(controller: Controller, statusCode: number, headers: Headers, socket: Duplex): void {
+  override onRequestUpgrade(
+    controller: Controller,
+    statusCode: number,
+    headers: Headers,
+    socket: Duplex,
+  ): void {
     this.#status = statusCode;
     this.#resHeaders = headers;
     this.#finish(undefined);
-    this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+    super.onRequestUpgrade(controller, statusCode, headers, socket);
   }
 
-  onResponseStarted(): void {
-    this.#inner.onResponseStarted?.();
-  }
-
-  onResponseStart(
+  override onResponseStart(
     controller: Controller,
     statusCode: number,
     headers: Headers,
@@ -124,33 +122,29 @@ export class ClientLogHandler implements Dispatcher.DispatchHandler {
           this.#resCapture = new BodyCapture(bodies.maxContentLength);
       }
     }
-    this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    super.onResponseStart(controller, statusCode, headers, statusMessage);
   }
 
-  onResponseData(controller: Controller, chunk: Buffer): void {
+  override onResponseData(controller: Controller, chunk: Buffer): void {
     this.#resCounted += chunk.length;
     this.#resCapture?.add(chunk);
-    this.#inner.onResponseData?.(controller, chunk);
+    super.onResponseData(controller, chunk);
   }
 
-  onResponseEnd(controller: Controller, trailers: Headers): void {
+  override onResponseEnd(controller: Controller, trailers: Headers): void {
     this.#finish(undefined);
-    this.#inner.onResponseEnd?.(controller, trailers);
+    super.onResponseEnd(controller, trailers);
   }
 
-  onResponseError(controller: Controller, error: Error): void {
+  override onResponseError(controller: Controller, error: Error): void {
     this.#finish(error);
-    this.#inner.onResponseError?.(controller, error);
+    super.onResponseError(controller, error);
   }
 
-  onBodySent(chunk: Buffer): void {
+  override onBodySent(chunk: Buffer): void {
     this.#reqSent += chunk.length;
     if (!this.#bodyBuffered) this.#reqCapture?.add(chunk);
-    this.#inner.onBodySent?.(chunk);
-  }
-
-  onRequestSent(): void {
-    this.#inner.onRequestSent?.();
+    super.onBodySent(chunk);
   }
 
   #finish(error: Error | undefined): void {

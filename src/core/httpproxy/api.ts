@@ -17,11 +17,12 @@ import {
   type Static,
   Type,
 } from '../../kernel/schema.ts';
+import { composeTripperwares } from '../common/tripperware.ts';
 import { closeDefaultRoundTripper, defaultRoundTripper } from '../httpclient/default.ts';
 import { type Handler, type RoundTripper, RoundTripperRole, TripperwareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
 import { createBalancer, LBAlgorithms, makeUpstream, type Upstream } from './balancer.ts';
-import { composeDispatch, ReverseProxy } from './handler.ts';
+import { ReverseProxy } from './handler.ts';
 import { createHasher, HashSources } from './hasher.ts';
 import { CircuitBreakerSpec, HealthCheckSpec, monitorUpstreams, validateHealth } from './healthconfig.ts';
 import { LoadBalancer } from './loadbalancer.ts';
@@ -146,7 +147,7 @@ export const resource = defineResource({
       // The shared default keeps upstream connections alive; they are closed when the process stops.
       ctx.onClose(closeDefaultRoundTripper);
     }
-    const dispatch = composeDispatch(roundTripper, tripperwares);
+    const dispatch = composeTripperwares(roundTripper.dispatch.bind(roundTripper), tripperwares);
 
     const loadBalancers = spec.loadBalancers.map((lb, i) =>
       buildLoadBalancer(ctx, lb, ['spec', 'loadBalancers', i], roundTripper),

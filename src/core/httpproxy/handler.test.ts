@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { isGatewayError } from '../../kernel/errors.ts';
 import { silentLogger } from '../../kernel/logger.ts';
+import { composeTripperwares } from '../common/tripperware.ts';
 import { contextOf } from '../context.ts';
 import { createAgentRoundTripper } from '../httpclient/default.ts';
 import {
@@ -20,7 +21,7 @@ import {
   type Tripperware,
 } from '../roles.ts';
 import { makeUpstream, RoundRobin } from './balancer.ts';
-import { composeDispatch, ReverseProxy } from './handler.ts';
+import { ReverseProxy } from './handler.ts';
 import { createHasher } from './hasher.ts';
 import { LoadBalancer } from './loadbalancer.ts';
 import { compilePathMatcher } from './matcher.ts';
@@ -84,7 +85,7 @@ async function startProxy(
   });
   const proxy = new ReverseProxy({
     loadBalancers: [lb],
-    dispatch: composeDispatch(roundTripper, opts.tripperwares ?? []),
+    dispatch: composeTripperwares(roundTripper.dispatch.bind(roundTripper), opts.tripperwares ?? []),
     errorHandler,
     logger: silentLogger,
   });

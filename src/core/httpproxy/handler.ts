@@ -23,8 +23,6 @@ import type {
   HandlerFn,
   Request,
   Response,
-  RoundTripper,
-  Tripperware,
 } from '../roles.ts';
 import type { Upstream } from './balancer.ts';
 import { clientIP, type RequestFacts, requestHeaders, responseHeaders } from './headers.ts';
@@ -40,13 +38,6 @@ export interface ReverseProxyOptions {
   readonly dispatch: Dispatch;
   readonly errorHandler: ErrorHandler;
   readonly logger: Logger;
-}
-
-/** The round trip: the round tripper wrapped by the tripperwares, the first one outermost. Done once. */
-export function composeDispatch(roundTripper: RoundTripper, tripperwares: readonly Tripperware[]): Dispatch {
-  let dispatch: Dispatch = roundTripper.dispatch.bind(roundTripper);
-  for (let i = tripperwares.length - 1; i >= 0; i--) dispatch = tripperwares[i]!.tripperware(dispatch);
-  return dispatch;
 }
 
 /** Errors that mean "the upstream took too long": 504. ETIMEDOUT is the operating system giving up a connect. */
