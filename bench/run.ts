@@ -15,6 +15,7 @@ import { ColdContenders, coldPeak } from './lib/cold.ts';
 import {
   BalancerUpstreams,
   type Context,
+  PlatformConfig,
   type Running,
   type StartError,
   startContender,
@@ -25,6 +26,7 @@ import { describe, machine, nginxVersion } from './lib/machine.ts';
 import {
   balancerOf,
   ColdBursts,
+  DefaultConfig,
   H2Contenders,
   heaviestFirst,
   NginxContenders,
@@ -182,6 +184,11 @@ async function main(): Promise<number> {
     const wanted = o.only.filter(
       (n) => (hasNginx || !NginxContenders.includes(n)) && (hasH2load || !H2Contenders.includes(n)),
     );
+    if (o.config !== DefaultConfig && wanted.includes('gateway-mw5'))
+      log(
+        `   note: gateway-mw5 runs ${PlatformConfig} (${DefaultConfig} plus five middleware), not ${o.config}: ` +
+          'its ratio to gateway compares two different configs',
+      );
     if (o.onlyGiven && o.only.some((n) => NginxContenders.includes(n)) && !hasNginx)
       log('   nginx asked for but not installed: skipped');
     const skipped = o.only.filter((n) => H2Contenders.includes(n) && !hasH2load);

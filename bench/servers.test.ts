@@ -1,10 +1,11 @@
 /**
  * The benchmark's own server processes, started as the harness starts them: the origin serves exactly the two
  * bodies, and the undici baseline is a correct proxy (headers, X-Forwarded-For, bodies, 502), so that the
- * gateway is compared with something that does the same work.
+ * gateway is compared with something that does the same work; and the gateway-mw5 contender runs its middleware
+ * with the Node options the `aileron` command runs with.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:http2';
 import { request as secureRequest } from 'node:https';
@@ -15,7 +16,15 @@ import { after, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { selfSignedCert } from './lib/certs.ts';
 import { type Child, startChild, stopChild } from './lib/children.ts';
-import { baselineArgs } from './lib/contenders.ts';
+import {
+  aileronNodeOptions,
+  baselineArgs,
+  PlatformHeader,
+  startContender,
+  startOrigin,
+  verify,
+} from './lib/contenders.ts';
+import { DefaultConfig } from './lib/options.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const logs = mkdtempSync(join(tmpdir(), 'bench-test-'));
@@ -203,5 +212,48 @@ test('undici-baseline --h2: HTTP/2 by ALPN, pseudo-headers turned into Host, the
   } finally {
     await stopChild(base.child);
     upstream.close();
+  }
+});
+
+test('gateway-mw5: the gateway and its five NoopMiddleware, verified by their header, with the Node options of bin/aileron.js', async () => {
+  const ctx = { root, work: logs, logs, config: DefaultConfig };
+  const origin = await startOrigin('node', ctx);
+  try {
+    // startContender verifies both bodies and the header the last middleware sets, as in a run.
+    const mw5 = await startContender('gateway-mw5', ctx, origin);
+    try {
+      const res = await call(`${mw5.url}/64k`);
+      assert.equal(res.body.length, 65_536);
+      assert.equal(res.headers[PlatformHeader], '1');
+      const options = aileronNodeOptions(root);
+      assert.ok(options.length > 0 && options.every((o) => o.startsWith('--')), options.join(' '));
+      const cmdline = readFileSync(`/proc/${mw5.child.pid}/cmdline`, 'utf8').split('\0');
+      assert.deepEqual(cmdline.slice(1, 1 + options.length), options, 'the options of the shebang, first');
+    } finally {
+      await stopChild(mw5.child);
+    }
+    // The same check against a server without the middleware: not verified, so it would not be measured.
+    await assert.rejects(
+      verify(origin.url, false, PlatformHeader),
+      /GET \/ answered without the x-bench-mw header/,
+    );
+  } finally {
+    await stopChild(origin.child);
+  }
+});
+
+test('gateway-mw5 is not started when bin/aileron.js has no "#!/usr/bin/env -S node <options>" line to copy', () => {
+  const fake = mkdtempSync(join(tmpdir(), 'bench-shebang-'));
+  try {
+    mkdirSync(join(fake, 'bin'));
+    writeFileSync(join(fake, 'bin/aileron.js'), '#!/usr/bin/env node\n');
+    assert.throws(
+      () => aileronNodeOptions(fake),
+      /expected a first line "#!\/usr\/bin\/env -S node <options>"/,
+    );
+    writeFileSync(join(fake, 'bin/aileron.js'), '#!/usr/bin/env -S node --a=1 --b\nrest\n');
+    assert.deepEqual(aileronNodeOptions(fake), ['--a=1', '--b']);
+  } finally {
+    rmSync(fake, { recursive: true, force: true });
   }
 });

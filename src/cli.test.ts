@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { cli } from './cli.ts';
+import { cli, type Embedding } from './cli.ts';
 import { Registry } from './kernel/registry.ts';
-import { defaults } from './kernel/schema.ts';
+import { defineResource } from './kernel/resource.ts';
+import { defaults, Obj, Type } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
 
 interface Outcome {
@@ -20,18 +21,23 @@ interface Outcome {
   readonly err: string;
 }
 
-async function run(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Outcome> {
+async function run(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  embedding?: Embedding,
+): Promise<Outcome> {
   let out = '';
   let err = '';
-  const code = await cli(args, new AbortController().signal, {
-    out: (t) => {
+  const io = {
+    out: (t: string) => {
       out += t;
     },
-    err: (t) => {
+    err: (t: string) => {
       err += t;
     },
     env,
-  });
+  };
+  const code = await cli(args, new AbortController().signal, io, undefined, embedding);
   return { code, out, err };
 }
 
@@ -301,5 +307,68 @@ describe('aileron CLI: -t', () => {
       r.err,
       'aileron: no resource core/v1/HTTPServer/default/other was loaded; loaded HTTPServer resources: core/v1/HTTPServer/default/web\n',
     );
+  });
+});
+
+describe('aileron CLI: a program that embeds it adds kinds', () => {
+  const Stamp = defineResource({
+    apiVersion: 'embed/v1',
+    kind: 'StampMiddleware',
+    summary: 'A middleware kind added by the embedding program.',
+    spec: Obj({ header: Type.String({ default: 'x-stamp' }) }),
+    roles: ['Middleware'],
+    create: () => ({ middleware: (next: unknown) => next }),
+  });
+  const embedding: Embedding = { kinds: [Stamp] };
+  const config = file(
+    'embedded.yaml',
+    `apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners: [{apiVersion: core/v1, kind: HTTPServer}]
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: 127.0.0.1:0
+  middleware: [{apiVersion: embed/v1, kind: StampMiddleware}]
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: app/v1, kind: EchoHandler}
+---
+apiVersion: embed/v1
+kind: StampMiddleware
+spec: {header: x-embedded}
+---
+apiVersion: app/v1
+kind: EchoHandler
+`,
+  );
+
+  it('a config that uses the added kind loads and validates; without the kind it is refused', async () => {
+    const r = await run(['--validate', '-f', config], {}, embedding);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^configuration is valid: 4 resources/);
+    const plain = await run(['--validate', '-f', config]);
+    assert.equal(plain.code, 2);
+    assert.match(plain.err, /embed\/v1/);
+  });
+
+  it('-t prints the added kind with its defaults, and the help lists it beside the built-in kinds', async () => {
+    const t = await run(['-t', 'embed/v1/StampMiddleware', '-o', 'json'], {}, embedding);
+    assert.equal(t.code, 0, t.err);
+    assert.deepEqual((JSON.parse(t.out) as { spec: unknown }).spec, { header: 'x-stamp' });
+    const h = await run(['-h'], {}, embedding);
+    assert.match(
+      h.out,
+      /\n {2}embed\/v1\/StampMiddleware +A middleware kind added by the embedding program\.\n/,
+    );
+    assert.match(h.out, /\n {2}core\/v1\/HTTPServer /);
+  });
+
+  it('--workers is refused: the workers would run the CLI without the added kinds', async () => {
+    const r = await run(['-f', config, '--workers', '2'], {}, embedding);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--workers cannot be used by a program that adds kinds/);
   });
 });

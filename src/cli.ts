@@ -23,7 +23,7 @@ import { createDefaultLogger } from './core/slogger/default.ts';
 import { isGatewayError } from './kernel/errors.ts';
 import { ConfigError } from './kernel/problems.ts';
 import { Registry } from './kernel/registry.ts';
-import type { Manifest } from './kernel/resource.ts';
+import type { Manifest, ResourceDefinition } from './kernel/resource.ts';
 import { defaults } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
 import { Gateway, type LoadOptions, loadConfig, watchConfig } from './reload.ts';
@@ -65,9 +65,23 @@ const stdio: CliIO = {
   env: process.env,
 };
 
+/**
+ * The embedding API: what a program that runs the gateway through `main` or `cli` adds to it. Such a program
+ * is a module that imports this one and calls `main({ kinds })` (bench/gateway-mw.ts is one).
+ */
+export interface Embedding {
+  /**
+   * Resource kinds registered next to the built-in ones (`registerAll`), in every registry the CLI makes: for
+   * loading and validating the configuration, `-t`, the help's list of kinds, and every reload. Not available
+   * with `--workers` (the workers run this module, not the embedding program, so they would not know them).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: kinds have different spec and object types (Registry.register)
+  readonly kinds?: readonly ResourceDefinition<any, any>[];
+}
+
 /** Usage plus the kinds this build knows, so "unknown kind" errors can point here. */
-function help(): string {
-  const kinds = registerAll(new Registry())
+function help(register: (registry: Registry) => Registry): string {
+  const kinds = register(new Registry())
     .kinds()
     .map((k) => [`${k.apiVersion}/${k.kind}`, k.summary] as const)
     .sort(([a], [b]) => a.localeCompare(b));
@@ -91,9 +105,12 @@ export async function cli(
   signal: AbortSignal,
   io: CliIO = stdio,
   reloads: EventEmitter = new EventEmitter(),
+  embedding: Embedding = {},
 ): Promise<number> {
+  const kinds = embedding.kinds ?? [];
+  const register = (registry: Registry) => registerAll(registry).register(...kinds);
   if (argv.length === 0) {
-    io.out(help());
+    io.out(help(register));
     return 0;
   }
   let values: ReturnType<typeof parse>['values'];
@@ -104,7 +121,7 @@ export async function cli(
     return 2;
   }
   if (values.help) {
-    io.out(help());
+    io.out(help(register));
     return 0;
   }
   if (values.version) {
@@ -123,11 +140,17 @@ export async function cli(
     io.err(`aileron: ${(err as Error).message}\n`);
     return 2;
   }
+  if (workers > 1 && kinds.length > 0) {
+    io.err(
+      'aileron: --workers cannot be used by a program that adds kinds (its workers would not know them)\n',
+    );
+    return 2;
+  }
   // Each reload applies the -e files to the environment as it was before them.
   const baseEnv = { ...io.env };
   const slot = workerSlot();
   const newRegistry = () =>
-    registerAll(slot === undefined ? new Registry() : bindingRegistry({ worker: slot, pid: process.pid }));
+    register(slot === undefined ? new Registry() : bindingRegistry({ worker: slot, pid: process.pid }));
   const registry = newRegistry();
   const envProblems = Registry.loadEnvFiles(values.env ?? [], io.env);
   if (envProblems.length > 0) {
@@ -311,8 +334,11 @@ function parse(argv: readonly string[]) {
   });
 }
 
-/** Process entry: SIGTERM/SIGINT stop gracefully (a second signal exits at once); SIGHUP reloads. */
-export async function main(): Promise<void> {
+/**
+ * Process entry: SIGTERM/SIGINT stop gracefully (a second signal exits at once); SIGHUP reloads. `embedding`:
+ * what a program that embeds the gateway adds (see Embedding).
+ */
+export async function main(embedding: Embedding = {}): Promise<void> {
   const stop = new AbortController();
   const reloads = new EventEmitter();
   const onHangup = () => reloads.emit('reload');
@@ -329,7 +355,7 @@ export async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onHangup);
   const unsubscribe = onStopRequest(() => stop.abort('stop'));
-  const code = await cli(process.argv.slice(2), stop.signal, stdio, reloads);
+  const code = await cli(process.argv.slice(2), stop.signal, stdio, reloads, embedding);
   unsubscribe();
   process.exitCode = code;
   process.off('SIGTERM', onSignal);

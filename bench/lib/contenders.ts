@@ -3,7 +3,8 @@
  * itself). Node processes bind port 0 and announce the port; nginx gets a port chosen just before it starts.
  * Every contender is verified (`/` = hello, `/64k` = 65,536 bytes through it) before any load is applied.
  */
-import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect as connectH2 } from 'node:http2';
 import { request as secureRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
@@ -42,6 +43,12 @@ export const BalancerConfig = 'bench/configs/gateway-4-upstreams.yaml';
 export const TLSConfig = 'bench/configs/gateway-tls.yaml';
 /** The config of the `gateway-h2` contender (--fronts): gateway-tls with HTTP/2 by ALPN. */
 export const H2Config = 'bench/configs/gateway-h2.yaml';
+/** The config of the `gateway-mw5` contender: gateway.yaml plus five bench/v1 NoopMiddleware. */
+export const PlatformConfig = 'bench/configs/gateway-mw5.yaml';
+/** The program that runs it: the `aileron` CLI with the NoopMiddleware kind added (src/cli.ts's embedding API). */
+export const PlatformEntry = 'bench/gateway-mw.ts';
+/** The response header the last NoopMiddleware of PlatformConfig sets: proof the middleware ran. */
+export const PlatformHeader = 'x-bench-mw';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -63,10 +70,11 @@ async function bringUp<T extends { child: Child; url: string }>(
   child: Child,
   ready: () => Promise<T>,
   http2 = false,
+  header?: string,
 ): Promise<T> {
   try {
     const r = await ready();
-    await verify(r.url, http2);
+    await verify(r.url, http2, header);
     return r;
   } catch (err) {
     await stopChild(child);
@@ -142,6 +150,8 @@ interface Launch {
   readonly scheme?: 'http' | 'https';
   /** Verified over HTTP/2 (the contenders loaded with h2load). */
   readonly http2?: boolean;
+  /** A response header the contender must send (see verify). */
+  readonly header?: string;
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -165,6 +175,7 @@ function startListening(
       return { child, url: `${o.scheme ?? 'http'}://${m[1]}`, command: `${shown} ${args.join(' ')}` };
     },
     o.http2 ?? false,
+    o.header,
   );
 }
 
@@ -182,6 +193,29 @@ function startGateway(name: ContenderName, ctx: Context, args: string[], o: Laun
     ...o,
     env: { ...o.env, PATH: path },
   });
+}
+
+/**
+ * The Node options of `bin/aileron.js`'s shebang (`#!/usr/bin/env -S node <options>`), for a program that runs the
+ * gateway without that command (gateway-mw5): the same options, so the comparison with `gateway` is fair. Throws
+ * when the first line has another form, rather than measuring with other options.
+ */
+export function aileronNodeOptions(root: string): string[] {
+  const file = join(root, 'bin/aileron.js');
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: +-\S+)*) *$/.exec(first);
+  if (!m)
+    throw new Error(`${file}: expected a first line "#!/usr/bin/env -S node <options>", found "${first}"`);
+  return m[1]!.trim().split(/ +/).filter(Boolean);
+}
+
+/**
+ * gateway-mw5: bench/gateway-mw.ts (the CLI plus the NoopMiddleware kind) with PlatformConfig, run by this Node
+ * with the options of bin/aileron.js; verified to send PlatformHeader, so its middleware are known to run.
+ */
+function startPlatform(name: ContenderName, ctx: Context, env: Record<string, string>) {
+  const args = [...aileronNodeOptions(ctx.root), PlatformEntry, '-f', PlatformConfig];
+  return startNode(name, ctx, args, { env, header: PlatformHeader });
 }
 
 /** The origin, on `ports` ports (the first is its url; the others for --balancers). */
@@ -237,6 +271,15 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
           },
         })),
       };
+    case 'gateway-mw5':
+      return {
+        name,
+        ...(await startPlatform(name, ctx, {
+          BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+          BENCH_ORIGIN_URL: origin.url,
+          GATEWAY_LOG_LEVEL: 'info',
+        })),
+      };
     case 'gateway-2w':
       return {
         name,
@@ -280,7 +323,13 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
   }
 }
 
-function get1(url: string): Promise<{ status: number; body: Buffer }> {
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+function get1(url: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // The gateway-tls contender has a throwaway self-signed certificate.
     const send = url.startsWith('https:')
@@ -290,7 +339,9 @@ function get1(url: string): Promise<{ status: number; body: Buffer }> {
     const req = send(url, { agent: false, timeout: 3000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 3 s`)));
@@ -300,12 +351,12 @@ function get1(url: string): Promise<{ status: number; body: Buffer }> {
 }
 
 /** GET over HTTP/2 (TLS, ALPN h2 only: a server that does not negotiate h2 fails), certificate not verified. */
-function getH2(url: string): Promise<{ status: number; body: Buffer }> {
+function getH2(url: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const session = connectH2(u.origin, { rejectUnauthorized: false, ALPNProtocols: ['h2'] });
     const timer = setTimeout(() => session.destroy(new Error(`no answer from ${url} within 3 s`)), 3000);
-    const done = (err: Error | undefined, value?: { status: number; body: Buffer }) => {
+    const done = (err: Error | undefined, value?: Answer) => {
       clearTimeout(timer);
       session.close();
       if (err) reject(err);
@@ -314,16 +365,23 @@ function getH2(url: string): Promise<{ status: number; body: Buffer }> {
     session.on('error', (err) => done(err));
     const req = session.request({ ':path': u.pathname });
     let status = 0;
+    let headers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
-    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      headers = h;
+    });
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => done(undefined, { status, body: Buffer.concat(chunks) }));
+    req.on('end', () => done(undefined, { status, headers, body: Buffer.concat(chunks) }));
     req.on('error', (err) => done(err));
   });
 }
 
-/** Checks that both bodies come back intact through `url` (over HTTP/2 when `http2`). */
-export async function verify(url: string, http2 = false): Promise<void> {
+/**
+ * Checks that both bodies come back intact through `url` (over HTTP/2 when `http2`), and with `header` that both
+ * responses carry that header.
+ */
+export async function verify(url: string, http2 = false, header?: string): Promise<void> {
   const get = http2 ? getH2 : get1;
   const small = await get(`${url}/`);
   if (small.status !== 200 || small.body.toString() !== 'hello') {
@@ -337,4 +395,11 @@ export async function verify(url: string, http2 = false): Promise<void> {
       `GET /64k answered ${large.status} with ${large.body.length} bytes, expected 200 with 65536`,
     );
   }
+  if (header !== undefined)
+    for (const [path, answer] of [
+      ['/', small],
+      ['/64k', large],
+    ] as const)
+      if (answer.headers[header] === undefined)
+        throw new Error(`GET ${path} answered without the ${header} header its middleware set`);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { balancerOf, heaviestFirst, parseOptions, parseScenarios } from './options.ts';
 
-test('defaults: 3 reps x 3 s, the four scenarios, every contender', () => {
+test('defaults: 3 reps x 3 s, the four scenarios, every contender (the middleware platform one included)', () => {
   const o = parseOptions([]);
   assert.equal(o.reps, 3);
   assert.equal(o.duration, 3);
@@ -11,7 +11,7 @@ test('defaults: 3 reps x 3 s, the four scenarios, every contender', () => {
     o.scenarios.map((s) => s.id),
     ['small:50', 'small:256', '64k:50', '64k:256'],
   );
-  assert.deepEqual(o.only, ['direct', 'gateway', 'undici-baseline', 'nginx']);
+  assert.deepEqual(o.only, ['direct', 'gateway', 'gateway-mw5', 'undici-baseline', 'nginx']);
   assert.equal(o.onlyGiven, false);
 });
 
@@ -26,6 +26,7 @@ test('--quick is 1 rep x 2 s, and explicit --reps/--duration still win', () => {
 
 test('--only and --scenarios are validated with messages that name the flag', () => {
   assert.deepEqual(parseOptions(['--only', 'gateway, undici-baseline']).only, ['gateway', 'undici-baseline']);
+  assert.deepEqual(parseOptions(['--only', 'gateway,gateway-mw5']).only, ['gateway', 'gateway-mw5']);
   assert.throws(() => parseOptions(['--only', 'haproxy']), /--only: expected one of direct, gateway/);
   assert.throws(() => parseScenarios('small:50,huge:10'), /"huge:10" is not body:connections/);
   assert.throws(() => parseScenarios('small:0'), /integer >= 1/);

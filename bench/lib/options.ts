@@ -1,7 +1,12 @@
 /** Command-line flags of `npm run bench` (node bench/run.ts). */
 import { parseArgs } from 'node:util';
 
-export const ContenderNames = ['direct', 'gateway', 'undici-baseline', 'nginx'] as const;
+/**
+ * The default run. `gateway-mw5` is the gateway with five no-op middleware that use the request context, a
+ * response head hook and completion (bench/gateway-mw.ts, bench/configs/gateway-mw5.yaml): what the middleware
+ * platform costs, judged against `gateway` in the same run.
+ */
+export const ContenderNames = ['direct', 'gateway', 'gateway-mw5', 'undici-baseline', 'nginx'] as const;
 /**
  * `--balancers`: the gateway in front of 4 origin ports, one contender per load-balancing algorithm, active
  * health checks on (bench/configs/gateway-4-upstreams.yaml).
@@ -97,8 +102,9 @@ Flags:
                        at a time, and give each ${ColdBursts} runs of the heaviest scenario, each after as
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
-  --only a,b           contenders among ${ContenderNames.join(', ')}   [all available]
-                       (and the gw4-<algorithm> ones of --balancers)
+  --only a,b           contenders among ${ContenderNames.join(', ')}
+                       (and those of --balancers and --fronts)                   [all available]
+                       gateway-mw5 = the gateway with five no-op middleware on the request context
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
   --fronts             also gateway-2w (the gateway with --workers 2), gateway-tls (the gateway
@@ -111,7 +117,8 @@ Flags:
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
   --origin O           auto (nginx when installed, else node), node, nginx       [auto]
-  --config FILE        gateway config; must use \${BENCH_GATEWAY_ADDR} and \${BENCH_ORIGIN_URL}
+  --config FILE        the gateway contender's config; must use \${BENCH_GATEWAY_ADDR} and
+                       \${BENCH_ORIGIN_URL} (gateway-mw5 always runs bench/configs/gateway-mw5.yaml)
                                                                                  [${DefaultConfig}]
   --max-foreign PCT    re-run a run during which processes that are not the harness's used more
                        than PCT % of the machine (waiting up to 15 s for a quiet second first)  [5]

@@ -273,3 +273,36 @@ test('--balancers: each balancer is judged against 0.95x the single-upstream gat
   // The ratio of the medians (19,000 / 19,000) hides the 3 % the pairing shows.
   assert.match(md, /^\| gw4-Random \| 19,000 \| 1\.00 \| 0\.97 \| 1\.00 \|$/m);
 });
+
+test('gateway-mw5: judged against 0.95x the gateway, paired by rep, at small:50 and 64k:50 only', () => {
+  const all = parseScenarios('small:50,small:256,64k:50');
+  const gateway = [20_000, 16_000, 18_000];
+  // Within each rep: 0.97, 0.94, 0.96 of the gateway at small:50 (median 0.96); 0.90 at 64k:50 and small:256.
+  const runs = gateway.flatMap((g, i) => [
+    run('gateway', 'small:50', i + 1, g, 5),
+    run('gateway-mw5', 'small:50', i + 1, g * [0.97, 0.94, 0.96][i]!, 5),
+    run('gateway', 'small:256', i + 1, g, 5),
+    run('gateway-mw5', 'small:256', i + 1, g * 0.9, 5),
+    run('gateway', '64k:50', i + 1, g / 2, 5),
+    run('gateway-mw5', '64k:50', i + 1, (g / 2) * 0.9, 5),
+  ]);
+  const records: ContenderRecord[] = [{ name: 'gateway' }, { name: 'gateway-mw5' }];
+  const platform = (rs: readonly RunRecord[], recs = records) =>
+    verdicts(aggregate(rs), all, recs, rs).filter((x) => x.target.startsWith('gateway-mw5'));
+  assert.deepEqual(
+    platform(runs).map((x) => [x.target, x.scenario, x.value, x.pass]),
+    [
+      ['gateway-mw5 req/s >= 0.95 x gateway, paired by rep', 'small:50', '0.96x (CPU/req 1.00x)', true],
+      ['gateway-mw5 req/s >= 0.95 x gateway, paired by rep', '64k:50', '0.90x (CPU/req 1.00x)', false],
+    ],
+  );
+  assert.equal(platform(runs, [{ name: 'gateway' }]).length, 0, 'no verdict when it was not in the run');
+  const failed = platform([], [{ name: 'gateway' }, { name: 'gateway-mw5', failed: 'did not start' }]);
+  assert.equal(failed.length, 0, 'not judged without the runs (as the balancers)');
+  const md = markdown({ ...meta, scenarios: all }, runs, records, 'T');
+  assert.match(md, /^## Middleware platform: five no-op middleware on the request context$/m);
+  assert.match(
+    md,
+    /^\| gateway-mw5 \| 17,280 \| 0\.96 \| 0\.96 \| 1\.00 \| 16,200 \| 0\.90 \| 0\.90 \| 1\.00 \| 8,100 \| 0\.90 \|/m,
+  );
+});

@@ -85,7 +85,16 @@ export const Targets = {
   workerRssMB: 200,
   /** gw4-<algorithm> (--balancers) against the single-upstream gateway, paired by rep: a balancer costs <= 5 %. */
   balancerRatio: 0.95,
+  /**
+   * gateway-mw5 (five no-op middleware on the request context, a head hook and completion) against the gateway,
+   * paired by rep, in the PlatformScenarios: the middleware platform costs <= 5 %.
+   */
+  platformRatio: 0.95,
 } as const;
+
+/** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
+export const PlatformContender = 'gateway-mw5';
+export const PlatformScenarios: readonly string[] = ['small:50', '64k:50'];
 
 export interface Cell {
   readonly runs: number;
@@ -234,23 +243,15 @@ export function verdicts(
       });
     }
   }
-  for (const s of scenarios) {
-    for (const name of runs.length > 0 ? balancers : []) {
-      const paired = pairedRatio(runs, name, 'gateway', s.id);
-      const cpu = ratio(
-        cells.get(`${name}|${s.id}`)?.cpuUsPerReq ?? undefined,
-        cells.get(`gateway|${s.id}`)?.cpuUsPerReq ?? undefined,
-      );
-      out.push({
-        target: `${name} req/s >= ${Targets.balancerRatio} x gateway (1 upstream), paired by rep`,
-        scenario: s.id,
-        value:
-          paired === null
-            ? 'not measured'
-            : `${num(paired, 2)}x${cpu === null ? '' : ` (CPU/req ${num(cpu, 2)}x)`}`,
-        pass: paired === null ? null : paired >= Targets.balancerRatio,
-      });
-    }
+  // Paired by rep against the gateway: the balancers (--balancers) in every scenario, the middleware platform in
+  // its own scenarios. Not judged without the runs.
+  const platform = contenders.some((c) => c.name === PlatformContender) ? [PlatformContender] : [];
+  for (const s of runs.length > 0 ? scenarios : []) {
+    for (const name of balancers)
+      out.push(pairedVerdict(runs, cells, name, s.id, Targets.balancerRatio, 'gateway (1 upstream)'));
+    if (PlatformScenarios.includes(s.id))
+      for (const name of platform)
+        out.push(pairedVerdict(runs, cells, name, s.id, Targets.platformRatio, 'gateway'));
   }
   const gw = contenders.find((c) => c.name === 'gateway');
   const peak = mb(gw?.peakRssKiB);
@@ -291,6 +292,31 @@ export function verdicts(
     });
   }
   return out;
+}
+
+/** `name`'s req/s against the gateway's, paired by rep, with the ratio of CPU per request beside it. */
+function pairedVerdict(
+  runs: readonly RunRecord[],
+  cells: Map<string, Cell>,
+  name: string,
+  scenario: string,
+  min: number,
+  against: string,
+): Verdict {
+  const paired = pairedRatio(runs, name, 'gateway', scenario);
+  const cpu = ratio(
+    cells.get(`${name}|${scenario}`)?.cpuUsPerReq ?? undefined,
+    cells.get(`gateway|${scenario}`)?.cpuUsPerReq ?? undefined,
+  );
+  return {
+    target: `${name} req/s >= ${min} x ${against}, paired by rep`,
+    scenario,
+    value:
+      paired === null
+        ? 'not measured'
+        : `${num(paired, 2)}x${cpu === null ? '' : ` (CPU/req ${num(cpu, 2)}x)`}`,
+    pass: paired === null ? null : paired >= min,
+  };
 }
 
 const Scale: Record<Scenario['body'], string> = { small: '5-byte body', '64k': '64 KiB body' };
@@ -372,25 +398,11 @@ export function markdown(
   if (balancers.length > 0) {
     // --balancers: the same gateway in front of 4 upstreams, per algorithm, beside the single-upstream case.
     out.push('## Balancers: 4 upstreams, active and passive health checks on', '');
-    out.push(
-      `| contender | ${meta.scenarios.map((s) => `${s.id} req/s | x gateway | paired | CPU/req x`).join(' | ')} |`,
-      `|---|${meta.scenarios.map(() => '---:|---:|---:|---:').join('|')}|`,
-    );
-    for (const n of ['gateway', ...balancers]) {
-      const cols = meta.scenarios.map((s) => {
-        const c = cells.get(`${n}|${s.id}`);
-        const g = cells.get(`gateway|${s.id}`);
-        const cpu = ratio(c?.cpuUsPerReq ?? undefined, g?.cpuUsPerReq ?? undefined);
-        return `${num(c?.rps)} | ${num(ratio(c?.rps, g?.rps), 2)} | ${num(pairedRatio(runs, n, 'gateway', s.id), 2)} | ${num(cpu, 2)}`;
-      });
-      out.push(`| ${n === 'gateway' ? 'gateway (1 upstream)' : n} | ${cols.join(' | ')} |`);
-    }
-    out.push(
-      '',
-      'x gateway = ratio of the medians; paired = median over reps of the ratio within the rep (what the target ' +
-        'judges: it sees less of the drift between reps); CPU/req x = ratio of the median CPU µs per request.',
-      '',
-    );
+    out.push(...againstGateway(meta, runs, cells, balancers, 'gateway (1 upstream)'));
+  }
+  if (contenders.some((c) => c.name === PlatformContender)) {
+    out.push('## Middleware platform: five no-op middleware on the request context', '');
+    out.push(...againstGateway(meta, runs, cells, [PlatformContender], 'gateway'));
   }
 
   const colds = contenders.filter((c) => (c.coldPeaksKiB?.length ?? 0) > 0);
@@ -441,6 +453,36 @@ export function markdown(
     '',
   );
   return out.join('\n');
+}
+
+/** A table of `names` beside the gateway in every scenario: req/s, ratio of the medians, paired ratio, CPU. */
+function againstGateway(
+  meta: Meta,
+  runs: readonly RunRecord[],
+  cells: Map<string, Cell>,
+  names: readonly string[],
+  gatewayLabel: string,
+): string[] {
+  const out = [
+    `| contender | ${meta.scenarios.map((s) => `${s.id} req/s | x gateway | paired | CPU/req x`).join(' | ')} |`,
+    `|---|${meta.scenarios.map(() => '---:|---:|---:|---:').join('|')}|`,
+  ];
+  for (const n of ['gateway', ...names]) {
+    const cols = meta.scenarios.map((s) => {
+      const c = cells.get(`${n}|${s.id}`);
+      const g = cells.get(`gateway|${s.id}`);
+      const cpu = ratio(c?.cpuUsPerReq ?? undefined, g?.cpuUsPerReq ?? undefined);
+      return `${num(c?.rps)} | ${num(ratio(c?.rps, g?.rps), 2)} | ${num(pairedRatio(runs, n, 'gateway', s.id), 2)} | ${num(cpu, 2)}`;
+    });
+    out.push(`| ${n === 'gateway' ? gatewayLabel : n} | ${cols.join(' | ')} |`);
+  }
+  out.push(
+    '',
+    'x gateway = ratio of the medians; paired = median over reps of the ratio within the rep (what the target ' +
+      'judges: it sees less of the drift between reps); CPU/req x = ratio of the median CPU µs per request.',
+    '',
+  );
+  return out;
 }
 
 /** `174, 176, 183`: peaks in MB, in the order the processes ran. */
