@@ -12,7 +12,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { StringTest } from '../../../core/common/matcherspec.ts';
-import { contextOf } from '../../../core/context.ts';
 import { decodePath } from '../../../core/httpproxy/urlpath.ts';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { defineError, GatewayError } from '../../../kernel/errors.ts';
@@ -123,7 +122,7 @@ export class TimeoutMiddleware implements Middleware {
   }
 
   #arm(req: Request, res: Response, timeout: number, error: GatewayError): void {
-    const ctx = contextOf(req, res);
+    const ctx = req.ctx;
     ctx.locals.deadline = { timeoutMs: timeout, at: performance.now() + timeout };
     // At the deadline the context aborts the request's signal with `error` (the proxy cancels its upstream
     // request, and answers with `error` if it was waiting for the upstream's head), then calls back here.
