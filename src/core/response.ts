@@ -363,6 +363,17 @@ export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2
     if (cb === undefined) super.end();
     else super.end(cb);
   }
+
+  /**
+   * Destroying a response that has not ended cuts it (a deadline, an upstream failure mid-body): the stream is
+   * reset with INTERNAL_ERROR. Node would reset it with NO_ERROR, which clients (Node's own among them) take for
+   * the end of a complete response.
+   */
+  override destroy(err?: Error): this {
+    if (err === undefined && !this.writableEnded && !this.stream.destroyed)
+      this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    return super.destroy(err);
+  }
 }
 Object.defineProperty(GatewayHttp2Response.prototype, 'destroyed', {
   get(this: GatewayHttp2Response) {
