@@ -264,8 +264,11 @@ export class RequestContext {
   }
 
   /**
-   * Aborts the request `ms` milliseconds from now with `reason` (a 504 GatewayError, typically); then
-   * `onExpire` runs, e.g. to answer if nothing did. A later call replaces the deadline. Cleared at the end.
+   * Sets a deadline `ms` milliseconds from now: when it passes, `onExpire` runs first (to answer with the
+   * middleware's own error handler, e.g. `errorHandler.serveHTTPError(req, res, reason)` when nothing was sent),
+   * then the request aborts with `reason` (a 504 GatewayError, typically): the proxy cancels its upstream request,
+   * and answers with `reason` itself if nobody did. A later call replaces the deadline; the end of the exchange
+   * clears it.
    */
   setDeadline(ms: number, reason: unknown, onExpire?: () => void): void {
     this.#clearDeadline();
@@ -273,8 +276,11 @@ export class RequestContext {
     this.#watch();
     const timer = setTimeout(() => {
       this.#deadline = undefined;
-      this.abort(reason);
-      onExpire?.();
+      try {
+        onExpire?.();
+      } finally {
+        this.abort(reason);
+      }
     }, ms);
     timer.unref();
     this.#deadline = timer;

@@ -2,10 +2,11 @@
  * The TimeoutMiddleware runtime: each request gets a deadline, the timeout of the first apiTimeout that matches
  * its method and path, else the default. When the deadline passes:
  *
- * - the request's signal aborts with a 504 (E3202): the reverse proxy cancels its upstream request (the upstream
- *   sees its connection or stream closed) and anything else that honours the signal stops;
- * - the client gets the 504 at once, through the error handler, if nothing has been sent yet; a response that
- *   has started is cut, so the client sees an incomplete message rather than a complete-looking one.
+ * - the client gets the 504 (E3202) at once, through this middleware's error handler, if nothing has been sent
+ *   yet; a response that has started is cut, so the client sees an incomplete message rather than a
+ *   complete-looking one;
+ * - then the request's signal aborts with that error: the reverse proxy cancels its upstream request (the
+ *   upstream sees its connection or stream closed) and anything else that honours the signal stops.
  *
  * A request that ends in time clears its deadline when the exchange ends (the request context does), so no
  * timer outlives its request. Everything is compiled at start-up; per request it is one lookup and one timer.
@@ -124,13 +125,13 @@ export class TimeoutMiddleware implements Middleware {
   #arm(req: Request, res: Response, timeout: number, error: GatewayError): void {
     const ctx = req.ctx;
     ctx.locals.deadline = { timeoutMs: timeout, at: performance.now() + timeout };
-    // At the deadline the context aborts the request's signal with `error` (the proxy cancels its upstream
-    // request, and answers with `error` if it was waiting for the upstream's head), then calls back here.
+    // At the deadline the context calls back here (the 504, or the cut), then aborts the request's signal with
+    // `error`: the proxy cancels its upstream request.
     ctx.setDeadline(timeout, error, () => this.#expired(req, res, error));
   }
 
   #expired(req: Request, res: Response, error: GatewayError): void {
-    // Answered (the proxy's 504, or a response that ended just in time) or cut already: nothing left to do.
+    // A response that ended just in time, or was cut already: nothing left to do.
     if (res.writableEnded || res.destroyed) return;
     // A 504 if nothing was sent; a response that has started is cut (the error handler destroys it).
     this.#errorHandler.serveHTTPError(req, res, error);
