@@ -34,16 +34,6 @@ export function shut(server: Server & { closeAllConnections?: () => void }): Pro
   });
 }
 
-/** Resolves `true` when `done` passes within `ms`, polling every 10 ms; `false` otherwise. */
-export async function eventually(done: () => boolean, ms = 5000): Promise<boolean> {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    if (done()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return done();
-}
-
 export interface H2Result {
   readonly status: number;
   readonly headers: http2.IncomingHttpHeaders;
