@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import {
   type Echo,
@@ -95,12 +96,7 @@ ${ups.map((u) => `    - pathMatcher: {match: /${u.name}, matchType: Prefix}\n   
     const res = await fetch(`${gw.url}/stream`);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const reader = res.body!.getReader();
-    const first = await Promise.race([
-      reader.read(),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('first chunk was held back')), 5000),
-      ),
-    ]);
+    const first = await within(reader.read(), { what: 'the first chunk (held back?)' });
     assert.equal(Buffer.from(first.value!).toString(), 'data: first\n\n');
     releaseSecond();
     let rest = '';
