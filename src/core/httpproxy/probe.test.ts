@@ -287,6 +287,7 @@ describe('monitorUpstreams', () => {
     assert.equal(closers.length, 1);
     await closers[0]!();
     const count = probes;
+    // Watching for something that must not happen: four probe intervals (50 ms) without a probe.
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(probes, count, 'no probe after close');
   });
