@@ -64,7 +64,7 @@ describe('HTTPLogger as server middleware', () => {
     let seenId: string | undefined;
     const addr = await serveWith(httpLogger, (req, res) => {
       seenId = req.requestId;
-      ok(req, res);
+      return ok(req, res);
     });
     const res = await fetch(`http://${addr}/a/b?x=1&y=2`, { headers: { authorization: 'Bearer t' } });
     assert.equal(await res.text(), 'hello');
@@ -253,7 +253,7 @@ describe('HTTPLogger journal mode', () => {
       for await (const _ of req) {
         // drain
       }
-      ok(req, res);
+      await ok(req, res);
     });
     await (
       await fetch(`http://${addr}/`, {

@@ -84,7 +84,10 @@ async function startProxy(
   });
   const server = http.createServer({ IncomingMessage: GatewayRequest }, (req, res) => {
     opts.before?.(req as GatewayRequest, res);
-    proxy.handle(req as GatewayRequest, res as http.ServerResponse<GatewayRequest>);
+    // As in the HTTPServer: a rejection of the handler goes to the error handler.
+    Promise.resolve(proxy.handle(req as GatewayRequest, res as http.ServerResponse<GatewayRequest>)).catch(
+      (err: unknown) => errorHandler.serveHTTPError(req as GatewayRequest, res, err),
+    );
   });
   return { addr: await listen(server), errorHandler };
 }
