@@ -61,7 +61,7 @@ describe('switchProtocols', () => {
     const client = connect(gatewayPort, '127.0.0.1');
     sockets.add(client);
     client.on('error', () => {});
-    await once(client, 'connect');
+    await within(once(client, 'connect'), { what: 'the connection' });
     client.write(
       `GET /chat HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n${early}`,
     );

@@ -32,7 +32,8 @@ const bigDigest = (() => {
 /** Writes `total` bytes of `block` to a writable stream, respecting backpressure. */
 async function pump(out: NodeJS.WritableStream, total: number): Promise<void> {
   for (let sent = 0; sent < total; sent += block.length) {
-    if (!out.write(block)) await once(out, 'drain');
+    if (!out.write(block))
+      await within(once(out, 'drain'), { what: 'the gateway to read more', deadline: 10_000 });
   }
 }
 
