@@ -1,13 +1,19 @@
 /**
  * Starts the real gateway (`node src/cli.ts -f ...`) as a child process on port-0 listeners and waits until
- * every HTTPServer has logged its bound address. No sleeps: readiness is read from the logs.
+ * every HTTPServer has logged its bound address. No sleeps: readiness is read from the logs. Every wait has a
+ * deadline, and a gateway that misses one is killed: a process left running would keep the test file from
+ * ever ending.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { within } from './eventually.ts';
 
 const root = resolve(import.meta.dirname, '../..');
+
+/** How long a process may take to exit after a signal, or a CLI run to end (shutdownTimeouts here are short). */
+const ExitDeadline = 30_000;
 
 export interface RunningGateway {
   /** Bound address of each HTTPServer, keyed by metadata.name (`default` when unnamed), e.g. `127.0.0.1:41234`. */
@@ -19,7 +25,10 @@ export interface RunningGateway {
   logs(): Array<Record<string, unknown>>;
   stdout(): string;
   stderr(): string;
-  /** Sends `signal` (SIGTERM by default) and resolves with the exit code once the process has exited. */
+  /**
+   * Sends `signal` (SIGTERM by default) and resolves with the exit code once the process has exited; after 30 s
+   * kills it (SIGKILL) and rejects.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves with the exit code when the process exits by itself. */
   exited: Promise<number | null>;
@@ -74,23 +83,31 @@ export function writeConfig(yaml: string, name = 'config.yaml'): string {
   return file;
 }
 
-/** Runs the CLI to completion (for --validate, -t, bad configs) and returns its exit code and output. */
-export function runCli(
+/**
+ * Runs the CLI to completion (for --validate, -t, bad configs) and returns its exit code and output. A run that
+ * has not ended after 30 s is killed, and the promise rejects.
+ */
+export async function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['src/cli.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
+  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  try {
+    const code = await within(exited, { deadline: ExitDeadline, what: `aileron ${args.join(' ')}` });
+    return { code, stdout, stderr };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
 }
 
 /** Starts the gateway on config files (or directories) and waits until it listens. */
@@ -124,15 +141,14 @@ export async function startGateway(
   const want = options.servers ?? 1;
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const ready = new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `gateway not ready after ${options.timeoutMs ?? 10000} ms\nstdout:\n${out}\nstderr:\n${err}`,
-          ),
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `gateway not ready after ${options.timeoutMs ?? 10000} ms\nstdout:\n${out}\nstderr:\n${err}`,
         ),
-      options.timeoutMs ?? 10000,
-    );
+      );
+    }, options.timeoutMs ?? 10000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk;
       for (const line of out.split('\n')) {
@@ -177,7 +193,12 @@ export async function startGateway(
         }),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      try {
+        return await within(exited, { deadline: ExitDeadline, what: `the gateway's exit after ${signal}` });
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw err;
+      }
     },
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
+import { eventually, within } from '../../../test/helpers/eventually.ts';
 import type { Dispatch } from '../roles.ts';
 import { fullJitter, headerValue, isRetryableError, retryDispatch, streamLength } from './retry.ts';
 
@@ -110,7 +111,13 @@ function recorder(onStart?: (c: Controller) => void): { handler: Handler; seen: 
       finish(seen);
     },
   };
-  return { handler, seen, done };
+  return {
+    handler,
+    seen,
+    get done() {
+      return within(done, { what: 'the end of the exchange' });
+    },
+  };
 }
 
 const noWait = () => 0;
@@ -212,7 +219,7 @@ describe('retryDispatch', () => {
     });
     retryDispatch(next, policy({ maxRetry: 5, backoff: () => 60_000 }))(get(), r.handler);
     // The caller gets the controller when the first retry is scheduled, so it can abort the wait.
-    while (!abort) await new Promise((resolve) => setImmediate(resolve));
+    await eventually(() => abort !== undefined, { what: 'the first retry scheduled' });
     abort();
     const seen = await r.done;
     assert.deepEqual(seen.events, ['start', 'error client went away']);
@@ -236,7 +243,7 @@ describe('retryDispatch', () => {
       controller = c;
     });
     retryDispatch(next, policy())(get(), r.handler);
-    while (!controller) await new Promise((resolve) => setImmediate(resolve));
+    await eventually(() => controller !== undefined, { what: 'the controller' });
     controller.pause();
     assert.equal(calls[0]!.controller!.paused, true);
     assert.equal(controller.paused, true);

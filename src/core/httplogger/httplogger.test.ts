@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Agent, type Dispatcher } from 'undici';
+import { eventually } from '../../../test/helpers/eventually.ts';
 import { memoryLogger } from '../../../test/helpers/memory-logger.ts';
 import type { LogLevel } from '../../kernel/logger.ts';
 import { Registry } from '../../kernel/registry.ts';
@@ -46,7 +47,7 @@ async function serveWith(httpLogger: HTTPLogger, handler: HandlerFn): Promise<st
 
 /** Resolves once `lines` (or `raw`) has `n` entries: the entry is written when the response closes. */
 async function entries<T>(list: T[], n: number): Promise<T[]> {
-  for (let i = 0; i < 200 && list.length < n; i++) await new Promise((r) => setImmediate(r));
+  await eventually(() => list.length >= n, { what: `${n} log entries` });
   assert.equal(list.length, n, `expected ${n} log entries`);
   return list;
 }
@@ -63,7 +64,7 @@ describe('HTTPLogger as server middleware', () => {
     let seenId: string | undefined;
     const addr = await serveWith(httpLogger, (req, res) => {
       seenId = req.requestId;
-      ok(req, res);
+      return ok(req, res);
     });
     const res = await fetch(`http://${addr}/a/b?x=1&y=2`, { headers: { authorization: 'Bearer t' } });
     assert.equal(await res.text(), 'hello');
@@ -252,7 +253,7 @@ describe('HTTPLogger journal mode', () => {
       for await (const _ of req) {
         // drain
       }
-      ok(req, res);
+      await ok(req, res);
     });
     await (
       await fetch(`http://${addr}/`, {

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { eventually } from '../../../test/helpers/eventually.ts';
 import { memoryLogger } from '../../../test/helpers/memory-logger.ts';
 import type { CreateContext } from '../../kernel/resource.ts';
 import { createAgentRoundTripper } from '../httpclient/default.ts';
@@ -95,9 +96,7 @@ describe('probe', () => {
       assert.equal(r.detail, 'no complete answer within 200 ms');
       assert.ok(ms >= 190 && ms < 1500, `settled after ${ms} ms`);
     }
-    const deadline = Date.now() + 2000;
-    while (closed < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(closed, 2, 'both upstream requests were aborted');
+    await eventually(() => closed === 2, { what: 'both upstream requests were aborted' });
   });
 });
 
@@ -126,22 +125,21 @@ describe('ActiveCheck', () => {
       report: (ok) => results.push(ok),
     });
     check.start();
-    const deadline = Date.now() + 5000;
-    while (results.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => results.length >= 4, { what: 'four probes', interval: 5 });
     assert.ok(starts[0]! - t0 >= 95, `first probe after ${starts[0]! - t0} ms, initialDelay is 100`);
     const gaps = starts.slice(1, 4).map((s, i) => s - starts[i]!);
     for (const g of gaps) assert.ok(g >= 40, `probes ${g} ms apart, interval is 50`);
     slow = true;
     const before = results.length;
-    while (results.length < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => results.length >= before + 3, { what: 'three slow probes', interval: 5 });
     assert.equal(most, 1, 'never two probes at once');
     assert.ok(results.every(Boolean));
     // Stop while a (slow) probe is in flight: it is aborted and nothing more is sent.
-    while (concurrent === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    await eventually(() => concurrent > 0, { what: 'a probe in flight', interval: 2 });
     check.stop();
     const count = starts.length;
-    while (concurrent > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(concurrent, 0, 'the probe in flight was aborted');
+    await eventually(() => concurrent === 0, { what: 'the probe in flight was aborted', interval: 5 });
+    // Watching for something that must not happen: four intervals without a probe.
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(starts.length, count, 'no probe after stop()');
   });
@@ -279,9 +277,7 @@ describe('monitorUpstreams', () => {
     const [active, passive, plain] = configured.map((c) => c.upstream);
     assert.ok(active!.monitor && passive!.monitor);
     assert.equal(plain!.monitor, undefined, 'no health fields, no breaker: no monitor');
-    const deadline = Date.now() + 5000;
-    while (active!.active && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(active!.active, false, 'two failed probes took it out');
+    await eventually(() => !active!.active, { what: 'two failed probes took it out' });
     assert.equal(passive!.active, true, 'not probed: no enableActive');
     assert.ok(
       lines.some(
@@ -291,6 +287,7 @@ describe('monitorUpstreams', () => {
     assert.equal(closers.length, 1);
     await closers[0]!();
     const count = probes;
+    // Watching for something that must not happen: four probe intervals (50 ms) without a probe.
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(probes, count, 'no probe after close');
   });

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { eventually, within } from '../../../test/helpers/eventually.ts';
 import type { GatewayError } from '../../kernel/errors.ts';
 import { serveUpgrades } from '../httpserver/upgrade.ts';
 import { GatewayRequest } from '../roles.ts';
@@ -60,20 +61,17 @@ describe('switchProtocols', () => {
     const client = connect(gatewayPort, '127.0.0.1');
     sockets.add(client);
     client.on('error', () => {});
-    await once(client, 'connect');
+    await within(once(client, 'connect'), { what: 'the connection' });
     client.write(
       `GET /chat HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n${early}`,
     );
     let head = '';
-    while (!head.includes('\r\n\r\n')) head += String((await once(client, 'data'))[0]);
+    while (!head.includes('\r\n\r\n'))
+      head += String((await within(once(client, 'data'), { what: 'the response head' }))[0]);
     const rest = head.slice(head.indexOf('\r\n\r\n') + 4);
     return { client, head: head.slice(0, head.indexOf('\r\n\r\n')), rest };
   }
-  const read = async (s: Socket) => String((await once(s, 'data'))[0]);
-  const until = async (done: () => boolean) => {
-    for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
-    return done();
-  };
+  const read = async (s: Socket) => String((await within(once(s, 'data'), { what: 'data' }))[0]);
 
   it('writes the 101 with the upstream headers and joins the connections both ways', async () => {
     answer = Accept;
@@ -82,7 +80,7 @@ describe('switchProtocols', () => {
     assert.match(head, /\r\nsec-websocket-accept: abc=/i);
     assert.match(head, /\r\nconnection: upgrade/i);
     assert.match(head, /\r\nupgrade: websocket/i);
-    assert.ok(await until(() => upstreamSockets.length === 1));
+    await eventually(() => upstreamSockets.length === 1, { what: 'the upstream connection' });
     const up = upstreamSockets[0]!;
     assert.equal(await read(up), 'early bytes', 'bytes sent with the request go upstream first');
     client.write('ping');
@@ -90,31 +88,31 @@ describe('switchProtocols', () => {
     up.write('pong');
     assert.equal(await read(client), 'pong');
     client.destroy();
-    assert.ok(await until(() => up.destroyed || up.readableEnded));
+    await eventually(() => up.destroyed || up.readableEnded, { what: 'the upstream side closed' });
   });
 
   it('passes a half-close on: the other direction keeps flowing, then both close and onEnd runs once', async () => {
     answer = Accept;
     const before = ended;
     const { client } = await tunnel();
-    assert.ok(await until(() => upstreamSockets.length === 1));
+    await eventually(() => upstreamSockets.length === 1, { what: 'the upstream connection' });
     const up = upstreamSockets[0]!;
     client.end(); // the client is done sending
-    await once(up, 'end');
+    await within(once(up, 'end'), { what: 'the half-close upstream' });
     up.write('still coming');
     assert.equal(await read(client), 'still coming', 'the upstream can still answer after the half-close');
     up.end();
-    await once(client, 'end');
-    assert.ok(await until(() => ended === before + 1));
+    await within(once(client, 'end'), { what: 'the half-close to the client' });
+    await eventually(() => ended === before + 1, { what: 'onEnd ran' });
     assert.equal(ended, before + 1);
   });
 
   it('closes both sides when one is reset', async () => {
     answer = Accept;
     const { client } = await tunnel();
-    assert.ok(await until(() => upstreamSockets.length === 1));
+    await eventually(() => upstreamSockets.length === 1, { what: 'the upstream connection' });
     upstreamSockets[0]!.resetAndDestroy();
-    await once(client, 'close');
+    await within(once(client, 'close'), { what: 'the client closed' });
   });
 
   it('refuses a switch to another protocol than the client asked for, and closes the upstream', async () => {
@@ -124,8 +122,9 @@ describe('switchProtocols', () => {
     const err = results.at(-1);
     assert.equal(err?.code, 'E2125');
     assert.match(String(err?.message), /asked for "websocket".*switched to "h2c"/);
-    assert.ok(
-      await until(() => upstreamSockets[0]?.readableEnded === true || upstreamSockets[0]?.destroyed === true),
+    await eventually(
+      () => upstreamSockets[0]?.readableEnded === true || upstreamSockets[0]?.destroyed === true,
+      { what: 'the upstream closed' },
     );
   });
 

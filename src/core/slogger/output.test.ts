@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { eventually, within } from '../../../test/helpers/eventually.ts';
 import { archivePatternProblem, FileSink, type FileSinkOptions } from './output.ts';
 
 function options(dir: string, overrides: Partial<FileSinkOptions> = {}): FileSinkOptions {
@@ -97,10 +98,8 @@ describe('FileSink', () => {
       }),
     );
     sink.write('before\n');
-    await fired; // armed
-    // Wait (bounded) for the timer to rotate.
-    for (let i = 0; i < 100 && !readdirSync(dir).includes('app.log.1'); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await within(fired, { what: 'the schedule armed' });
+    await eventually(() => readdirSync(dir).includes('app.log.1'), { what: 'the timer rotated the file' });
     await sink.close();
     assert.equal(readFileSync(join(dir, 'app.log.1'), 'utf8'), 'before\n');
   });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
+import { eventually } from '../../helpers/eventually.ts';
 import { echoConfig, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
 
@@ -122,11 +123,14 @@ describe('the aileron command (bin/aileron.js)', () => {
       await waitForLog(gw, /"msg":"2 workers are serving /);
       const seen = new Map<number, string[]>();
       // Connections go to the workers in turn; a few requests on new connections reach both.
-      for (let i = 0; i < 20 && seen.size < 2; i++) {
-        const v = await vars(gw.url);
-        seen.set(v.pid, v.execArgv);
-      }
-      assert.equal(seen.size, 2, 'both workers answered');
+      await eventually(
+        async () => {
+          const v = await vars(gw.url);
+          seen.set(v.pid, v.execArgv);
+          return seen.size === 2;
+        },
+        { what: 'both workers answered' },
+      );
       for (const argv of seen.values()) assert.deepEqual(argv, Options);
     } finally {
       assert.equal(await gw.stop(), 0);

@@ -17,8 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout } from 'node:timers/promises';
 import { build, currentBuild, sourceFiles, toJavaScript } from '../../../scripts/dist.js';
+import { eventually } from '../../helpers/eventually.ts';
 import { echoConfig, startGateway, writeConfig } from '../../helpers/gateway.ts';
 
 const repo = resolve(import.meta.dirname, '../../..');
@@ -106,8 +106,7 @@ describe('dist/ build', () => {
       for (let i = 0; i < 4; i++) assert.equal((await fetch(`${gw.url}/w${i}`)).status, 200);
       // The primary and both workers ran dist/cli.js (the second worker may still be starting).
       const runs = () => gw.stderr().match(/ran dist\/cli\.js/g)?.length ?? 0;
-      for (const deadline = Date.now() + 10_000; runs() < 3 && Date.now() < deadline; ) await setTimeout(50);
-      assert.equal(runs(), 3, gw.stderr());
+      await eventually(() => assert.equal(runs(), 3, gw.stderr()), { deadline: 10_000, interval: 50 });
     } finally {
       await gw.stop();
     }

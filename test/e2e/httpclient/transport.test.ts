@@ -14,6 +14,7 @@ import type { Dispatch, Tripperware } from '../../../src/core/roles.ts';
 import { ConfigError } from '../../../src/kernel/problems.ts';
 import { defineResource } from '../../../src/kernel/resource.ts';
 import { Obj, Type } from '../../../src/kernel/schema.ts';
+import { within } from '../../helpers/eventually.ts';
 import { listen, loadClient, makePKI, send, shut, type TestPKI } from './helpers.ts';
 
 let pki: TestPKI;
@@ -108,7 +109,7 @@ describe('HTTPClient httpTransportConfig', () => {
     try {
       const started = performance.now();
       await send(c.dispatch, up.url);
-      await closed; // the client closed the idle connection
+      await within(closed, { what: 'the client closed the idle connection' });
       assert.ok(performance.now() - started < 3000);
     } finally {
       await c.close();

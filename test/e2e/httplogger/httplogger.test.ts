@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 
 const fixtures = resolve(import.meta.dirname, '../../fixtures/aileron');
@@ -19,14 +20,13 @@ type Entry = Record<string, unknown> & {
   response?: Record<string, unknown>;
 };
 
-/** Polls the gateway's output until `pick` finds `n` entries (the entry is written when the exchange ends). */
-async function waitFor<T>(read: () => T[], n: number): Promise<T[]> {
-  for (let i = 0; i < 200; i++) {
+/** What `read` finds once it finds `n` entries: an entry is written when its exchange ends. */
+function waitFor<T>(read: () => T[], n: number): Promise<T[]> {
+  return eventually(() => {
     const found = read();
-    if (found.length >= n) return found;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`expected ${n} log entries, found ${read().length}`);
+    assert.ok(found.length >= n, `expected ${n} log entries, found ${found.length}`);
+    return found;
+  });
 }
 
 describe('HTTPLogger (end to end)', () => {

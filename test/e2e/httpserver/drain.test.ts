@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { startGateway, writeConfig } from '../../helpers/gateway.ts';
 
 /** An upstream that answers `/slow` only when `release()` is called, and tells when a request arrived. */
@@ -94,16 +95,19 @@ describe('graceful shutdown', () => {
     const gw = await startGateway(writeConfig(config(up.url, 10)));
     try {
       const inFlight = get(`${gw.url}/slow`);
-      await up.requestArrived;
+      await within(up.requestArrived, { what: 'the upstream received /slow' });
       gw.child.kill('SIGTERM');
       // The listener closes right away; the in-flight request keeps going.
-      let refused = false;
-      for (let i = 0; i < 100 && !refused; i++) refused = !(await canConnect(gw.addr.default!));
-      assert.ok(refused, 'new connections are refused while draining');
+      await eventually(async () => !(await canConnect(gw.addr.default!)), {
+        what: 'new connections are refused while draining',
+      });
       assert.equal(gw.child.exitCode, null, 'still running while a request is in flight');
       up.release();
-      assert.deepEqual(await inFlight, { status: 200, body: 'done' });
-      assert.equal(await gw.exited, 0);
+      assert.deepEqual(await within(inFlight, { what: 'the in-flight response' }), {
+        status: 200,
+        body: 'done',
+      });
+      assert.equal(await within(gw.exited, { what: 'the gateway exit' }), 0);
       assert.match(gw.stdout(), /server shutting down 127\.0\.0\.1:\d+ with graceful period 10 seconds/);
     } finally {
       up.close();
@@ -116,10 +120,10 @@ describe('graceful shutdown', () => {
     const gw = await startGateway(writeConfig(config(up.url, 30)));
     const agent = new http.Agent({ keepAlive: true });
     try {
-      assert.deepEqual(await get(`${gw.url}/fast`, agent), { status: 200, body: 'fast' });
+      assert.deepEqual(await within(get(`${gw.url}/fast`, agent)), { status: 200, body: 'fast' });
       const started = performance.now();
       gw.child.kill('SIGTERM');
-      assert.equal(await gw.exited, 0);
+      assert.equal(await within(gw.exited, { what: 'the gateway exit' }), 0);
       assert.ok(
         performance.now() - started < 5000,
         'an idle client does not hold the shutdown for shutdownTimeout',
@@ -139,11 +143,15 @@ describe('graceful shutdown', () => {
         () => 'completed',
         () => 'cut',
       );
-      await up.requestArrived;
+      await within(up.requestArrived, { what: 'the upstream received /slow' });
       const started = performance.now();
       gw.child.kill('SIGTERM');
-      assert.equal(await inFlight, 'cut', 'the client sees its connection closed, not a complete response');
-      assert.equal(await gw.exited, 0);
+      assert.equal(
+        await within(inFlight, { what: 'the cut' }),
+        'cut',
+        'the client sees its connection closed, not a complete response',
+      );
+      assert.equal(await within(gw.exited, { what: 'the gateway exit' }), 0);
       const took = performance.now() - started;
       assert.ok(took > 900 && took < 4000, `hard stop after ${Math.round(took)} ms`);
     } finally {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { entrypoint, raw, target, tlsGet } from './helpers.ts';
 
@@ -118,7 +119,7 @@ describe('connectionLimit', () => {
     for (let i = 0; i < 2; i++) {
       const socket = connect(target(addr));
       socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      const [chunk] = (await once(socket, 'data')) as [Buffer];
+      const [chunk] = (await within(once(socket, 'data'), { what: 'the answer' })) as [Buffer];
       assert.match(chunk.toString('latin1'), /^HTTP\/1\.1 404/);
       open.push(socket);
     }
@@ -131,14 +132,15 @@ describe('connectionLimit', () => {
     );
 
     open[0]!.destroy();
-    await once(open[0]!, 'close');
+    await within(once(open[0]!, 'close'), { what: 'the close' });
     // The server notices the close asynchronously; the next connection may still race it once.
-    let status = 0;
-    for (let i = 0; i < 20 && status !== 404; i++) {
-      const res = await raw(addr, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      status = Number(res.text.slice(9, 12)) || 0;
-    }
-    assert.equal(status, 404, 'a freed slot is used again');
+    await eventually(
+      async () => {
+        const res = await raw(addr, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        assert.equal(Number(res.text.slice(9, 12)) || 0, 404, 'a freed slot is used again');
+      },
+      { what: 'a freed slot is used again' },
+    );
     open[1]!.destroy();
   });
 });

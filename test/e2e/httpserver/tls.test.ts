@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type KeyPair, makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { entrypoint, raw, tlsGet } from './helpers.ts';
 
@@ -378,15 +379,19 @@ describe('certificate reload', () => {
       writeFileSync(key, exact.keyPem);
       writeFileSync(cert, exact.certPem);
       const wanted = new X509(exact.certPem).serialNumber;
-      await poll(async () => (await serial()) === wanted, 'the new certificate is served');
+      // Each try is a TLS handshake: every 200 ms is often enough.
+      await eventually(async () => (await serial()) === wanted, {
+        what: 'the new certificate is served',
+        deadline: 10_000,
+        interval: 200,
+      });
       assert.ok(gw.logs().some((l) => l.msg === 'TLS certificates reloaded'));
 
       // A broken rotation: a certificate with the key of another: logged, and the working pair stays.
       writeFileSync(cert, wildcard.certPem);
-      await poll(
-        async () =>
-          gw.logs().some((l) => l.msg === 'TLS certificates not reloaded; the current ones stay in use'),
-        'the failed reload is logged',
+      await eventually(
+        () => gw.logs().some((l) => l.msg === 'TLS certificates not reloaded; the current ones stay in use'),
+        { what: 'the failed reload is logged', deadline: 10_000 },
       );
       const failure = gw
         .logs()
@@ -401,13 +406,3 @@ describe('certificate reload', () => {
     }
   });
 });
-
-/** Polls `check` every 200 ms for up to 10 s. */
-async function poll(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (performance.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { logLines } from '../../helpers/logs.ts';
 
@@ -94,31 +95,27 @@ describe('debug endpoints (enableProfile, enableExpvar)', () => {
     }
     const first = get(`${gw.url}/debug/pprof/profile?seconds=1`);
     // The first one is running once its profile has started; a second one is refused meanwhile.
-    let second: Answer | undefined;
-    for (let i = 0; i < 50; i++) {
-      second = await get(`${gw.url}/debug/pprof/profile?seconds=1`);
-      if (second.status === 409) break;
-    }
-    assert.equal(second?.status, 409);
-    assert.equal((await first).status, 200);
+    await eventually(async () => (await get(`${gw.url}/debug/pprof/profile?seconds=1`)).status === 409, {
+      what: 'a second profile is refused',
+      deadline: 10_000,
+    });
+    assert.equal((await within(first, { what: 'the first profile' })).status, 200);
   });
 
   it('stops a profile early when its client goes away', async () => {
     const abort = new AbortController();
     const long = get(`${gw.url}/debug/pprof/profile?seconds=30`, {}, abort.signal).catch((err: Error) => err);
     // Wait until it runs (another request is refused), then hang up.
-    for (let i = 0; i < 50; i++) {
-      if ((await get(`${gw.url}/debug/pprof/profile?seconds=1`)).status === 409) break;
-    }
+    await eventually(async () => (await get(`${gw.url}/debug/pprof/profile?seconds=1`)).status === 409, {
+      what: 'the long profile is running',
+      deadline: 10_000,
+    });
     abort.abort();
-    assert.ok((await long) instanceof Error);
-    const started = Date.now();
-    let status = 0;
-    while (Date.now() - started < 10_000) {
-      status = (await get(`${gw.url}/debug/pprof/profile?seconds=1`)).status;
-      if (status === 200) break;
-    }
-    assert.equal(status, 200, 'a new profile can start long before the 30 s would have ended');
+    assert.ok((await within(long, { what: 'the aborted profile' })) instanceof Error);
+    await eventually(async () => (await get(`${gw.url}/debug/pprof/profile?seconds=1`)).status === 200, {
+      what: 'a new profile can start long before the 30 s would have ended',
+      deadline: 10_000,
+    });
   });
 
   it('streams a heap snapshot as a .heapsnapshot attachment', async () => {

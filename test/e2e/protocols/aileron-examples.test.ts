@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, runCli, startGateway } from '../../helpers/gateway.ts';
 import { type EchoClient, echoClient, grpc, serverStream, startGrpc, unary } from './grpcservice.ts';
 import { h2request, h2session, httpUpstream, listen, shut, sseData, sseHandler } from './helpers.ts';
@@ -77,12 +78,12 @@ describe('AILERON protocol examples', () => {
     const gw = await start('proxy-websocket/config.yaml', up.url);
     // index.html of the example connects to ws://<gateway>/ws.
     const ws = new WebSocket(`ws://${gw.addr.default}/ws`);
-    await once(ws, 'open');
+    await within(once(ws, 'open'), { what: 'the WebSocket handshake' });
     ws.send('hello from the browser');
-    const [data] = (await once(ws, 'message')) as [Buffer];
+    const [data] = (await within(once(ws, 'message'), { what: 'the echo' })) as [Buffer];
     assert.equal(String(data), 'hello from the browser');
     ws.close();
-    await once(ws, 'close');
+    await within(once(ws, 'close'), { what: 'the close' });
   });
 
   describe('proxy-grpc', () => {

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import {
   chat,
@@ -21,7 +22,7 @@ import {
   startGrpc,
   unary,
 } from './grpcservice.ts';
-import { entrypoint, eventually, h2session, listen, shut, urlOf } from './helpers.ts';
+import { entrypoint, h2session, listen, shut, urlOf } from './helpers.ts';
 
 describe('gRPC through the gateway', () => {
   let pki: TestPKI;
@@ -137,10 +138,13 @@ describe('HTTP/2 upstream trailers under backpressure', () => {
   let session: http2.ClientHttp2Session | undefined;
   /** Upstream streams whose whole response (body and trailers) has gone out. */
   let sent = 0;
+  /** The upstream's session with the gateway, to send it a PING. */
+  let toGateway: http2.Http2Session | undefined;
 
   before(async () => {
     upstream = http2.createServer();
     upstream.on('stream', (stream) => {
+      toGateway = stream.session;
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'x-sum': 'all' }));
       stream.on('close', () => sent++);
@@ -188,17 +192,20 @@ spec:
       trailers = t;
     });
     stream.pause(); // a slow client: the gateway has to hold the upstream back
-    await once(stream, 'response');
-    // The upstream has sent everything, trailers included, while the gateway was holding back; give those frames
-    // a moment to reach the gateway, then read.
-    assert.ok(await eventually(() => sent === 1), 'the upstream sent its whole response');
-    await new Promise((r) => setTimeout(r, 100));
+    await within(once(stream, 'response'), { what: 'the response head' });
+    // The upstream has sent everything, trailers included, while the gateway was holding back.
+    await eventually(() => sent === 1, { what: 'the upstream sent its whole response' });
+    // A PING after them is answered only once the gateway has read every frame before it, trailers included.
+    await within(
+      new Promise<void>((resolve, reject) => toGateway!.ping((err) => (err ? reject(err) : resolve()))),
+      { what: 'the gateway acknowledged a PING sent after the trailers' },
+    );
     let bytes = 0;
     stream.on('data', (c: Buffer) => {
       bytes += c.length;
     });
     stream.resume();
-    await once(stream, 'end');
+    await within(once(stream, 'end'), { what: 'the end of the body' });
     assert.equal(bytes, 120_000, 'no body bytes lost');
     assert.equal(trailers['x-sum'], 'all');
   });

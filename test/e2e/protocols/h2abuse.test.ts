@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
-import { entrypoint, eventually, h2request, h2session, httpUpstream } from './helpers.ts';
+import { entrypoint, h2request, h2session, httpUpstream } from './helpers.ts';
 
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
@@ -35,10 +36,15 @@ const bigField = Buffer.concat([
 describe('HTTP/2 abuse', () => {
   let upstream: Awaited<ReturnType<typeof httpUpstream>>;
   let gw: RunningGateway;
+  /** Requests for `/wait` the upstream has received. */
+  let waits = 0;
 
   before(async () => {
     upstream = await httpUpstream((req, res) => {
-      if (req.url === '/wait') return; // never answers: streams stay open until reset
+      if (req.url === '/wait') {
+        waits++;
+        return; // never answers: streams stay open until reset
+      }
       res.end('ok');
     });
     gw = await startGateway(
@@ -76,20 +82,23 @@ spec:
   it('logs a stream the client resets as aborted', async () => {
     const session = await h2session(gw.url);
     try {
+      const before = waits;
       const stream = session.request({ ':path': '/wait' });
       stream.on('error', () => {});
-      await new Promise((r) => setTimeout(r, 100));
+      // Reset once the request is being served (proxied and waiting), not before the gateway has it.
+      await eventually(() => waits > before, { what: 'the upstream received /wait' });
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      const found = await eventually(() =>
-        gw
-          .logs()
-          .some(
-            (l) =>
-              (l.request as { path?: string } | undefined)?.path === '/wait' &&
-              (l.response as { aborted?: boolean } | undefined)?.aborted === true,
-          ),
+      await eventually(
+        () =>
+          gw
+            .logs()
+            .some(
+              (l) =>
+                (l.request as { path?: string } | undefined)?.path === '/wait' &&
+                (l.response as { aborted?: boolean } | undefined)?.aborted === true,
+            ),
+        { what: 'an access-log entry for /wait with response.aborted = true' },
       );
-      assert.ok(found, 'an access-log entry for /wait with response.aborted = true');
     } finally {
       session.destroy();
     }
@@ -143,7 +152,7 @@ spec:
     const before = rssMiB(gw.child.pid!);
     const socket = connect({ host, port: Number(port) });
     socket.on('error', () => {});
-    await new Promise<void>((r) => socket.once('connect', () => r()));
+    await within(new Promise<void>((r) => socket.once('connect', () => r())), { what: 'the connection' });
     let closed = false;
     socket.on('close', () => {
       closed = true;
@@ -159,15 +168,15 @@ spec:
       const batch: Buffer[] = [];
       for (let i = 0; i < 64; i++) batch.push(frame(0x9, 0x0, 1, bigField));
       if (!socket.write(Buffer.concat(batch)))
-        await new Promise((r) => socket.once('drain', r).once('close', r));
+        await within(new Promise((r) => socket.once('drain', r).once('close', r)), {
+          what: 'the gateway to read more header blocks or close',
+        });
       written += 64 * bigField.length;
     }
-    await eventually(() => closed, 3000);
-    socket.destroy();
-    assert.ok(
-      closed,
-      `the gateway closed the connection (after ${Math.round(written / 1024)} KiB of header blocks)`,
-    );
+    await eventually(() => closed, {
+      deadline: 3000,
+      what: `the gateway closed the connection (after ${Math.round(written / 1024)} KiB of header blocks)`,
+    }).finally(() => socket.destroy());
     assert.ok(written < 16 * 1024 * 1024, 'it did so long before 16 MB of headers');
     assert.equal(gw.child.exitCode, null, 'the gateway is still running');
     assert.ok(rssMiB(gw.child.pid!) - before < 100, 'memory stays bounded');

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { type AddressInfo, connect, type Server } from 'node:net';
+import { within } from '../../helpers/eventually.ts';
 import type { RunningGateway } from '../../helpers/gateway.ts';
 
 /** Entrypoint running the named HTTPServers (unnamed = `default`). */
@@ -34,16 +35,6 @@ export function shut(server: Server & { closeAllConnections?: () => void }): Pro
   });
 }
 
-/** Resolves `true` when `done` passes within `ms`, polling every 10 ms; `false` otherwise. */
-export async function eventually(done: () => boolean, ms = 5000): Promise<boolean> {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    if (done()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return done();
-}
-
 export interface H2Result {
   readonly status: number;
   readonly headers: http2.IncomingHttpHeaders;
@@ -61,17 +52,20 @@ export interface H2Result {
 export async function h2session(url: string, options: http2.SecureClientSessionOptions = {}) {
   const session = http2.connect(url, options);
   session.on('error', () => {});
-  await once(session, 'remoteSettings');
+  await within(once(session, 'remoteSettings'), { what: `the SETTINGS of ${url}`, deadline: 10_000 });
   return session;
 }
 
-/** One HTTP/2 exchange on `session`; `body` chunks are written one by one (no content-length unless given). */
+/**
+ * One HTTP/2 exchange on `session`; `body` chunks are written one by one (no content-length unless given). Fails
+ * after 30 s: no exchange of these tests takes that long.
+ */
 export function h2request(
   session: http2.ClientHttp2Session,
   headers: http2.OutgoingHttpHeaders,
   body: ReadonlyArray<string | Buffer> = [],
 ): Promise<H2Result> {
-  return new Promise((resolve, reject) => {
+  const exchange = new Promise<H2Result>((resolve, reject) => {
     const started = performance.now();
     const stream = session.request(headers, { endStream: body.length === 0 });
     let status = 0;
@@ -106,6 +100,7 @@ export function h2request(
       else stream.write(chunk);
     }
   });
+  return within(exchange, { what: `the HTTP/2 exchange for ${String(headers[':path'])}`, deadline: 30_000 });
 }
 
 export interface RawResult {

@@ -11,9 +11,10 @@ import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { headerValues } from '../proxy/upstream.ts';
-import { entrypoint, eventually, h2request, h2session, httpUpstream, rawExchange, urlOf } from './helpers.ts';
+import { entrypoint, h2request, h2session, httpUpstream, rawExchange, urlOf } from './helpers.ts';
 
 interface Seen {
   method: string;
@@ -174,7 +175,7 @@ ${proxy}`),
       // The HTTPLogger middleware saw both requests, each with its protocol.
       const entries = () =>
         clear.logs().filter((l) => l.msg === 'server') as Array<{ request: { path: string; proto: string } }>;
-      assert.ok(await eventually(() => entries().length >= 2));
+      await eventually(() => entries().length >= 2, { what: 'two access-log entries' });
       const proto = Object.fromEntries(entries().map((e) => [e.request.path, e.request.proto]));
       assert.equal(proto['/one'], 'HTTP/1.1');
       assert.equal(proto['/two'], 'HTTP/2.0');
@@ -222,12 +223,11 @@ ${proxy}`),
       const stream = s.request({ ':path': '/wait' });
       stream.on('error', () => {});
       stream.end();
-      assert.ok(await eventually(() => waitsArrived === arrived + 1), 'the request reached the upstream');
+      await eventually(() => waitsArrived === arrived + 1, { what: 'the request reached the upstream' });
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      assert.ok(
-        await eventually(() => waitsCancelled === cancelled + 1),
-        'the upstream request was cancelled',
-      );
+      await eventually(() => waitsCancelled === cancelled + 1, {
+        what: 'the upstream request was cancelled',
+      });
     });
 
     it('writes gateway errors to HTTP/2 clients through the error handler', async () => {
@@ -291,7 +291,7 @@ ${proxy}`),
     it('sends GOAWAY to a session without open streams for idleTimeout (open streams: streaming.test.ts)', async () => {
       const idle = await session(urlOf(clear));
       const started = performance.now();
-      await once(idle, 'goaway');
+      await within(once(idle, 'goaway'), { what: 'GOAWAY' });
       const waited = performance.now() - started;
       assert.ok(waited >= 900 && waited < 5000, `GOAWAY after ${waited} ms (idleTimeout 1 s)`);
     });
@@ -449,19 +449,16 @@ spec:
       (r) => `status ${r.status}`,
       (err: NodeJS.ErrnoException) => err.code ?? err.message,
     );
-    assert.ok(
-      await eventually(() => arrived.has('/slow') && arrived.has('/hang')),
-      'both requests in flight',
-    );
+    await eventually(() => arrived.has('/slow') && arrived.has('/hang'), { what: 'both requests in flight' });
     const started = performance.now();
     gw.child.kill('SIGTERM');
-    await goaway;
-    const done = await slow;
+    await within(goaway, { what: 'GOAWAY to the idle session' });
+    const done = await within(slow, { what: 'the stream in flight' });
     assert.equal(done.status, 200);
     assert.equal(String(done.body), 'done', 'the stream in flight finished');
     // Cut at the hard stop: the stream ends without a response (or with an error).
-    assert.doesNotMatch(await hang, /^status [1-9]/);
-    assert.equal(await gw.exited, 0);
+    assert.doesNotMatch(await within(hang, { what: 'the cut stream' }), /^status [1-9]/);
+    assert.equal(await within(gw.exited, { what: 'the gateway exit' }), 0);
     const waited = performance.now() - started;
     assert.ok(waited >= 1800 && waited < 6000, `exited after ${waited} ms (shutdownTimeout 2 s)`);
   });

@@ -10,9 +10,10 @@ import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { headerValues } from '../proxy/upstream.ts';
-import { entrypoint, eventually, listen, rawExchange, shut, urlOf } from './helpers.ts';
+import { entrypoint, listen, rawExchange, shut, urlOf } from './helpers.ts';
 
 const upgradeHead = (path: string) =>
   `GET ${path} HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
@@ -126,11 +127,11 @@ ${proxy}`),
     const ws = new WebSocket(url, protocols, options);
     clients.push(ws);
     ws.on('error', () => {});
-    await once(ws, 'open');
+    await within(once(ws, 'open'), { what: 'the WebSocket handshake' });
     return ws;
   }
   const next = async (ws: WebSocket) => {
-    const [data, binary] = (await once(ws, 'message')) as [Buffer, boolean];
+    const [data, binary] = (await within(once(ws, 'message'), { what: 'a message' })) as [Buffer, boolean];
     return { data, binary };
   };
 
@@ -156,19 +157,24 @@ ${proxy}`),
     assert.deepEqual(headerValues(h, 'x-forwarded-for'), ['127.0.0.1']);
     assert.deepEqual(headerValues(h, 'sec-websocket-protocol'), ['chat']);
     ws.close();
-    await once(ws, 'close');
+    await within(once(ws, 'close'), { what: 'the close' });
   });
 
   it('passes close frames on in both directions', async () => {
     const fromClient = await open(`ws://${gw.addr.plain}/ws`);
     fromClient.close(4001, 'bye');
-    const [code] = (await once(fromClient, 'close')) as [number];
+    const [code] = (await within(once(fromClient, 'close'), { what: 'the echoed close' })) as [number];
     assert.equal(code, 4001, 'the upstream echoed the close code');
-    assert.ok(await eventually(() => closes.some((c) => c.code === 4001 && c.reason === 'bye')));
+    await eventually(() => closes.some((c) => c.code === 4001 && c.reason === 'bye'), {
+      what: 'the upstream got Close 4001 bye',
+    });
 
     const fromUpstream = await open(`ws://${gw.addr.plain}/ws`);
     fromUpstream.send('close-me');
-    const [code2, reason2] = (await once(fromUpstream, 'close')) as [number, Buffer];
+    const [code2, reason2] = (await within(once(fromUpstream, 'close'), { what: 'the upstream close' })) as [
+      number,
+      Buffer,
+    ];
     assert.equal(code2, 4002);
     assert.equal(String(reason2), 'upstream says bye');
   });
@@ -177,7 +183,10 @@ ${proxy}`),
     const ws = new WebSocket(`ws://${gw.addr.plain}/deny`);
     clients.push(ws);
     ws.on('error', () => {});
-    const [, res] = (await once(ws, 'unexpected-response')) as [http.ClientRequest, http.IncomingMessage];
+    const [, res] = (await within(once(ws, 'unexpected-response'), { what: 'the refusal' })) as [
+      http.ClientRequest,
+      http.IncomingMessage,
+    ];
     assert.equal(res.statusCode, 403);
     let body = '';
     for await (const chunk of res) body += chunk;
@@ -233,8 +242,8 @@ ${proxy}`),
         .filter((l) => l.request.path === '/ws/logged');
     assert.equal(logged().length, 0, 'not before the tunnel ends');
     ws.close();
-    await once(ws, 'close');
-    assert.ok(await eventually(() => logged().length === 1));
+    await within(once(ws, 'close'), { what: 'the close' });
+    await eventually(() => logged().length === 1, { what: 'one access-log entry for the tunnel' });
     assert.equal(logged()[0]!.response.status, 101);
   });
 
@@ -243,7 +252,7 @@ ${proxy}`),
     ws.send('secure');
     assert.equal(String((await next(ws)).data), 'echo:secure');
     ws.close();
-    await once(ws, 'close');
+    await within(once(ws, 'close'), { what: 'the close' });
   });
 
   it('says goodbye to WebSockets when the server drains: Close 1001 to both peers, then exit 0', async () => {
@@ -255,14 +264,20 @@ ${proxy}`),
     const upstreamCloses = closes.length;
     const started = performance.now();
     gw.child.kill('SIGTERM');
-    const [code] = (await closed) as [number];
+    const [code] = (await within(closed, { what: 'the Close frame' })) as [number];
     const waited = performance.now() - started;
     assert.equal(code, 1001, 'the client got a Close frame with 1001 Going Away');
     assert.ok(waited < 900, `closed after ${Math.round(waited)} ms, before shutdownTimeout (1 s)`);
-    assert.ok(
-      await eventually(() => closes.slice(upstreamCloses).some((c) => c.code === 1001)),
-      `the upstream got Close 1001 too: ${JSON.stringify(closes.slice(upstreamCloses))}`,
+    await eventually(
+      () => {
+        const after = closes.slice(upstreamCloses);
+        assert.ok(
+          after.some((c) => c.code === 1001),
+          `the upstream got Close 1001 too: ${JSON.stringify(after)}`,
+        );
+      },
+      { what: 'the upstream Close' },
     );
-    assert.equal(await gw.exited, 0);
+    assert.equal(await within(gw.exited, { what: 'the gateway exit' }), 0);
   });
 });

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { closedPort } from '../../helpers/ports.ts';
 import {
@@ -17,17 +19,20 @@ import {
   type Upstream,
 } from './upstream.ts';
 
-/** A port nothing listens on: bound, then released. */
-
-/** GET with node:http; resolves with what the client saw: the status, the body so far, and whether it ended cleanly. */
+/**
+ * GET with node:http; resolves with what the client saw: the status, the body so far, and whether it ended cleanly.
+ * `onHead` runs when the response head has arrived.
+ */
 function fetchOutcome(
   url: string,
+  onHead: () => void = () => {},
 ): Promise<{ status: number | undefined; body: string; complete: boolean; error?: string }> {
   return new Promise((resolve) => {
     let status: number | undefined;
     let body = '';
     const req = http.get(url, { agent: false }, (res) => {
       status = res.statusCode;
+      onHead();
       res.setEncoding('latin1');
       res.on('data', (c: string) => {
         body += c;
@@ -46,6 +51,10 @@ describe('ReverseProxyHandler faults', () => {
   let early: Upstream;
   let slow: Upstream;
   let closed: (() => void)[] = [];
+  /** Requests the holding upstream has received. */
+  let holdRequests = 0;
+  /** The upstream connection of a mid-body fault, reset by the test once the client has the response head. */
+  const midBody: Record<string, Socket> = {};
   /** Resolves when the holding / slow upstream sees its request or response closed. */
   let holdClosed: Promise<void>;
   let slowClosed: Promise<void>;
@@ -58,6 +67,7 @@ describe('ReverseProxyHandler faults', () => {
       markHold = r;
     });
     hold = await startUpstream('hold', (req) => {
+      holdRequests++;
       req.socket.on('close', () => markHold()); // never answers
     });
     let markSlow: () => void = () => {};
@@ -81,15 +91,14 @@ describe('ReverseProxyHandler faults', () => {
       garbage: await startRawUpstream((_h, s) => s.end('this is not HTTP at all\r\n\r\n')),
       badheader: await startRawUpstream((_h, s) => s.end('HTTP/1.1 200 OK\r\nBad Header Name: x\r\n\r\n')),
       empty: await startRawUpstream((_h, s) => s.destroy()),
+      // A reset before the gateway has read the head would discard it; the test resets once the client has it.
       resetlength: await startRawUpstream((_h, s) => {
-        s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(100), () =>
-          setTimeout(() => s.resetAndDestroy(), 50),
-        );
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(100));
+        midBody.resetlength = s;
       }),
       resetchunked: await startRawUpstream((_h, s) => {
-        s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', () =>
-          setTimeout(() => s.resetAndDestroy(), 50),
-        );
+        s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+        midBody.resetchunked = s;
       }),
       closechunked: await startRawUpstream((_h, s) => {
         s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
@@ -163,7 +172,10 @@ ${lb('/', echo.url)}
 
   for (const name of ['resetlength', 'resetchunked', 'closechunked']) {
     it(`cuts the client response when the upstream fails mid-body (${name})`, async () => {
-      const out = await fetchOutcome(`${gw.url}/${name}`);
+      const out = await within(
+        fetchOutcome(`${gw.url}/${name}`, () => midBody[name]?.resetAndDestroy()),
+        { what: 'the truncated response' },
+      );
       assert.equal(out.status, 200, 'the status line was already sent');
       assert.equal(
         out.complete,
@@ -178,26 +190,27 @@ ${lb('/', echo.url)}
   it('cancels the upstream request when the client leaves before the response', async () => {
     const req = http.get(`${gw.url}/hold`, { agent: false });
     req.on('error', () => {});
-    // Wait until the upstream has the request, then hang up.
-    while (hold.server.connections === 0) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => holdRequests === 1, { what: 'the upstream received the request' });
     req.destroy();
-    await holdClosed;
+    await within(holdClosed, { what: 'the upstream request was cancelled' });
     await stillServing();
   });
 
   it('cancels the upstream response when the client leaves mid-body', async () => {
-    await new Promise<void>((resolve, reject) => {
-      http
-        .get(`${gw.url}/slow`, { agent: false }, (res) => {
-          res.once('data', () => {
-            res.destroy();
-            resolve();
-          });
-        })
-        .on('error', reject);
-    });
-    await slowClosed;
+    await within(
+      new Promise<void>((resolve, reject) => {
+        http
+          .get(`${gw.url}/slow`, { agent: false }, (res) => {
+            res.once('data', () => {
+              res.destroy();
+              resolve();
+            });
+          })
+          .on('error', reject);
+      }),
+      { what: 'the first chunk' },
+    );
+    await within(slowClosed, { what: 'the upstream response was cancelled' });
     await stillServing();
   });
 

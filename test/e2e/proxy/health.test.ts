@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { closedPort } from '../../helpers/ports.ts';
 import { gatewayConfig, startUpstream, type Upstream } from './upstream.ts';
@@ -50,16 +51,6 @@ async function controlled(name: string): Promise<Controlled> {
 }
 
 /** A port nothing listens on: bound, then released. */
-
-/** Polls `check` every 20 ms until it returns true, for at most `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 describe('ReverseProxyHandler health config errors', () => {
   const at = (line: number, field: string) =>
@@ -208,7 +199,10 @@ spec:
     assert.deepEqual(new Set(first), new Set(['A', 'B']), 'both serve while healthy');
 
     B.health = 503;
-    await until('B out of service', () => healthLines(B.url, 'WARN').length > 0);
+    await eventually(() => healthLines(B.url, 'WARN').length > 0, {
+      what: 'B out of service',
+      deadline: 8000,
+    });
     assert.match(String(healthLines(B.url, 'WARN')[0]!.msg), /2 health check\(s\) failed: status 503/);
     const hitsB = B.hits;
     for (let i = 0; i < 20; i++) {
@@ -219,7 +213,10 @@ spec:
     assert.equal(B.hits, hitsB, 'no request reached B while it was out');
 
     B.health = 200;
-    await until('B back in service', () => healthLines(B.url, 'INFO').length > 0);
+    await eventually(() => healthLines(B.url, 'INFO').length > 0, {
+      what: 'B back in service',
+      deadline: 8000,
+    });
     const again = [];
     for (let i = 0; i < 6; i++) again.push((await get('/active')).from);
     assert.deepEqual(new Set(again), new Set(['A', 'B']));
@@ -248,8 +245,14 @@ spec:
     );
 
     D.status = 200;
-    await until('D retried after its ejection', async () => (await get('/passive')).from === 'D');
-    await until('D back in service', () => healthLines(D.url, 'INFO').length > 0, 2000);
+    await eventually(async () => (await get('/passive')).from === 'D', {
+      what: 'D retried after its ejection',
+      deadline: 8000,
+    });
+    await eventually(() => healthLines(D.url, 'INFO').length > 0, {
+      what: 'D back in service',
+      deadline: 2000,
+    });
     assert.equal(healthLines(D.url, 'WARN').length, 1);
     assert.equal(healthLines(C.url, 'WARN').length, 0);
   });
@@ -282,16 +285,22 @@ spec:
     );
 
     // Still failing when half-open: one trial reaches G, fails, and the circuit opens again.
-    await until('a half-open trial', async () => {
-      await get('/breaker');
-      return G.hits === 4;
-    });
+    await eventually(
+      async () => {
+        await get('/breaker');
+        return G.hits === 4;
+      },
+      { what: 'a half-open trial', deadline: 8000 },
+    );
     const reopened = await get('/breaker');
     assert.equal(reopened.from, '');
     assert.equal(G.hits, 4, 'only the one trial request went through');
 
     G.status = 200;
-    await until('the circuit closed', async () => (await get('/breaker')).status === 200);
+    await eventually(async () => (await get('/breaker')).status === 200, {
+      what: 'the circuit closed',
+      deadline: 8000,
+    });
     for (let i = 0; i < 5; i++) assert.equal((await get('/breaker')).from, 'G');
     assert.equal(healthLines(G.url, 'WARN').length, 1, 'open, half-open, open again: one WARN');
     assert.equal(healthLines(G.url, 'INFO').length, 1);
@@ -302,10 +311,10 @@ spec:
     const I = u.I!;
     H.status = 0; // would never answer: only health checks can make this fast
     I.status = 0;
-    await until(
-      'H and I out of service',
-      () => healthLines(H.url, 'WARN').length > 0 && healthLines(I.url, 'WARN').length > 0,
-    );
+    await eventually(() => healthLines(H.url, 'WARN').length > 0 && healthLines(I.url, 'WARN').length > 0, {
+      what: 'H and I out of service',
+      deadline: 8000,
+    });
     for (let i = 0; i < 5; i++) {
       const r = await get('/alldown');
       assert.equal(r.status, 503);

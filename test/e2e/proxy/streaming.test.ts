@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import {
   type Echo,
@@ -31,7 +32,8 @@ const bigDigest = (() => {
 /** Writes `total` bytes of `block` to a writable stream, respecting backpressure. */
 async function pump(out: NodeJS.WritableStream, total: number): Promise<void> {
   for (let sent = 0; sent < total; sent += block.length) {
-    if (!out.write(block)) await once(out, 'drain');
+    if (!out.write(block))
+      await within(once(out, 'drain'), { what: 'the gateway to read more', deadline: 10_000 });
   }
 }
 
@@ -95,12 +97,7 @@ ${ups.map((u) => `    - pathMatcher: {match: /${u.name}, matchType: Prefix}\n   
     const res = await fetch(`${gw.url}/stream`);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const reader = res.body!.getReader();
-    const first = await Promise.race([
-      reader.read(),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('first chunk was held back')), 5000),
-      ),
-    ]);
+    const first = await within(reader.read(), { what: 'the first chunk (held back?)' });
     assert.equal(Buffer.from(first.value!).toString(), 'data: first\n\n');
     releaseSecond();
     let rest = '';

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { gatewayConfig, request, startUpstream, type Upstream } from './upstream.ts';
 
@@ -60,7 +61,7 @@ spec:
     assert.equal(res.status, 504);
     assert.deepEqual(JSON.parse(res.body), { status: 504, statusText: 'Gateway Timeout' });
     assert.ok(elapsed >= 250 && elapsed < 3000, `answered after ${Math.round(elapsed)} ms`);
-    await slowClosed;
+    await within(slowClosed, { what: 'the upstream request was cancelled' });
     assert.match(gw.stdout(), /E2123/);
   });
 

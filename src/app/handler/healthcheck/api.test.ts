@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
+import { eventually } from '../../../../test/helpers/eventually.ts';
 import type { Entrypoint } from '../../../core/entrypoint/api.ts';
 import type { HTTPServer } from '../../../core/httpserver/server.ts';
 import { type ErrorHandler, HandlerRole, RunnerRole } from '../../../core/roles.ts';
@@ -92,7 +93,7 @@ async function withGateway(r: Registry, fn: (base: string) => Promise<void>): Pr
   const server = entrypoint.runners[0] as HTTPServer;
   const stop = new AbortController();
   const running = entrypoint.run(stop.signal);
-  while (!server.boundAddress) await new Promise((resolve) => setImmediate(resolve));
+  await eventually(() => server.boundAddress !== '', { what: 'the server listens' });
   try {
     await fn(`http://${server.boundAddress}`);
   } finally {
