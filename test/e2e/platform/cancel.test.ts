@@ -9,8 +9,9 @@ import { ClientGoneError, ExchangeEndedError } from '../../../src/core/context.t
 import { ErrProxyTimeout } from '../../../src/core/errors.ts';
 import type { HandlerFn, Middleware } from '../../../src/core/roles.ts';
 import { GatewayError } from '../../../src/kernel/errors.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { platformConfig, startInProcess } from './harness.ts';
-import { eventuallyTrue, listenUpstream } from './helpers.ts';
+import { listenUpstream } from './helpers.ts';
 
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
@@ -68,7 +69,7 @@ describe('cancellation', () => {
     const first = await fetch(`${gw.url}/slow`, { headers: { 'x-deadline': '300' } });
     assert.equal(first.status, 504);
     await first.text();
-    await eventuallyTrue(() => received === 1 && abortedSeen === 1);
+    await eventually(() => received === 1 && abortedSeen === 1);
 
     const total = 1000;
     const concurrency = 50;
@@ -86,10 +87,12 @@ describe('cancellation', () => {
     assert.deepEqual([...statuses], [[504, total]]);
     // Every request that reached the upstream was seen aborted (a few may be cancelled before they were sent),
     // and the upstream connections are gone: none is left open or waiting in the pool.
-    await eventuallyTrue(() => abortedSeen === received && received > total / 2, 10_000).catch((e) => {
-      throw new Error(`${e.message}: received ${received}, aborted ${abortedSeen}, open ${up.open.size}`);
-    });
-    await eventuallyTrue(() => up.open.size === 0, 10_000);
+    await eventually(() => abortedSeen === received && received > total / 2, { deadline: 10_000 }).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}: received ${received}, aborted ${abortedSeen}, open ${up.open.size}`);
+      },
+    );
+    await eventually(() => up.open.size === 0, { deadline: 10_000 });
     // The gateway serves on normally.
     const fast = await fetch(`${gw.url}/fast`, { headers: { 'x-deadline': '5000' } });
     assert.equal(await fast.text(), 'fast');
@@ -119,15 +122,15 @@ describe('cancellation', () => {
     });
     closers.push(() => gw.close());
     assert.equal(await (await fetch(`${gw.url}/done`)).text(), 'done');
-    await eventuallyTrue(() => reasons.length === 1);
+    await eventually(() => reasons.length === 1);
     assert.ok(reasons[0] instanceof ExchangeEndedError);
 
     const gone = new AbortController();
     const pending = fetch(`${gw.url}/hang`, { signal: gone.signal }).catch(() => 'aborted');
-    await eventuallyTrue(() => hanging === 1);
+    await eventually(() => hanging === 1);
     gone.abort();
     assert.equal(await pending, 'aborted');
-    await eventuallyTrue(() => reasons.length === 2);
+    await eventually(() => reasons.length === 2);
     assert.ok(reasons[1] instanceof ClientGoneError);
   });
 });

@@ -10,8 +10,9 @@ import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { type Completion, RequestContext } from '../../../src/core/context.ts';
 import type { HandlerFn, Middleware } from '../../../src/core/roles.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { type InProcessGateway, logDir, platformConfig, startInProcess } from './harness.ts';
-import { eventuallyTrue, listenUpstream } from './helpers.ts';
+import { listenUpstream } from './helpers.ts';
 
 // A feature declares its per-request state in its own folder, by declaration merging; core is not touched.
 declare module '../../../src/core/context.ts' {
@@ -104,7 +105,7 @@ describe('request context', () => {
     });
     assert.match(upgraded, /^HTTP\/1\.1 200 /);
     assert.match(upgraded, /user=alice route=\/items\/\{id\}$/);
-    await eventuallyTrue(() => seen.length === 3);
+    await eventually(() => seen.length === 3);
     for (const s of seen) {
       assert.equal(s.ctx, true);
       assert.equal(s.route, '/items/{id}');
@@ -141,7 +142,7 @@ describe('request context', () => {
       r.end('b'.repeat(200));
     });
     res.resume();
-    await eventuallyTrue(() => done.length === 1);
+    await eventually(() => done.length === 1);
     assert.equal(done[0]!.status, 200);
     assert.equal(done[0]!.requestBytes, 500);
     assert.equal(done[0]!.responseBytes, 1000);
@@ -150,7 +151,7 @@ describe('request context', () => {
     await up.close();
     const failed = await fetch(`${gw.url}/down`);
     assert.equal(failed.status, 502);
-    await eventuallyTrue(() => done.length === 2);
+    await eventually(() => done.length === 2);
     assert.equal(done[1]!.status, 502);
     assert.equal(done[1]!.error?.code, 'E2124');
     assert.equal(done[1]!.error?.status, 502);
@@ -195,7 +196,7 @@ describe('request context', () => {
       assert.doesNotMatch(body, /fine/, 'the handler body after a failed head hook is dropped');
     }
     assert.equal(await (await fetch(`${gw.url}/next`)).text(), 'fine');
-    await eventuallyTrue(() => done.length === 4);
+    await eventually(() => done.length === 4);
     assert.deepEqual(
       done.map((c) => [c.status, c.error?.code]),
       [
@@ -205,7 +206,7 @@ describe('request context', () => {
         [200, undefined],
       ],
     );
-    await eventuallyTrue(() => gw.logs().filter((l) => /status=500/.test(String(l.msg))).length === 3);
+    await eventually(() => gw.logs().filter((l) => /status=500/.test(String(l.msg))).length === 3);
     const errors = gw.logs().filter((l) => /status=500/.test(String(l.msg)));
     for (const [i, word] of ['boom-sync', 'boom-async', 'boom-hook'].entries()) {
       const entry = JSON.stringify(errors[i]);

@@ -1,4 +1,4 @@
-/** Upstreams and waits for the platform tests. */
+/** Upstreams for the platform tests. */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -33,13 +33,4 @@ export async function listenUpstream(handler: http.RequestListener): Promise<Ups
       return closed;
     },
   };
-}
-
-/** Polls `check` until it returns true, failing after `deadlineMs`. */
-export async function eventuallyTrue(check: () => boolean, deadlineMs = 5000): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`condition not met within ${deadlineMs} ms: ${check}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }

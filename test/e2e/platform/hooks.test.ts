@@ -14,8 +14,9 @@ import { createGzip, gunzipSync } from 'node:zlib';
 import { ErrServerBadRequest } from '../../../src/core/errors.ts';
 import type { HandlerFn, Middleware, Response } from '../../../src/core/roles.ts';
 import { GatewayError } from '../../../src/kernel/errors.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { platformConfig, startInProcess } from './harness.ts';
-import { eventuallyTrue, listenUpstream } from './helpers.ts';
+import { listenUpstream } from './helpers.ts';
 
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
@@ -272,7 +273,7 @@ describe('response body transforms', () => {
     const client = http.get(`${gw.url}/flood`, { agent: false });
     const res = await new Promise<http.IncomingMessage>((resolve) => client.on('response', resolve));
     res.pause();
-    await eventuallyTrue(() => stalled);
+    await eventually(() => stalled);
     // Stalled well before the 256 MiB: socket buffers, the pipe's high-water marks, nothing more.
     const at = written;
     await new Promise((r) => setTimeout(r, 200));
@@ -385,7 +386,7 @@ describe('request body hooks', () => {
         s.on('error', reject);
       });
     assert.equal(await post(3000), 200);
-    await eventuallyTrue(() => counted.length === 1);
+    await eventually(() => counted.length === 1);
     assert.equal(counted[0], 3000);
     assert.equal(await post(64_000), 413);
     assert.equal(await post(1000), 200, 'the connection serves on');
