@@ -8,6 +8,7 @@ import { HTTPClient, resource } from '../../../src/core/httpclient/api.ts';
 import { type Dispatch, RoundTripperRole } from '../../../src/core/roles.ts';
 import { Registry } from '../../../src/kernel/registry.ts';
 import type { ResourceDefinition } from '../../../src/kernel/resource.ts';
+import { eventually, within as settleWithin } from '../../helpers/eventually.ts';
 
 export { type KeyPair, makePKI, type TestPKI } from '../../helpers/certs.ts';
 
@@ -122,24 +123,12 @@ export function indent(text: string, n = 2): string {
     .join('\n');
 }
 
-/** Resolves when `condition()` holds, polled every 10 ms; fails with `what` after `ms`. */
+/** Resolves when `condition()` holds (the shared `eventually`); fails with `what` after `ms`. */
 export async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(condition, { what, deadline: ms });
 }
 
-/** `promise`, or a failure naming `what` if it has not settled within `ms`. */
-export async function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `promise`, or a failure naming `what` if it has not settled within `ms` (the shared `within`). */
+export function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
+  return settleWithin(promise, { what, deadline: ms });
 }

@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -91,13 +92,9 @@ async function startUpstream(h2 = false): Promise<Upstream> {
   };
 }
 
-/** Resolves once `check` passes, polling; fails with `what` after `ms`. */
+/** Resolves once `check` passes (the shared `eventually`); fails with `what` after `ms`. */
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(check, { what, deadline: ms });
 }
 
 interface Answer {

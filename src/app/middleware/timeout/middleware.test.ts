@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { eventually } from '../../../../test/helpers/eventually.ts';
 import { type MemoryLine, memoryLogger } from '../../../../test/helpers/memory-logger.ts';
 import type { Entrypoint } from '../../../core/entrypoint/api.ts';
 import type { HTTPServer } from '../../../core/httpserver/server.ts';
@@ -134,13 +135,9 @@ ${options.extra ? `---\n${options.extra}` : ''}`,
   return gw;
 }
 
-/** Resolves once `check` passes, polling; fails with `what` after `ms`. */
+/** Resolves once `check` passes (the shared `eventually`); fails with `what` after `ms`. */
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await eventually(check, { what, deadline: ms });
 }
 
 /** An HTTP/1.1 exchange on a connection of its own: status, body so far, and whether the body was complete. */
