@@ -24,7 +24,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Entrypoint, type EntrypointSpec } from './core/entrypoint/api.ts';
 import { type RunnerGroup, runLoop, type Started } from './core/entrypoint/loop.ts';
-import { type ListenerOwner, ownsListeners } from './core/listeners.ts';
+import { type ListenerOwner, listenerOf } from './core/listeners.ts';
 import { type Runner, RunnerRole } from './core/roles.ts';
 import { DefaultName, LoggerTable } from './core/services.ts';
 import type { Logger } from './kernel/logger.ts';
@@ -252,10 +252,9 @@ export class Gateway {
     if (failed !== undefined || this.#stopping) {
       for (const { l } of started) l.run.stop();
       await Promise.allSettled(started.map(({ l }) => l.run.done));
-      return abandon(
-        failed === undefined ? 'the gateway is stopping' : 'a new listener could not start',
-        failed,
-      );
+      // A stop asked for meanwhile also stops the new listeners: that is not their failure.
+      if (this.#stopping) return abandon('the gateway is stopping');
+      return abandon('a new listener could not start', failed);
     }
 
     // The switch: synchronous, so no request sees half of it.
@@ -344,20 +343,21 @@ export class Gateway {
     entrypoint.runners.forEach((runner, i) => {
       if (seen.has(runner)) return; // listed twice: one object, run once
       seen.add(runner);
-      const listener = ownsListeners(runner) ? runner.listenerIdentity() : undefined;
-      if (!listener || !ownsListeners(runner)) {
+      const listener = listenerOf(runner);
+      if (!listener) {
         others.push(runner);
         return;
       }
       const id = identity(spec.runners[i]!);
-      const n = occurrences.get(listener.address) ?? 0;
-      occurrences.set(listener.address, n + 1);
+      const { address, settings } = listener.identity;
+      const n = occurrences.get(address) ?? 0;
+      occurrences.set(address, n + 1);
       grace = Math.max(grace, shutdownTimeout(registry.manifest(id)?.spec));
       servers.push({
         id,
-        key: `${listener.address}#${n}`,
-        settings: listener.settings,
-        server: runner,
+        key: `${address}#${n}`,
+        settings,
+        server: listener.owner,
       });
     });
     return { number, registry, entrypoint, log, servers, others, grace };

@@ -34,6 +34,10 @@ export interface ListenerOwner extends Runner {
   reloadCertificates(): Promise<boolean>;
 }
 
-export function ownsListeners(runner: Runner): runner is ListenerOwner {
-  return typeof (runner as Partial<ListenerOwner>).listenerIdentity === 'function';
+/** The runner as a listener owner with its identity, or undefined when it listens on nothing. */
+export function listenerOf(runner: Runner): { owner: ListenerOwner; identity: ListenerIdentity } | undefined {
+  if (typeof (runner as Partial<ListenerOwner>).listenerIdentity !== 'function') return undefined;
+  const owner = runner as ListenerOwner;
+  const identity = owner.listenerIdentity();
+  return identity && { owner, identity };
 }
