@@ -11,9 +11,8 @@ import { after, describe, it } from 'node:test';
 import type { HTTPServerSpec } from './core/httpserver/api.ts';
 import type { LogAttrs, Logger } from './kernel/logger.ts';
 import { Registry } from './kernel/registry.ts';
-import { check } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
-import { Gateway, listenerSettings, listenKey, loadConfig, watchConfig } from './reload.ts';
+import { Gateway, loadConfig, watchConfig } from './reload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aileron-reload-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,11 +21,6 @@ function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-async function serverSpec(spec: Record<string, unknown>): Promise<HTTPServerSpec> {
-  const { resource } = await import('./core/httpserver/api.ts');
-  return check(resource.spec, spec).value as HTTPServerSpec;
 }
 
 /** A logger that keeps every line, for assertions. */
@@ -77,42 +71,6 @@ function status(url: string): Promise<number> {
       .on('error', reject);
   });
 }
-
-describe('listenKey and listenerSettings: what keeps a listener across a reload', () => {
-  it('the same address written differently is the same listener; a different bind is not', async () => {
-    const key = async (addr: string) => listenKey(await serverSpec({ addr }));
-    assert.equal(await key('localhost:8080'), await key('127.0.0.1:8080'));
-    assert.equal(await key('tcp://127.0.0.1:8080'), await key('127.0.0.1:8080'));
-    assert.notEqual(await key(':8080'), await key('0.0.0.0:8080'));
-    assert.notEqual(await key('127.0.0.1:8080'), await key('127.0.0.1:8081'));
-    assert.equal(await key('unix:///run/gw.sock'), JSON.stringify({ path: '/run/gw.sock' }));
-    const viaListenConfig = await serverSpec({
-      addr: ':1',
-      httpConfig: { listenConfig: { addr: '127.0.0.1:8080' } },
-    });
-    assert.equal(listenKey(viaListenConfig), await key('127.0.0.1:8080'));
-  });
-
-  it('routes, middleware, debug switches and shutdownTimeout are not listener settings; timeouts and TLS are', async () => {
-    const base = listenerSettings(await serverSpec({ addr: ':8080' }));
-    const routing = await serverSpec({
-      addr: ':8080',
-      shutdownTimeout: 3,
-      enableProfile: true,
-      enableExpvar: true,
-      virtualHosts: [{ hosts: ['a.example'], handlers: [] }],
-    });
-    assert.equal(listenerSettings(routing), base);
-    assert.notEqual(
-      listenerSettings(await serverSpec({ addr: ':8080', httpConfig: { idleTimeout: 5 } })),
-      base,
-    );
-    assert.notEqual(
-      listenerSettings(await serverSpec({ addr: ':8080', httpConfig: { maxHeaderBytes: 1 } })),
-      base,
-    );
-  });
-});
 
 describe('loadConfig', () => {
   const load = (files: string[], envFiles: string[] = [], baseEnv: Record<string, string> = {}) =>

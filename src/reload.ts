@@ -4,7 +4,7 @@
  *
  * A reload reads the config files (and `-e` env files) into a NEW registry and validates them; if anything is
  * wrong the running configuration stays and every problem is logged. Otherwise the new objects are created and,
- * per listener address:
+ * per listener address (each listening runner reports its listener's address and settings: src/core/listeners.ts):
  * - same address, same listener settings: the listening server keeps its socket and its connections, and new
  *   requests are served by the new configuration's handlers (`HTTPServer.swap`); requests already running finish
  *   on the old ones; a TLS listener re-reads its certificate files (rotated in place);
@@ -16,18 +16,17 @@
  *   (a warning says so). Only this case is not free of downtime.
  * The old configuration's resources (upstream pools, log files, timers) are released once its last request
  * has ended, or after its servers' `shutdownTimeout`.
+ * Every configuration runs through the Entrypoint's run loop (src/core/entrypoint/loop.ts): its runners stop
+ * together, and a failure or an unasked end of any of them stops the gateway.
  */
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Entrypoint, type EntrypointSpec } from './core/entrypoint/api.ts';
-import { ErrEntrypointRun } from './core/errors.ts';
-import type { HTTPServerSpec } from './core/httpserver/api.ts';
-import { parseListenAddress } from './core/httpserver/listen.ts';
-import { HTTPServer } from './core/httpserver/server.ts';
+import { type RunnerGroup, runLoop, type Started } from './core/entrypoint/loop.ts';
+import { type ListenerOwner, listenerOf } from './core/listeners.ts';
 import { type Runner, RunnerRole } from './core/roles.ts';
 import { DefaultName, LoggerTable } from './core/services.ts';
-import { GatewayError } from './kernel/errors.ts';
 import type { Logger } from './kernel/logger.ts';
 import { ConfigError } from './kernel/problems.ts';
 import { identity, Registry } from './kernel/registry.ts';
@@ -72,14 +71,14 @@ export interface GatewayOptions extends LoadOptions {
   readonly logger: Logger;
 }
 
-/** An HTTPServer of a configuration, with what decides whether a reload keeps its listener. */
+/** A runner of a configuration that listens, with what decides whether a reload keeps its listener. */
 interface Planned {
   readonly id: string;
-  /** Normalized listen address, plus `#n` for the n-th server on the same address (port 0). */
+  /** Its listener's address, plus `#n` for the n-th runner on the same address (port 0). */
   readonly key: string;
-  /** Everything of the spec but the routes: equal settings => the listener is kept and swapped. */
+  /** Equal settings (and kind): the listener is kept and its connections served by the new runner. */
   readonly settings: string;
-  readonly server: HTTPServer;
+  readonly server: ListenerOwner;
 }
 
 interface Generation {
@@ -89,34 +88,19 @@ interface Generation {
   /** The configuration's default logger, bound to the Entrypoint resource. */
   readonly log: Logger;
   readonly servers: readonly Planned[];
-  /** Runners that are not HTTPServers: stopped and started anew on every reload. */
+  /** Runners without a listener: stopped and started anew on every reload. */
   readonly others: readonly Runner[];
   /** Longest shutdownTimeout of its servers (s): how long a replaced configuration waits for its requests. */
   readonly grace: number;
 }
 
-interface Running {
-  readonly stop: AbortController;
-  readonly done: Promise<void>;
-  /** A failure (or an end nobody asked for) stops the gateway; false while a reload may still roll back. */
-  fatal: boolean;
-}
-
-interface Listener extends Running {
-  /** The server that holds the socket (from the configuration that first opened this address). */
-  readonly owner: HTTPServer;
-  /** The configuration's server whose handlers serve it now. */
+interface Listener {
+  /** The runner that holds the socket (from the configuration that first opened this address). */
+  readonly owner: ListenerOwner;
+  /** The configuration's runner whose handlers serve it now. */
   current: Planned;
+  readonly run: Started;
 }
-
-/** Spec fields that only change routing; every other field belongs to the listener. */
-const RoutingFields = new Set([
-  'middleware',
-  'virtualHosts',
-  'enableProfile',
-  'enableExpvar',
-  'shutdownTimeout',
-]);
 
 const EntrypointId = identity({
   apiVersion: 'core/v1',
@@ -128,13 +112,12 @@ const EntrypointId = identity({
 export class Gateway {
   readonly #options: GatewayOptions;
   readonly #listeners = new Map<string, Listener>();
-  #others: Running[] = [];
+  #others: Started[] = [];
   #gen: Generation | undefined;
   /** Replaced configurations still finishing their requests. */
   readonly #retiring = new Set<Promise<void>>();
-  /** Stops everything: the caller's signal, or a runner that failed or ended by itself. */
-  readonly #stop = new AbortController();
-  #firstError: unknown;
+  /** The runners of every configuration: they stop together (the caller's signal, a failure, an end). */
+  #group: RunnerGroup | undefined;
   /** The reload in progress, and whether another was asked for meanwhile (they coalesce into one). */
   #reloading: Promise<ReloadResult> | undefined;
   #again: Promise<ReloadResult> | undefined;
@@ -146,6 +129,11 @@ export class Gateway {
   /** The configuration now serving: 1 at start, +1 per applied reload. */
   get generation(): number {
     return this.#gen?.number ?? 0;
+  }
+
+  /** True once the gateway stops (and before it runs). */
+  get #stopping(): boolean {
+    return this.#group?.stopping.aborted ?? true;
   }
 
   /**
@@ -170,33 +158,28 @@ export class Gateway {
       await registry.close();
       return;
     }
-    const onAbort = () => this.#stop.abort(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    // The Entrypoint's run loop, with this configuration's runners started here to keep their listeners.
     try {
-      for (const init of gen.entrypoint.initializers) await init.initialize();
-    } catch (err) {
-      signal.removeEventListener('abort', onAbort);
-      await registry.close();
-      throw err;
-    }
-    this.#gen = gen;
-    try {
-      for (const p of gen.servers) this.#listeners.set(p.key, this.#listen(p));
-      this.#others = gen.others.map((r) => this.#start(r));
-      if (onReady) void Promise.all(gen.servers.map((p) => p.server.listening)).then(onReady);
-      if (!this.#stop.signal.aborted)
-        await new Promise((r) => this.#stop.signal.addEventListener('abort', r, { once: true }));
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      await this.#shutdown();
-    }
-    if (this.#firstError !== undefined) {
-      const err = this.#firstError as Error;
-      throw new GatewayError(ErrEntrypointRun, {
-        cause: err,
-        details: { reason: err?.message ?? String(err) },
+      await runLoop(signal, () => (this.#gen ?? gen).log, {
+        initializers: gen.entrypoint.initializers,
+        start: (group) => {
+          this.#group = group;
+          this.#gen = gen;
+          for (const p of gen.servers) this.#listeners.set(p.key, this.#listen(p));
+          this.#others = gen.others.map((r) => group.start(r));
+          if (onReady) void Promise.all(gen.servers.map((p) => p.server.listening)).then(onReady);
+        },
+        // A reload in progress finishes (or gives up) first, so that nothing it started is left running.
+        beforeStop: async () => {
+          await this.#reloading?.catch(() => {});
+        },
+        afterStop: async () => {
+          await Promise.allSettled([...this.#retiring]);
+        },
+        finalizers: () => (this.#gen ?? gen).entrypoint.finalizers,
       });
+    } finally {
+      await (this.#gen ?? gen).registry.close();
     }
   }
 
@@ -220,7 +203,7 @@ export class Gateway {
 
   async #reload(): Promise<ReloadResult> {
     const old = this.#gen;
-    if (!old || this.#stop.signal.aborted) {
+    if (!old || this.#stopping) {
       return { ok: false, generation: this.generation, error: 'the gateway is not running' };
     }
     const number = old.number + 1;
@@ -251,7 +234,7 @@ export class Gateway {
     } catch (err) {
       return abandon('an initializer of the new configuration failed', err);
     }
-    if (this.#stop.signal.aborted) return abandon('the gateway is stopping');
+    if (this.#stopping) return abandon('the gateway is stopping');
 
     // Listeners on new addresses first: if one cannot bind, nothing has changed yet.
     const added = gen.servers.filter((p) => !this.#listeners.has(p.key));
@@ -261,18 +244,17 @@ export class Gateway {
       started.map(({ p, l }) =>
         Promise.race([
           p.server.listening.then(() => undefined),
-          l.done.then(() => new Error('it stopped')),
+          l.run.done.then(() => new Error('it stopped')),
         ]).catch((err: unknown) => err),
       ),
     );
     const failed = failures.find((f) => f !== undefined);
-    if (failed !== undefined || this.#stop.signal.aborted) {
-      for (const { l } of started) l.stop.abort();
-      await Promise.allSettled(started.map(({ l }) => l.done));
-      return abandon(
-        failed === undefined ? 'the gateway is stopping' : 'a new listener could not start',
-        failed,
-      );
+    if (failed !== undefined || this.#stopping) {
+      for (const { l } of started) l.run.stop();
+      await Promise.allSettled(started.map(({ l }) => l.run.done));
+      // A stop asked for meanwhile also stops the new listeners: that is not their failure.
+      if (this.#stopping) return abandon('the gateway is stopping');
+      return abandon('a new listener could not start', failed);
     }
 
     // The switch: synchronous, so no request sees half of it.
@@ -284,7 +266,7 @@ export class Gateway {
     for (const p of gen.servers) {
       const l = this.#listeners.get(p.key);
       if (!l || started.some((s) => s.p === p)) continue;
-      if (l.current.settings !== p.settings) {
+      if (l.current.settings !== p.settings || l.owner.constructor !== p.server.constructor) {
         restart.push(p);
         continue;
       }
@@ -295,21 +277,21 @@ export class Gateway {
       kept++;
     }
     for (const { p, l } of started) {
-      l.fatal = true;
+      l.run.fatal = true;
       this.#listeners.set(p.key, l);
     }
     for (const [key, l] of this.#listeners) {
       if (keys.has(key)) continue;
-      l.stop.abort();
-      drained.push(l.done);
+      l.run.stop();
+      drained.push(l.run.done);
       this.#listeners.delete(key);
       stopped++;
     }
     for (const r of this.#others) {
-      r.stop.abort();
+      r.stop();
       drained.push(r.done);
     }
-    this.#others = gen.others.map((r) => this.#start(r));
+    this.#others = gen.others.map((r) => this.#group!.start(r));
     this.#gen = gen;
 
     // Changed listener settings: the old listener closes its socket now (its drain starts in this turn), the new
@@ -319,8 +301,8 @@ export class Gateway {
       gen.log.warn(
         `the listener settings of ${p.id} changed; restarting its listener on ${l.owner.boundAddress}: connections are refused until it listens again`,
       );
-      l.stop.abort();
-      drained.push(l.done);
+      l.run.stop();
+      drained.push(l.run.done);
       this.#listeners.delete(p.key);
     }
     if (restart.length > 0) await nextTurn();
@@ -343,7 +325,7 @@ export class Gateway {
     return { ok: true, generation: number };
   }
 
-  /** Creates the objects of a loaded registry and sorts its runners. */
+  /** Creates the objects of a loaded registry and sorts its runners by whether they listen. */
   async #build(registry: Registry, number: number): Promise<Generation> {
     registry.registerService(LoggerTable, DefaultName, this.#options.logger);
     const ref = registry.entrypointRef();
@@ -361,55 +343,29 @@ export class Gateway {
     entrypoint.runners.forEach((runner, i) => {
       if (seen.has(runner)) return; // listed twice: one object, run once
       seen.add(runner);
-      if (!(runner instanceof HTTPServer)) {
+      const listener = listenerOf(runner);
+      if (!listener) {
         others.push(runner);
         return;
       }
       const id = identity(spec.runners[i]!);
-      const serverSpec = registry.manifest(id)!.spec as HTTPServerSpec;
-      const addr = listenKey(serverSpec);
-      const n = occurrences.get(addr) ?? 0;
-      occurrences.set(addr, n + 1);
-      grace = Math.max(grace, serverSpec.shutdownTimeout);
+      const { address, settings } = listener.identity;
+      const n = occurrences.get(address) ?? 0;
+      occurrences.set(address, n + 1);
+      grace = Math.max(grace, shutdownTimeout(registry.manifest(id)?.spec));
       servers.push({
         id,
-        key: `${addr}#${n}`,
-        settings: listenerSettings(serverSpec),
-        server: runner,
+        key: `${address}#${n}`,
+        settings,
+        server: listener.owner,
       });
     });
     return { number, registry, entrypoint, log, servers, others, grace };
   }
 
-  /** Runs an HTTPServer as the owner of its address. `fatal`: a failure stops the gateway. */
+  /** Runs a listening runner as the owner of its address. `fatal`: a failure stops the gateway. */
   #listen(p: Planned, fatal = true): Listener {
-    const stop = new AbortController();
-    const l = { owner: p.server, current: p, stop, fatal } as Listener;
-    (l as { done: Promise<void> }).done = this.#watch(p.server.run(stop.signal), l);
-    return l;
-  }
-
-  #start(runner: Runner): Running {
-    const r = { stop: new AbortController(), fatal: true } as Running;
-    (r as { done: Promise<void> }).done = this.#watch(runner.run(r.stop.signal), r);
-    return r;
-  }
-
-  /** A runner that fails, or ends while nobody stopped it, stops the gateway (as the Entrypoint does). */
-  #watch(run: Promise<void>, r: Omit<Running, 'done'>): Promise<void> {
-    return run.then(
-      () => {
-        if (r.fatal && !r.stop.signal.aborted) this.#stop.abort();
-      },
-      (err: unknown) => {
-        if (!r.fatal) throw err;
-        this.#firstError ??= err;
-        (this.#gen?.log ?? this.#options.logger).error('a runner failed; stopping the others', {
-          error: describe(err),
-        });
-        this.#stop.abort(err);
-      },
-    );
+    return { owner: p.server, current: p, run: this.#group!.start(p.server, { fatal }) };
   }
 
   /** Waits until a replaced configuration has no request left (or its grace is over), then releases it. */
@@ -446,57 +402,16 @@ export class Gateway {
     }
     await gen.registry.close();
   }
-
-  async #shutdown(): Promise<void> {
-    this.#stop.abort();
-    // A reload in progress finishes (or gives up) first, so that nothing it started is left running.
-    await this.#reloading?.catch(() => {});
-    const running = [...this.#listeners.values(), ...this.#others];
-    for (const r of running) r.stop.abort();
-    await Promise.allSettled(running.map((r) => r.done));
-    await Promise.allSettled([...this.#retiring]);
-    const gen = this.#gen;
-    if (!gen) return;
-    for (const fin of gen.entrypoint.finalizers) {
-      try {
-        await fin.finalize();
-      } catch (err) {
-        this.#firstError ??= err;
-      }
-    }
-    await gen.registry.close();
-  }
 }
 
-/** The address a server listens on, normalized (`:8080` and `[::]:8080` differ: they bind differently). */
-export function listenKey(spec: HTTPServerSpec): string {
-  const addr = spec.httpConfig.listenConfig?.addr || spec.addr;
-  try {
-    return JSON.stringify(parseListenAddress(addr));
-  } catch {
-    return addr; // the server reports the problem when it tries to listen
-  }
-}
-
-/** The listener part of an HTTPServer spec, as a canonical string. */
-export function listenerSettings(spec: HTTPServerSpec): string {
-  const listener = Object.fromEntries(Object.entries(spec).filter(([k]) => !RoutingFields.has(k)));
-  return canonical(listener);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+/** A server's `shutdownTimeout` (s) from its spec: the grace its requests get when a reload replaces it. */
+function shutdownTimeout(spec: unknown): number {
+  const value = (spec as { shutdownTimeout?: unknown } | undefined)?.shutdownTimeout;
+  return typeof value === 'number' ? value : 0;
 }
 
 /** Asks a kept TLS listener to re-read its certificate files; a failure keeps the current ones (and is logged). */
-function reloadCerts(server: HTTPServer, log: Logger): void {
+function reloadCerts(server: ListenerOwner, log: Logger): void {
   try {
     server.reloadCertificates().catch((err: unknown) => {
       log.error('cannot reload certificates', { error: describe(err) });

@@ -1,10 +1,13 @@
 /**
- * Error kinds of the core layer (E2xxx). The code and kind are what ErrorHandler `codes`/`kinds` match and
+ * Error kinds of the core layer (E2xxx; E0000 for errors that are not gateway errors). The code and kind are what ErrorHandler `codes`/`kinds` match and
  * what logs show; the status is what a client sees. Ranges per component, as in AILERON:
  * entrypoint E2060-E2069, httplogger E2050-E2059, httpproxy E2120-E2129, httpserver E2130-E2139,
- * static E2140-E2149.
+ * static E2140-E2149. Every code is listed, with what it means, in src/errors.ts (and docs/errors.md).
  */
 import { defineError } from '../kernel/errors.ts';
+
+/** Not a gateway error (a bug, or a library's error that reached the ErrorHandler as it is): a 500. */
+export const ErrUndefined = defineError('E0000', 'Undefined', 'unexpected error', 500);
 
 export const ErrLogger = defineError('E2050', 'CoreLogger', 'http logging error', 500);
 export const ErrEntrypointRun = defineError(

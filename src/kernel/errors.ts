@@ -2,6 +2,7 @@
  * One error class for the whole gateway. Every error has a stable code (E1xxx CLI, E2xxx core, E3xxx app),
  * a kind name (what ErrorHandler `codes`/`kinds` globs match) and, when it reaches a client, an HTTP status.
  * Components throw these as they are; only the ErrorHandler turns them into a response.
+ * Every code is listed, with what it means, in src/errors.ts (and docs/errors.md).
  */
 export interface ErrorKind {
   readonly code: string;
@@ -59,14 +60,3 @@ export function defineError(code: string, kind: string, template: string, status
 export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
 }
-
-// E1xxx: command line and configuration loading.
-export const ErrUsage = defineError('E1001', 'Usage', '{{reason}}');
-export const ErrConfig = defineError('E1005', 'ConfigInvalid', 'invalid configuration');
-export const ErrEnvFile = defineError(
-  'E1004',
-  'EnvFile',
-  'failed to load environment file {{path}}: {{reason}}',
-);
-export const ErrCreate = defineError('E2000', 'CreateComponent', 'failed to create {{id}}: {{reason}}');
-export const ErrRun = defineError('E2060', 'EntrypointRun', 'a runner failed: {{reason}}');

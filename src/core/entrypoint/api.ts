@@ -2,13 +2,11 @@
  * core/v1 Entrypoint: the root resource. It registers loggers and error handlers, creates every runner (which
  * transitively creates everything they refer to), runs them until SIGTERM/SIGINT and waits for all of them.
  */
-import { GatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { EntrypointName } from '../../kernel/registry.ts';
 import { defineResource } from '../../kernel/resource.ts';
 import { Obj, RefList, RefTo, type Static, Type } from '../../kernel/schema.ts';
 import { createDefaultErrorHandler } from '../errhandler/default.ts';
-import { ErrEntrypointRun } from '../errors.ts';
 import {
   ErrorHandlerRole,
   type Finalizer,
@@ -20,6 +18,7 @@ import {
   RunnerRole,
 } from '../roles.ts';
 import { DefaultName, ErrorHandlerTable, LoggerTable } from '../services.ts';
+import { runLoop } from './loop.ts';
 
 export const EntrypointSpec = Obj({
   defaultLogger: Type.Optional(RefTo('Logger')),
@@ -48,7 +47,10 @@ export class Entrypoint implements Runner {
     this.#logger = logger;
   }
 
-  /** For the reload supervisor (src/reload.ts), which runs the runners of each configuration itself. */
+  /**
+   * For the reload supervisor (src/reload.ts): it runs each configuration through the same loop, but starts the
+   * runners itself, to hand listeners from one configuration to the next.
+   */
   get initializers(): readonly Initializer[] {
     return this.#initializers;
   }
@@ -58,54 +60,21 @@ export class Entrypoint implements Runner {
   }
 
   /**
-   * Runs every runner until `signal` aborts. If one runner fails, the others are stopped too. Unlike AILERON,
-   * which returns when the first runner ends, this waits for every runner to finish draining.
+   * Runs every runner (each once, however often it is listed) until `signal` aborts, through the one run loop
+   * (loop.ts) that the reload supervisor also runs each configuration with.
    */
   async run(signal: AbortSignal): Promise<void> {
     if (this.runners.length === 0) {
       this.#logger.info('no runners configured; nothing to do');
       return;
     }
-    for (const init of this.#initializers) await init.initialize();
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    let firstError: unknown;
-    try {
-      await Promise.all(
-        this.runners.map((r) =>
-          r.run(stop.signal).then(
-            () => {
-              // A runner that stops by itself (not on shutdown) stops the others too.
-              if (!stop.signal.aborted) stop.abort();
-            },
-            (err: unknown) => {
-              firstError ??= err;
-              this.#logger.error('a runner failed; stopping the others', {
-                error: String((err as Error)?.message ?? err),
-              });
-              stop.abort(err);
-            },
-          ),
-        ),
-      );
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      for (const fin of this.#finalizers) {
-        try {
-          await fin.finalize();
-        } catch (err) {
-          firstError ??= err;
-        }
-      }
-    }
-    if (firstError !== undefined) {
-      throw new GatewayError(ErrEntrypointRun, {
-        cause: firstError,
-        details: { reason: (firstError as Error)?.message ?? String(firstError) },
-      });
-    }
+    await runLoop(signal, () => this.#logger, {
+      initializers: this.#initializers,
+      start: (group) => {
+        for (const runner of new Set(this.runners)) group.start(runner);
+      },
+      finalizers: () => this.#finalizers,
+    });
   }
 }
 

@@ -9,6 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGatewayError } from '../../kernel/errors.ts';
 import type { LogAttrs, Logger } from '../../kernel/logger.ts';
 import { type CompiledContent, mediaRanges, negotiate, type Render } from '../common/mimecontent.ts';
+import { ErrUndefined } from '../errors.ts';
 import type { ErrorHandler, Request, Response } from '../roles.ts';
 import { LogSampler, type SamplerClock } from './logsampler.ts';
 
@@ -57,8 +58,8 @@ function describe(err: unknown): ErrorInfo {
   }
   return {
     status: 500,
-    code: 'E0000',
-    kind: 'Undefined',
+    code: ErrUndefined.code,
+    kind: ErrUndefined.kind,
     message: err instanceof Error ? err.message : String(err),
     headers: undefined,
   };

@@ -11,6 +11,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import type { FieldPath } from '../../kernel/schema.ts';
 import { RequestContext } from '../context.ts';
 import { ErrServerRecover } from '../errors.ts';
+import type { ListenerIdentity } from '../listeners.ts';
 import { GatewayResponse } from '../response.ts';
 import {
   chain,
@@ -25,6 +26,7 @@ import {
 import type { HTTPServerSpec } from './api.ts';
 import { guardRequests, installClientErrorHandler, logDroppedConnections } from './hardening.ts';
 import { http2Plan, secureHTTP2Server, serveH2C } from './http2.ts';
+import { listenerIdentity } from './identity.ts';
 import { describeAddress, parseListenAddress, prepareUnixSocket } from './listen.ts';
 import { RouteConflictError, Router } from './router.ts';
 import { ServerTLS } from './tls.ts';
@@ -243,6 +245,11 @@ export class HTTPServer implements Runner {
    */
   reloadCertificates(): Promise<boolean> {
     return this.#tls ? this.#tls.reload() : Promise.resolve(false);
+  }
+
+  /** What decides whether a reload keeps this server's listener (src/core/listeners.ts): address and settings. */
+  listenerIdentity(): ListenerIdentity {
+    return listenerIdentity(this.#spec);
   }
 
   #fail(req: Request, res: Response, err: unknown): void {

@@ -3,6 +3,10 @@
  * (`minute hour day month weekday`) or six (`second minute hour day month weekday`), with `*`, `,`, `-`, `/`,
  * month names JAN-DEC, weekday names SUN-SAT, and an optional `TZ=<zone> ` (or `CRON_TZ=`) prefix.
  * As in Vixie cron, when both day fields are restricted a day matches if either does.
+ *
+ * A schedule is a set of wall-clock times: the search runs on the wall clock, where every day has 24 hours,
+ * and only its result is turned into an instant (`firstInstant`), so the days the clocks change neither skip
+ * nor repeat a firing. Self-contained rather than `croner`: docs/decisions/0003-cron-without-croner.md.
  */
 import { checkTimeZone, wallClock } from '../common/timefmt.ts';
 
@@ -81,33 +85,99 @@ export function parseCron(expression: string): Schedule {
   const days = parseField(dom!, 1, 31, [], 'day of month');
   const months = parseField(month!, 1, 12, MonthNames, 'month');
   const weekdays = parseField(dow!, 0, 7, DayNames, 'weekday');
-  const wall = wallClock(zone);
+  const offsetMs = offsetOf(zone);
   const dayMatches = (day: number, weekday: number) => {
     if (days.star || weekdays.star) return days.values.has(day) && weekdays.values.has(weekday);
     return days.values.has(day) || weekdays.values.has(weekday);
   };
+  /**
+   * The first wall-clock time at or after `from` that the fields match, both written as epoch ms of the same
+   * fields in UTC. Wall-clock days are all 24 hours long, so the jumps below never skip a match; time-zone
+   * transitions are dealt with only when the wall time is turned into an instant.
+   */
+  const nextWallTime = (from: number): number | undefined => {
+    let t = from;
+    // Each step jumps to the start of the next month, day, hour, minute or second that could match,
+    // so a search over five years takes a few thousand steps at most.
+    const limit = t + 5 * 366 * 86_400_000;
+    while (t < limit) {
+      const d = new Date(t);
+      const month = d.getUTCMonth() + 1;
+      const day = d.getUTCDate();
+      const hour = d.getUTCHours();
+      const minute = d.getUTCMinutes();
+      const second = d.getUTCSeconds();
+      const intoDay = ((hour * 60 + minute) * 60 + second) * 1000;
+      if (!months.values.has(month)) {
+        const daysInMonth = new Date(Date.UTC(d.getUTCFullYear(), month, 0)).getUTCDate();
+        t += (daysInMonth - day + 1) * 86_400_000 - intoDay;
+      } else if (!dayMatches(day, d.getUTCDay())) t += 86_400_000 - intoDay;
+      else if (!hours.values.has(hour)) t += 3_600_000 - (minute * 60 + second) * 1000;
+      else if (!minutes.values.has(minute)) t += 60_000 - second * 1000;
+      else if (!seconds.values.has(second)) t += 1000;
+      else return t;
+    }
+    return undefined;
+  };
   const schedule: Schedule = {
     next(afterMs) {
-      let t = (Math.floor(afterMs / 1000) + 1) * 1000;
-      // Each step jumps to the start of the next month, day, hour, minute or second that could match,
-      // so a search over five years takes a few thousand steps at most.
-      const limit = t + 5 * 366 * 86_400_000;
-      while (t < limit) {
-        const f = wall(t);
-        const intoDay = ((f.hour * 60 + f.minute) * 60 + f.second) * 1000;
-        if (!months.values.has(f.month)) {
-          const daysInMonth = new Date(Date.UTC(f.year, f.month, 0)).getUTCDate();
-          t += (daysInMonth - f.day + 1) * 86_400_000 - intoDay;
-        } else if (!dayMatches(f.day, f.weekday)) t += 86_400_000 - intoDay;
-        else if (!hours.values.has(f.hour)) t += 3_600_000 - (f.minute * 60 + f.second) * 1000;
-        else if (!minutes.values.has(f.minute)) t += 60_000 - f.second * 1000;
-        else if (!seconds.values.has(f.second)) t += 1000;
-        else return t;
+      const after = (Math.floor(afterMs / 1000) + 1) * 1000;
+      let from = after + offsetMs(after);
+      for (;;) {
+        const wall = nextWallTime(from);
+        if (wall === undefined) return undefined;
+        const at = firstInstant(wall, offsetMs);
+        if (at >= after) return at;
+        // `after` is in the hour the clocks repeat when they go back, and this wall time was already passed
+        // before they did: every wall time up to the moment the clocks went back was, so search from there.
+        from = wallTimeSeenBefore(at, wall, offsetMs);
       }
-      return undefined;
     },
   };
   if (schedule.next(Date.now()) === undefined)
     throw new Error('the schedule never fires (check the day and month)');
   return schedule;
+}
+
+type OffsetOf = (epochMs: number) => number;
+
+/** `(epochMs) => the zone's offset from UTC in ms` at that instant. */
+function offsetOf(zone: string): OffsetOf {
+  const wall = wallClock(zone);
+  return (ms) => wall(ms).offset * 60_000;
+}
+
+/**
+ * The instant a wall-clock time (its fields as epoch ms in UTC) fires at. Each wall time fires once: a time
+ * that happens twice when the clocks go back fires the first time; a time that never happens because the
+ * clocks go forward fires at the instant it would have been without the jump (02:30 on a night that jumps
+ * from 02:00 to 03:00 fires at 03:30), so a daily schedule never misses a day. Firing once per wall time also
+ * keeps rotated files, named by wall time, from being rotated twice under one name.
+ */
+function firstInstant(wall: number, offsetMs: OffsetOf): number {
+  // A zone changes its offset a few times a year: the offsets a day either side are the ones around `wall`.
+  const before = wall - offsetMs(wall - 86_400_000);
+  if (before + offsetMs(before) === wall) return before;
+  const after = wall - offsetMs(wall + 86_400_000);
+  if (after + offsetMs(after) === wall) return after;
+  // In the gap the clocks jumped over: the instant the wall time would have been with the earlier offset.
+  return before;
+}
+
+/**
+ * Called when `wall` first happened at `first`, and again an offset change later: returns the wall time the
+ * clocks showed just before they went back, the first one not yet passed.
+ */
+function wallTimeSeenBefore(first: number, wall: number, offsetMs: OffsetOf): number {
+  const earlier = offsetMs(first);
+  // The change lies within the repeated stretch after `first`; offsets change on whole seconds.
+  let lo = first;
+  let hi = first + 86_400_000;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetMs(mid) === earlier) lo = mid;
+    else hi = mid;
+  }
+  // `hi` is the first instant with the later offset; the wall time just before it was `hi + earlier`.
+  return Math.max(hi + earlier, wall + 1000);
 }

@@ -1,0 +1,105 @@
+/**
+ * Every error code of the gateway, in one table: code, kind name, status and what it means. Codes are declared
+ * beside the code that raises them (kernel/errors.ts, core/errors.ts, an app feature's own files); each is
+ * listed here once, as each kind is listed in register.ts. `src/errors.test.ts` checks that every declared
+ * code is here, that codes and kind names are unique, and that docs/errors.md has a row for each.
+ *
+ * Ranges (DESIGN.md §5): E0000 not a gateway error; E1xxx command line; E2xxx core; E3xxx app.
+ */
+import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
+import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
+import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
+import {
+  ErrEntrypointRun,
+  ErrLogger,
+  ErrProxyClientGone,
+  ErrProxyNoHealthyUpstream,
+  ErrProxyNoUpstream,
+  ErrProxyProtocolSwitch,
+  ErrProxyRoundtrip,
+  ErrProxyTimeout,
+  ErrProxyUpstreamUnavailable,
+  ErrServer,
+  ErrServerBadRequest,
+  ErrServerDebugBusy,
+  ErrServerMethodNotAllowed,
+  ErrServerNotFound,
+  ErrServerRecover,
+  ErrServerURITooLong,
+  ErrUndefined,
+} from './core/errors.ts';
+import type { ErrorKind } from './kernel/errors.ts';
+
+export interface ErrorCode {
+  readonly error: ErrorKind;
+  /** One line: when it happens, and what a client or operator sees. */
+  readonly meaning: string;
+}
+
+export const ErrorCodes: readonly ErrorCode[] = [
+  {
+    error: ErrUndefined,
+    meaning:
+      'A value that is not a gateway error was handed to the ErrorHandler (a bug); logged with its stack.',
+  },
+  { error: ErrLogger, meaning: 'Reserved for HTTP logging failures; not raised at present.' },
+  {
+    error: ErrEntrypointRun,
+    meaning:
+      'A runner or finalizer failed, so the gateway stopped; the cause says which. Never sent to a client.',
+  },
+  {
+    error: ErrProxyUpstreamUnavailable,
+    meaning: 'The matching load balancer has no upstream to send the request to.',
+  },
+  { error: ErrProxyNoUpstream, meaning: 'No load balancer of the ReverseProxyHandler matches the request.' },
+  {
+    error: ErrProxyTimeout,
+    meaning: 'The upstream did not answer (connect, headers or body) within its timeout.',
+  },
+  {
+    error: ErrProxyRoundtrip,
+    meaning:
+      'The round trip to the upstream failed (refused, reset, bad response); 500 if the request itself was invalid.',
+  },
+  {
+    error: ErrProxyProtocolSwitch,
+    meaning: 'An Upgrade (WebSocket) request was not answered 101 with the protocol asked for.',
+  },
+  {
+    error: ErrProxyClientGone,
+    meaning: 'Reserved for a client that closed the connection before the answer; not raised at present.',
+  },
+  {
+    error: ErrProxyNoHealthyUpstream,
+    meaning:
+      'Every upstream of the load balancer is out of service (health checks, circuit breaker); sent with Retry-After.',
+  },
+  {
+    error: ErrServer,
+    meaning: 'Reserved for server errors without a more specific code; not raised at present.',
+  },
+  {
+    error: ErrServerNotFound,
+    meaning:
+      'No route matches the request, or a debug path was asked from another host; 400 if the target is not a path.',
+  },
+  {
+    error: ErrServerRecover,
+    meaning: 'A handler or middleware threw something that is not a gateway error; logged with its stack.',
+  },
+  {
+    error: ErrServerMethodNotAllowed,
+    meaning: 'A route matches the path but not the method; sent with Allow.',
+  },
+  {
+    error: ErrServerBadRequest,
+    meaning: 'The request is malformed (e.g. two Host headers, a bad debug parameter).',
+  },
+  { error: ErrServerDebugBusy, meaning: 'A debug endpoint is already taking a profile or heap snapshot.' },
+  { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
+  { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
+  { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
+  { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
+  { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },
+];
