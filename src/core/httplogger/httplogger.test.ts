@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Agent, type Dispatcher } from 'undici';
@@ -8,7 +9,16 @@ import { eventually } from '../../../test/helpers/eventually.ts';
 import { memoryLogger } from '../../../test/helpers/memory-logger.ts';
 import type { LogLevel } from '../../kernel/logger.ts';
 import { Registry } from '../../kernel/registry.ts';
-import { GatewayRequest, type HandlerFn, MiddlewareRole, type Request, type Response } from '../roles.ts';
+import { contextOf } from '../context.ts';
+import { GatewayHttp2Response, GatewayResponse } from '../response.ts';
+import {
+  GatewayHttp2Request,
+  GatewayRequest,
+  type HandlerFn,
+  MiddlewareRole,
+  type Request,
+  type Response,
+} from '../roles.ts';
 import { resource } from './api.ts';
 import type { HTTPLogger } from './httplogger.ts';
 
@@ -28,8 +38,21 @@ after(async () => {
   for (const c of closers.reverse()) await c();
 });
 
+/**
+ * A server with the gateway's request and response classes and a request context per request, as the HTTPServer
+ * makes them (the HTTPLogger works on the context's hooks).
+ */
 async function listen(handler: http.RequestListener<typeof GatewayRequest>): Promise<string> {
-  const server = http.createServer({ IncomingMessage: GatewayRequest }, handler);
+  const server = http.createServer(
+    {
+      IncomingMessage: GatewayRequest,
+      ServerResponse: GatewayResponse as unknown as typeof http.ServerResponse,
+    },
+    (req, res) => {
+      contextOf(req, res as unknown as Response);
+      handler(req, res);
+    },
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   closers.push(() => {
@@ -37,6 +60,36 @@ async function listen(handler: http.RequestListener<typeof GatewayRequest>): Pro
     server.close();
   });
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A cleartext HTTP/2 server with the gateway's HTTP/2 classes and a request context, serving `handler`. */
+async function listenH2(handler: HandlerFn): Promise<string> {
+  const server = http2.createServer({
+    Http2ServerRequest: GatewayHttp2Request,
+    Http2ServerResponse: GatewayHttp2Response as unknown as typeof http2.Http2ServerResponse,
+  });
+  server.on('request', (req, res) => {
+    contextOf(req as unknown as Request, res as unknown as Response);
+    void handler(req as unknown as Request, res as unknown as Response);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closers.push(() => server.close());
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** POSTs `chunks` over HTTP/2 without a content-length; resolves with the response body. */
+async function h2post(addr: string, chunks: readonly string[], contentType: string): Promise<string> {
+  const session = http2.connect(`http://${addr}`);
+  closers.push(() => session.destroy());
+  const stream = session.request({ ':method': 'POST', ':path': '/h2', 'content-type': contentType });
+  for (const c of chunks) stream.write(c);
+  stream.end();
+  stream.setEncoding('utf8');
+  let body = '';
+  for await (const c of stream) body += c;
+  session.close();
+  return body;
 }
 
 /** A server whose only middleware is the HTTPLogger, in front of `handler`. */
@@ -226,6 +279,39 @@ describe('HTTPLogger as server middleware', () => {
     assert.equal((b!.response as Record<string, unknown>).size, 5);
   });
 
+  it('logs the Content-Length of a HEAD response as its size, as announced', async () => {
+    const { httpLogger, lines } = await build('  response:\n    headers: [{name: "*"}]\n');
+    const addr = await serveWith(httpLogger, (_req, res) => {
+      res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '1234']);
+      res.end();
+    });
+    const res = await fetch(`http://${addr}/`, { method: 'HEAD' });
+    assert.equal(res.headers.get('content-length'), '1234');
+    const [line] = await entries(lines, 1);
+    const resp = line!.response as Record<string, unknown>;
+    assert.equal(resp.size, 1234);
+    assert.deepEqual(resp.header, { 'Content-Type': 'text/plain', 'Content-Length': '1234' });
+    assert.equal('aborted' in resp, false);
+  });
+
+  it('counts an HTTP/2 request body sent without a length, and the response body', async () => {
+    const { httpLogger, lines } = await build('  {}\n');
+    const chain = httpLogger.middleware(async (req, res) => {
+      for await (const _ of req) {
+        // drain
+      }
+      res.write('abc');
+      res.end('de');
+    });
+    const addr = await listenH2(chain);
+    assert.equal(await h2post(addr, ['1234', '5678', '9'], 'text/plain'), 'abcde');
+    const [line] = await entries(lines, 1);
+    const req = line!.request as Record<string, unknown>;
+    assert.equal(req.proto, 'HTTP/2.0');
+    assert.equal(req.size, 9);
+    assert.equal((line!.response as Record<string, unknown>).size, 5);
+  });
+
   it('installs nothing when the logger does not write INFO', async () => {
     const { httpLogger } = await build('  {}\n', 'warn');
     assert.equal(httpLogger.middleware(ok), ok);
@@ -265,6 +351,31 @@ describe('HTTPLogger journal mode', () => {
     const [line] = await entries(lines, 1);
     assert.equal((line!.request as Record<string, unknown>).body, '{"password":"***"}');
     assert.equal((line!.response as Record<string, unknown>).body, Buffer.from('hello').toString('base64'));
+  });
+
+  it('captures a request body streamed without a length (HTTP/2), and keeps copies of response chunks', async () => {
+    const { httpLogger, lines } = await build(spec);
+    const chain = httpLogger.middleware(async (req, res) => {
+      for await (const _ of req) {
+        // drain
+      }
+      res.setHeader('content-type', 'text/plain');
+      // The handler reuses its buffer once its write is done: the log shows what was sent.
+      const buf = Buffer.from('hello');
+      await new Promise((done) => res.write(buf, done));
+      buf.fill('x');
+      res.end();
+    });
+    const addr = await listenH2(chain);
+    assert.equal(await h2post(addr, ['{"password":', '"pw"}'], 'application/json'), 'hello');
+    const [line] = await entries(lines, 1);
+    const req = line!.request as Record<string, unknown>;
+    assert.equal(req.size, 17);
+    assert.equal(req.body, '{"password":"***"}');
+    assert.equal(
+      Buffer.from((line!.response as Record<string, unknown>).body as string, 'base64').toString(),
+      'hello',
+    );
   });
 
   it('does not capture bodies at or over maxContentLength, or of other types', async () => {

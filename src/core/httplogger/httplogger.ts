@@ -37,6 +37,7 @@ export class HTTPLogger implements Middleware, Tripperware {
   middleware(next: HandlerFn): HandlerFn {
     if (!this.#active) return next;
     return (req, res) => {
+      // Registers its hooks on the request context before the handler runs (and before anything awaits).
       new ServerExchange(this, req, res);
       return next(req, res);
     };

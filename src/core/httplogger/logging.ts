@@ -132,7 +132,11 @@ export function mediaType(contentType: HeaderValue): string {
   return (semi < 0 ? text : text.slice(0, semi)).trim().toLowerCase();
 }
 
-/** Collects body bytes while the total stays below the limit; past it the capture is dropped. */
+/**
+ * Collects body bytes while the total stays below the limit; past it the capture is dropped. It keeps copies:
+ * body observers are handed chunks whose memory is reused once they return (upstream read buffers, a writer's
+ * own buffer).
+ */
 export class BodyCapture {
   readonly #max: number;
   #chunks: Buffer[] = [];
@@ -145,21 +149,22 @@ export class BodyCapture {
 
   add(chunk: unknown, encoding?: unknown): void {
     if (this.#over) return;
-    const buf =
+    const enc = typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8';
+    const length =
       typeof chunk === 'string'
-        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        ? Buffer.byteLength(chunk, enc)
         : chunk instanceof Uint8Array
-          ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-          : undefined;
-    if (!buf || buf.length === 0) return;
-    if (this.#size + buf.length >= this.#max) {
+          ? chunk.byteLength
+          : 0;
+    if (length === 0) return;
+    if (this.#size + length >= this.#max) {
       this.#over = true;
       this.#chunks = [];
       return;
     }
-    // Copy: the caller may reuse its buffer after the write returns.
-    this.#chunks.push(Buffer.from(buf));
-    this.#size += buf.length;
+    // Both make new memory: a string is encoded into a new buffer, bytes are copied.
+    this.#chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, enc) : Buffer.from(chunk as Uint8Array));
+    this.#size += length;
   }
 
   /** The body, or undefined if it was too long or empty. */

@@ -1,42 +1,16 @@
 /**
- * One server-side exchange being logged. It observes without consuming: the request body is seen through the
- * parser's `push` (only when its size is unknown or journal mode captures it), the response through `writeHead`,
- * `write` and `end`, and the entry is written on the response's `close` event, which Node emits exactly once,
- * both after a complete response and when the client goes away first (then the entry says `aborted`).
+ * One server-side exchange being logged, written on the request context's hooks (src/core/context.ts) and
+ * nothing else: the request body is counted by the request classes (`requestBytes`) and, in journal mode,
+ * captured through `onRequestData`; the response head is seen through `onResponseHead`, its body through
+ * `onResponseData` (journal mode) and the completion's byte count; the entry is written from `onComplete`, once,
+ * after a complete response or when the client went away first (then the entry says `aborted`). Several
+ * HTTPLoggers on one exchange each register their own hooks and each write one entry.
  */
-import { performance } from 'node:perf_hooks';
 import { newRequestId } from '../common/requestid.ts';
+import { type Completion, contextOf } from '../context.ts';
 import type { Request, Response } from '../roles.ts';
 import type { HTTPLogger } from './httplogger.ts';
-import {
-  BodyCapture,
-  dispatchHeaderEntries,
-  type Group,
-  type HeaderValue,
-  logHeaders,
-  mediaType,
-  renderBody,
-} from './logging.ts';
-
-type Fn = (...args: unknown[]) => unknown;
-
-/** What a response being logged carries: its exchanges and the methods the observers call through to. */
-const kObserved = Symbol('aileron.httplogger.observed');
-interface ObservedState {
-  readonly exchanges: ServerExchange[];
-  readonly writeHead: Fn;
-  readonly write: Fn;
-  readonly end: Fn;
-  inEnd: boolean;
-}
-type Observed = Response & { [kObserved]?: ObservedState };
-
-function byteLength(chunk: unknown, encoding: unknown): number {
-  if (typeof chunk === 'string')
-    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
-  return 0;
-}
+import { BodyCapture, type Group, type HeaderValue, logHeaders, mediaType, renderBody } from './logging.ts';
 
 function remoteOf(req: Request): string {
   const s = req.socket;
@@ -45,133 +19,80 @@ function remoteOf(req: Request): string {
   return ip.includes(':') ? `[${ip}]:${s.remotePort}` : `${ip}:${s.remotePort}`;
 }
 
+/**
+ * The head hook of exchanges that capture no response body. It does nothing itself: a registered head hook
+ * makes the response classes merge headers given to `writeHead` (the proxy's raw arrays included) into `res`,
+ * so `getHeaders()` and `getHeader('content-length')` read the head as sent when the entry is written. Shared,
+ * so that logging allocates no closure for it.
+ */
+const keepHead = (): void => {};
+
 export class ServerExchange {
   readonly #log: HTTPLogger;
   readonly #req: Request;
   readonly #res: Response;
   readonly #id: string;
-  readonly #start: number;
-  readonly #startMs: number;
   readonly #method: string;
   readonly #url: string;
+  /** The request's Content-Length, or -1 when the body's size is unknown (chunked, HTTP/2 without it). */
   readonly #reqLength: number;
-  #reqCounted = 0;
   #reqCapture: BodyCapture | undefined;
-  #resCounted = 0;
   #resCapture: BodyCapture | undefined;
-  #resDecided = false;
-  /** Headers passed to writeHead, which Node does not always keep where getHeaders() reads. */
-  #headHeaders: unknown;
+  /** Content-Type and Content-Encoding of the body the handler writes (at the head, before any transform). */
+  #resMime = '';
+  #resEncoded = false;
 
+  /** Registers the hooks; called by the middleware before anything awaits, so no request body chunk is missed. */
   constructor(log: HTTPLogger, req: Request, res: Response) {
     this.#log = log;
     this.#req = req;
     this.#res = res;
-    this.#start = performance.now();
-    this.#startMs = Date.now();
+    const ctx = contextOf(req, res);
     req.requestId ??= newRequestId();
     this.#id = req.requestId;
+    // The router may rewrite the URL for the handler; the entry shows the request as the client sent it.
     this.#method = req.method ?? '';
     this.#url = req.url ?? '';
     const cl = req.headers['content-length'];
     this.#reqLength = cl === undefined ? -1 : Number(cl);
-    const bodies = log.request.bodies;
+
+    const reqBodies = log.request.bodies;
     if (
-      bodies &&
-      bodies.maxContentLength > 0 &&
-      (this.#reqLength < 0 || this.#reqLength < bodies.maxContentLength)
+      reqBodies &&
+      reqBodies.maxContentLength > 0 &&
+      this.#reqLength !== 0 &&
+      this.#reqLength < reqBodies.maxContentLength &&
+      reqBodies.mimes.has(mediaType(req.headers['content-type']))
     ) {
-      if (this.#reqLength !== 0 && bodies.mimes.has(mediaType(req.headers['content-type']))) {
-        this.#reqCapture = new BodyCapture(bodies.maxContentLength);
-      }
+      const capture = new BodyCapture(reqBodies.maxContentLength);
+      this.#reqCapture = capture;
+      // BodyCapture copies what it keeps: the chunk's memory is not ours after the observer returns.
+      ctx.onRequestData((chunk, encoding) => capture.add(chunk, encoding));
     }
-    // A body of unknown size (chunked, or HTTP/2 without content-length) is counted as it arrives.
-    const unknownSize =
-      this.#reqLength < 0 && (req.headers['transfer-encoding'] !== undefined || req.httpVersionMajor >= 2);
-    if (unknownSize || this.#reqCapture) this.#observeRequest();
-    this.#observeResponse();
-    res.on('close', this.#onClose);
-  }
 
-  #observeRequest(): void {
-    const req = this.#req;
-    const push = req.push as Fn;
-    req.push = ((chunk: unknown, encoding?: unknown) => {
-      if (chunk !== null && chunk !== undefined) {
-        this.#reqCounted += byteLength(chunk, encoding);
-        this.#reqCapture?.add(chunk, encoding);
-      }
-      return push.call(req, chunk, encoding);
-    }) as Request['push'];
-  }
-
-  /**
-   * Installs the response observers once per response (several HTTPLoggers may log the same exchange). They are
-   * shared functions, not closures: the response carries its exchanges and the original methods.
-   */
-  #observeResponse(): void {
-    const res = this.#res as Observed;
-    const state = res[kObserved];
-    if (state) {
-      state.exchanges.push(this);
-      return;
+    const resBodies = log.response.bodies;
+    if (resBodies && resBodies.maxContentLength > 0) {
+      ctx.onResponseHead((head) => this.#decideCapture(head));
+      ctx.onResponseData((chunk, encoding) => this.#resCapture?.add(chunk, encoding));
+    } else {
+      ctx.onResponseHead(keepHead);
     }
-    res[kObserved] = {
-      exchanges: [this],
-      writeHead: res.writeHead as Fn,
-      write: res.write as Fn,
-      end: res.end as Fn,
-      inEnd: false,
-    };
-    res.writeHead = observedWriteHead as Response['writeHead'];
-    res.write = observedWrite as Response['write'];
-    res.end = observedEnd as Response['end'];
+    ctx.onComplete(this.#onComplete);
   }
 
-  /** Called by the response observers: headers given to writeHead. */
-  onHead(headers: unknown): void {
-    this.#headHeaders = headers;
+  /** Journal mode: decides, from the head the handler wrote, whether the response body is captured. */
+  #decideCapture(res: Response): void {
+    const bodies = this.#log.response.bodies!;
+    const mime = mediaType(res.getHeader('content-type') as HeaderValue);
+    if (!bodies.mimes.has(mime)) return;
+    const length = headerNumber(res.getHeader('content-length'));
+    if (length === 0 || length >= bodies.maxContentLength) return;
+    this.#resMime = mime;
+    this.#resEncoded = res.hasHeader('content-encoding');
+    this.#resCapture = new BodyCapture(bodies.maxContentLength);
   }
 
-  #responseHeader(name: string): HeaderValue {
-    const v = this.#res.getHeader(name);
-    if (v !== undefined) return v as HeaderValue;
-    for (const [k, value] of dispatchHeaderEntries(this.#headHeaders))
-      if (k.toLowerCase() === name) return value;
-    return undefined;
-  }
-
-  /** Called by the response observers: a body chunk on its way out. */
-  onChunk(chunk: unknown, encoding: unknown): void {
-    const n = byteLength(chunk, encoding);
-    if (n === 0) return;
-    this.#resCounted += n;
-    if (!this.#resDecided) {
-      this.#resDecided = true;
-      const bodies = this.#log.response.bodies;
-      if (
-        bodies &&
-        bodies.maxContentLength > 0 &&
-        bodies.mimes.has(mediaType(this.#responseHeader('content-type')))
-      ) {
-        const cl = this.#responseHeader('content-length');
-        const length = cl === undefined ? -1 : Number(cl);
-        if (length < bodies.maxContentLength) this.#resCapture = new BodyCapture(bodies.maxContentLength);
-      }
-    }
-    this.#resCapture?.add(chunk, encoding);
-  }
-
-  readonly #onClose = (): void => {
-    // This runs in an event handler: a failure here must not become an uncaught exception.
-    try {
-      this.#write();
-    } catch {
-      // a broken log destination is not the client's problem
-    }
-  };
-
-  #write(): void {
+  readonly #onComplete = (done: Completion): void => {
     const log = this.#log;
     const req = this.#req;
     const res = this.#res;
@@ -182,14 +103,15 @@ export class ServerExchange {
     if (log.request.query && query !== '') query = log.request.query(query);
     const request: Group = {
       id: this.#id,
-      time: log.time(this.#startMs),
+      time: log.time(now - done.durationMs),
       host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '',
       method: this.#method,
       path: q < 0 ? url : url.slice(0, q),
       query,
       remote: remoteOf(req),
       proto: `HTTP/${req.httpVersion}`,
-      size: this.#reqLength >= 0 ? this.#reqLength : this.#reqCounted,
+      // Counted by the request classes as the body arrived (whoever read it).
+      size: this.#reqLength >= 0 ? this.#reqLength : done.requestBytes,
     };
     const reqHeaders = log.request.headers;
     if (reqHeaders) request.header = logHeaders(reqHeaders, pairs(req.rawHeaders));
@@ -202,69 +124,37 @@ export class ServerExchange {
       }
     }
 
-    // Both: an HTTP/2 stream reset by the client reports writableFinished without our end() (writableEnded).
-    const aborted = !(res.writableEnded && res.writableFinished);
-    const cl = this.#responseHeader('content-length');
+    const aborted = done.aborted;
+    // The head as sent (see keepHead): its Content-Length is the size of a complete response, also of one that
+    // carries no body (HEAD, 304); otherwise the bytes written to the client.
+    const cl = res.headersSent ? res.getHeader('content-length') : undefined;
     const response: Group = {
       id: this.#id,
       time: log.time(now),
-      duration: Math.round((performance.now() - this.#start) * 1000),
-      status: res.headersSent ? res.statusCode : 0,
-      size: cl !== undefined && !aborted ? Number(cl) : this.#resCounted,
+      duration: Math.round(done.durationMs * 1000),
+      status: done.status,
+      size: cl !== undefined && !aborted ? headerNumber(cl) : done.responseBytes,
     };
     if (aborted) response.aborted = true;
     const resHeaders = log.response.headers;
-    if (resHeaders && res.headersSent) {
-      const own = res.getHeaders();
-      const entries: Array<readonly [string, HeaderValue]> = Object.entries(own) as Array<
-        [string, HeaderValue]
-      >;
-      for (const [k, v] of dispatchHeaderEntries(this.#headHeaders))
-        if (!(k.toLowerCase() in own)) entries.push([k, v]);
-      response.header = logHeaders(resHeaders, entries);
-    }
+    if (resHeaders && res.headersSent)
+      response.header = logHeaders(
+        resHeaders,
+        Object.entries(res.getHeaders()) as Array<[string, HeaderValue]>,
+      );
     const resBodies = log.response.bodies;
     if (resBodies && this.#resCapture && !aborted) {
       const bytes = this.#resCapture.bytes();
-      if (bytes) {
-        const mime = mediaType(this.#responseHeader('content-type'));
-        response.body = renderBody(
-          bytes,
-          mime,
-          this.#responseHeader('content-encoding') !== undefined,
-          resBodies,
-        );
-      }
+      if (bytes) response.body = renderBody(bytes, this.#resMime, this.#resEncoded, resBodies);
     }
     log.emit('server', request, response);
-  }
+  };
 }
 
-// The response observers: shared functions installed as the response's own methods (`this` is the response).
-
-function observedWriteHead(this: Observed, status: unknown, reason?: unknown, headers?: unknown): unknown {
-  const state = this[kObserved]!;
-  const h = typeof reason === 'string' ? headers : reason;
-  if (h !== undefined) for (const ex of state.exchanges) ex.onHead(h);
-  return state.writeHead.call(this, status, reason, headers);
-}
-
-function observedWrite(this: Observed, chunk: unknown, encoding?: unknown, callback?: unknown): unknown {
-  const state = this[kObserved]!;
-  if (!state.inEnd) for (const ex of state.exchanges) ex.onChunk(chunk, encoding);
-  return state.write.call(this, chunk, encoding, callback);
-}
-
-function observedEnd(this: Observed, chunk?: unknown, encoding?: unknown, callback?: unknown): unknown {
-  const state = this[kObserved]!;
-  if (typeof chunk !== 'function') for (const ex of state.exchanges) ex.onChunk(chunk, encoding);
-  // HTTP/2's end() calls write(); the chunk is already counted.
-  state.inEnd = true;
-  try {
-    return state.end.call(this, chunk, encoding, callback);
-  } finally {
-    state.inEnd = false;
-  }
+/** A numeric header's value (the first, if it was given several times); -1 when absent. */
+function headerNumber(value: number | string | readonly string[] | undefined): number {
+  if (value === undefined) return -1;
+  return Number(Array.isArray(value) ? value[0] : value);
 }
 
 /** `rawHeaders` as name/value pairs, in the order the client sent them. */

@@ -238,13 +238,19 @@ ${proxy}`),
       gw
         .logs()
         .filter((l) => l.msg === 'server')
-        .map((l) => l as { request: { path: string }; response: { status: number } })
+        .map(
+          (l) =>
+            l as { request: { path: string }; response: { status: number; size: number; aborted?: boolean } },
+        )
         .filter((l) => l.request.path === '/ws/logged');
     assert.equal(logged().length, 0, 'not before the tunnel ends');
     ws.close();
     await within(once(ws, 'close'), { what: 'the close' });
     await eventually(() => logged().length === 1, { what: 'one access-log entry for the tunnel' });
     assert.equal(logged()[0]!.response.status, 101);
+    // The 101 has no body; the tunnelled bytes are not the response's.
+    assert.equal(logged()[0]!.response.size, 0);
+    assert.equal(logged()[0]!.response.aborted, undefined);
   });
 
   it('serves wss:// on the TLS port of an HTTP/2 server (ALPN http/1.1)', async () => {
