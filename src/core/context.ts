@@ -406,7 +406,8 @@ export class RequestContext {
 
   /**
    * Runs `hook` just before the response head is written, whoever writes it (a handler, the proxy, the
-   * ErrorHandler): it may read and change `res.statusCode` and the headers. Hooks run in registration order; a
+   * ErrorHandler): it may read and change `res.statusCode` and the headers. Headers passed to `writeHead` (the
+   * proxy's raw arrays included) are merged into `res` first and stay there. Hooks run in registration order; a
    * hook that throws turns the response into the ErrorHandler's 500.
    */
   onResponseHead(hook: ResponseHeadHook): void {
