@@ -13,7 +13,8 @@
  * - `upstreamHeaders`: set, append or remove headers of the upstream request; applied once by the proxy.
  * - response hooks: `onResponseHead` (read and change status and headers just before they are written, whoever
  *   writes them), `transformResponse` (a streaming body transform), `onResponseData` (observe body chunks).
- * - request body hooks: `onRequestData` (observe), `limitRequestBody` (cut at a limit), `requestBytes` (count).
+ * - request body hooks: `onRequestData` (observe), `captureRequestBody` (a bounded copy), `limitRequestBody` (cut
+ *   at a limit), `requestBytes` (count).
  * - completion: `onComplete` / `completion()` give status, sizes, duration and the GatewayError, if any.
  * - `fail(err)`: answer with the server's ErrorHandler (the one place that writes error responses).
  *
@@ -23,6 +24,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import { GatewayError, isGatewayError } from '../kernel/errors.ts';
+import { BodyCapture } from './common/bodycapture.ts';
 import { ErrServerRecover } from './errors.ts';
 import type { ErrorHandler, Request, Response } from './roles.ts';
 
@@ -64,6 +66,13 @@ export class ExchangeEndedError extends Error {
     this.name = 'ExchangeEndedError';
   }
 }
+
+/**
+ * The reasons the context gives itself, made once: an Error captures a stack trace when created, which would cost
+ * every request microseconds for nothing (nobody needs where a client went away).
+ */
+export const ClientGone = new ClientGoneError();
+export const ExchangeEnded = new ExchangeEndedError();
 
 /** The head of a response about to be written: hooks may change `statusCode` and headers through `res`. */
 export type ResponseHeadHook = (res: Response) => void;
@@ -241,7 +250,7 @@ export class RequestContext {
   }
 
   /** Cancels the work for this request (upstream requests included) with `reason`. The response is not written. */
-  abort(reason: unknown = new ClientGoneError()): void {
+  abort(reason: unknown = ClientGone): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#abortReason = reason;
@@ -304,7 +313,7 @@ export class RequestContext {
     this.#clearDeadline();
     // Not writableFinished: an HTTP/2 stream reset by the client reports its writable side finished.
     if (!this.#aborted)
-      this.abort(this.#res.writableEnded ? new ExchangeEndedError() : new ClientGoneError());
+      this.abort(this.#res.writableEnded ? ExchangeEnded : ClientGone);
     const hooks = this.#completionHooks;
     if (hooks === undefined) return;
     this.#completionHooks = undefined;
@@ -432,6 +441,17 @@ export class RequestContext {
    */
   onRequestData(observer: BodyObserver): void {
     this.requestObservers = appended(this.requestObservers, observer);
+  }
+
+  /**
+   * Keeps a copy of the request body as it arrives, whoever reads it, while it stays below `max` bytes:
+   * `capture.bytes()` is the body so far, or undefined once it passed `max` (then nothing is kept). Register
+   * before the middleware's first `await`.
+   */
+  captureRequestBody(max: number): BodyCapture {
+    const capture = new BodyCapture(max);
+    this.onRequestData((chunk, encoding) => capture.add(chunk, encoding));
+    return capture;
   }
 
   /**

@@ -6,11 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { BodyCapture } from '../common/bodycapture.ts';
 import { newRequestId } from '../common/requestid.ts';
 import { DecoratorHandler } from '../common/tripperware.ts';
 import type { HTTPLogger } from './httplogger.ts';
 import {
-  BodyCapture,
   dispatchHeader,
   dispatchHeaderEntries,
   type Group,

@@ -6,11 +6,13 @@
  * after a complete response or when the client went away first (then the entry says `aborted`). Several
  * HTTPLoggers on one exchange each register their own hooks and each write one entry.
  */
+
+import { BodyCapture } from '../common/bodycapture.ts';
 import { newRequestId } from '../common/requestid.ts';
 import { type Completion, contextOf } from '../context.ts';
 import type { Request, Response } from '../roles.ts';
 import type { HTTPLogger } from './httplogger.ts';
-import { BodyCapture, type Group, type HeaderValue, logHeaders, mediaType, renderBody } from './logging.ts';
+import { type Group, type HeaderValue, logHeaders, mediaType, renderBody } from './logging.ts';
 
 function remoteOf(req: Request): string {
   const s = req.socket;
@@ -64,10 +66,7 @@ export class ServerExchange {
       this.#reqLength < reqBodies.maxContentLength &&
       reqBodies.mimes.has(mediaType(req.headers['content-type']))
     ) {
-      const capture = new BodyCapture(reqBodies.maxContentLength);
-      this.#reqCapture = capture;
-      // BodyCapture copies what it keeps: the chunk's memory is not ours after the observer returns.
-      ctx.onRequestData((chunk, encoding) => capture.add(chunk, encoding));
+      this.#reqCapture = ctx.captureRequestBody(reqBodies.maxContentLength);
     }
 
     const resBodies = log.response.bodies;

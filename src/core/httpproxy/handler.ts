@@ -14,7 +14,7 @@ import type { Dispatcher } from 'undici';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { releaseAfterWrite } from '../common/readbuffers.ts';
-import { applyHeaderEdits, ClientGoneError, contextOf, type RequestContext } from '../context.ts';
+import { applyHeaderEdits, ClientGone, ClientGoneError, contextOf, type RequestContext } from '../context.ts';
 import { ErrProxyNoUpstream, ErrProxyRoundtrip, ErrProxyTimeout, ErrServerBadRequest } from '../errors.ts';
 import type {
   Dispatch,
@@ -192,7 +192,7 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
 
   readonly #onAbort = (reason: unknown): void => {
     if (this.#finished) return;
-    this.#abortReason = reason ?? new ClientGoneError();
+    this.#abortReason = reason ?? ClientGone;
     this.#controller?.abort(this.#abortReason as Error);
   };
 
