@@ -150,6 +150,20 @@ describe('goRegExp: RE2 spellings JavaScript lacks', () => {
     refuses(() => goRegExp('[[:letters:]]'), /unknown POSIX class \[:letters:\]/, /\[:alpha:\]/);
   });
 
+  it('under (?i) a negated class is folded before it is negated, as in Go', () => {
+    for (const pattern of [
+      '(?i)^\\P{Lu}$',
+      '(?i)^[^a-z]$',
+      '(?i)^[[:^lower:]]$',
+      '(?i)^[[:^lower:]0]$',
+      '(?i)^[\\PL0]$',
+    ]) {
+      const re = goRegExp(pattern);
+      assert.ok(!re.test('a') && !re.test('A'), pattern);
+      assert.ok(re.test('0'), pattern);
+    }
+  });
+
   it('\\Q...\\E is literal text, to \\E or the end', () => {
     assert.ok(goRegExp('^\\Qa.b*(c)\\E$').test('a.b*(c)'));
     assert.ok(!goRegExp('^\\Qa.b\\E$').test('axb'));

@@ -232,8 +232,10 @@ export function compileExpansion(template: string): Expansion {
 
 /**
  * Compiles a Go RE2 expression to a JavaScript RegExp with the same meaning. The pattern is parsed as Go's
- * `regexp/syntax` parses it and written out again for JavaScript (always with the `u` flag, so that `.` is one
- * code point like Go's rune), translating what the two dialects spell or mean differently:
+ * `regexp/syntax` parses it and written out again for JavaScript, translating what the two dialects spell or mean
+ * differently. It runs with the `v` flag: `.` is one code point like Go's rune, and under `(?i)` a negated class
+ * (`\PL`, `[^a-z]`, `[[:^lower:]]`) is folded before it is negated, as Go does.
+ * Translated:
  * - `(?P<name>...)`, `(?flags)` and `(?flags:...)` anywhere (i, m, s, U; `-` to clear), `\A`, `\z`, `\Q...\E`,
  *   `\x{10FFFF}`, octal `\123`, `\a`, Unicode classes `\pL`, `\p{Greek}`, `\PN`, `\p{^Han}`, POSIX classes
  *   `[[:alpha:]]` and `[[:^digit:]]`, literal `{` where it is not a repetition;
@@ -247,7 +249,7 @@ export function compileExpansion(template: string): Expansion {
 export function goRegExp(pattern: string, extraFlags: '' | 'g' = ''): RegExp {
   const source = translateRE2(pattern);
   try {
-    return new RegExp(source, `u${extraFlags}`);
+    return new RegExp(source, `v${extraFlags}`);
   } catch (err) {
     // The translation only writes what JavaScript accepts; reaching this is a bug in it, still reported as a
     // config problem rather than a crash.
@@ -688,7 +690,7 @@ function translateRE2(pattern: string): string {
                 .join(' ')}`,
             );
           }
-          out += rangesSource(negated ? complement(ranges) : ranges);
+          out += negated ? `[^${rangesSource(ranges)}]` : rangesSource(ranges);
           j = close + 2;
           continue;
         }
@@ -707,7 +709,7 @@ function translateRE2(pattern: string): string {
           continue;
         }
         if (e === 's' || e === 'S') {
-          out += e === 's' ? SpaceClass : rangesSource(complement(SpaceRanges));
+          out += e === 's' ? SpaceClass : `[^${SpaceClass}]`;
           j += 2;
           continue;
         }
@@ -826,25 +828,13 @@ const PosixClasses: Record<string, Ranges> = {
   ],
 };
 
-/** Every code point not in `ranges` (sorted, disjoint): a negated set inside a class, where `[^...]` cannot go. */
-function complement(ranges: Ranges): Ranges {
-  const out: Array<readonly [number, number]> = [];
-  let next = 0;
-  for (const [lo, hi] of ranges) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = hi + 1;
-  }
-  if (next <= 0x10ffff) out.push([next, 0x10ffff]);
-  return out;
-}
-
 function rangesSource(ranges: Ranges): string {
   return ranges
     .map(([lo, hi]) => (lo === hi ? classCharSource(lo) : `${classCharSource(lo)}-${classCharSource(hi)}`))
     .join('');
 }
 
-/** One code point as RegExp source outside a class (valid with the `u` flag). */
+/** One code point as RegExp source outside a class (valid with the `u` and `v` flags). */
 function literalSource(cp: number): string {
   const ch = String.fromCodePoint(cp);
   if ('^$\\.*+?()[]{}|/'.includes(ch)) return `\\${ch}`;
@@ -852,7 +842,7 @@ function literalSource(cp: number): string {
   return `\\u{${cp.toString(16)}}`;
 }
 
-/** One code point as RegExp source inside a class (valid with the `u` flag). */
+/** One code point as RegExp source inside a class (valid with the `u` and `v` flags: every symbol escaped). */
 function classCharSource(cp: number): string {
   if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a)) {
     return String.fromCodePoint(cp);
