@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { ConfigError, type ConfigProblem } from './problems.ts';
 import { identity, Registry } from './registry.ts';
 import { defineResource, type Role } from './resource.ts';
-import { Obj, RefList, RefTo, Type } from './schema.ts';
+import { Obj, RefList, RefTo, SchemaDefinitionError, Type } from './schema.ts';
 
 /*
  * Test-only kinds, so the kernel is tested on its own: a root with the Entrypoint's identity, and Nodes that
@@ -350,6 +350,97 @@ describe('Registry: references', () => {
     assert.deepEqual(
       problems.map((p) => p.message),
       ['wrong type'],
+    );
+  });
+});
+
+describe('Registry: schema keywords', () => {
+  it('refuses, at registration, a kind whose schema uses a keyword the validator does not implement', () => {
+    const Bad = defineResource({
+      apiVersion: 'test/v1',
+      kind: 'Bad',
+      summary: 'uses format, which nothing checks',
+      spec: Obj({ url: Type.String({ format: 'uri', default: '' }) }),
+      roles: [],
+      create: () => ({}),
+    });
+    assert.throws(
+      () => new Registry().register(Bad),
+      (err: unknown) => {
+        assert.ok(err instanceof SchemaDefinitionError);
+        assert.match(err.message, /^test\/v1\/Bad: the spec schema at url uses the keyword "format"/);
+        return true;
+      },
+    );
+  });
+
+  it('each constraint, violated in a file, is reported with file:line:col, field, expected and found', () => {
+    const Limits = defineResource({
+      apiVersion: 'test/v1',
+      kind: 'Limits',
+      summary: 'one field per constraint keyword',
+      spec: Obj({
+        name: Type.String({ minLength: 2, maxLength: 4, pattern: '^[a-z]+$', default: 'ab' }),
+        port: Type.Integer({ minimum: 1, maximum: 65535, default: 80 }),
+        ratio: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, multipleOf: 0.25, default: 0.5 }),
+        hosts: Type.Array(Type.String(), { minItems: 1, maxItems: 2, uniqueItems: true, default: ['a'] }),
+        labels: Type.Record(Type.String(), Type.String(), { maxProperties: 1, default: {} }),
+      }),
+      roles: [],
+      create: () => ({}),
+    });
+    const yaml = [
+      'apiVersion: test/v1', // 1
+      'kind: Limits',
+      'spec:',
+      '  name: abcdef', // 4: maxLength
+      '  port: 0', // 5: minimum
+      '  ratio: 1', // 6: exclusiveMaximum
+      '  hosts: [a, b, a]', // 7: maxItems, uniqueItems
+      '  labels: {a: x, b: y}', // 8: maxProperties
+      '---',
+      'apiVersion: test/v1', // 10
+      'kind: Limits',
+      'metadata: {name: two}',
+      'spec:',
+      '  name: A', // 14: minLength, pattern
+      '  port: 65536', // 15: maximum
+      '  ratio: 0.3', // 16: multipleOf
+      '  hosts: []', // 17: minItems
+      '---',
+      'apiVersion: test/v1', // 19
+      'kind: Limits',
+      'metadata: {name: three}',
+      'spec: {ratio: 0}', // 22: exclusiveMinimum
+      '',
+    ].join('\n');
+    assert.throws(
+      () => new Registry().register(Limits).loadText('limits.yaml', yaml, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const lines = err.problems.map(
+          (p) => `${at(p)} ${p.field}: ${p.message} | ${p.expected} | ${p.found}`,
+        );
+        assert.deepEqual(lines, [
+          'limits.yaml:4:9 spec.name: must be at most 4 characters | at most 4 characters | the string "abcdef" (6 characters)',
+          'limits.yaml:5:9 spec.port: number out of range | an integer from 1 to 65535 | number 0',
+          'limits.yaml:6:10 spec.ratio: number out of range | a number > 0 and < 1, a multiple of 0.25 | number 1',
+          'limits.yaml:7:10 spec.hosts: too many items | at most 2 items | a list (3 items)',
+          'limits.yaml:7:17 spec.hosts[2]: duplicate item | each value once | "a"',
+          'limits.yaml:8:11 spec.labels: too many entries | at most 1 entry | 2 entries',
+          'limits.yaml:14:9 spec.name: value does not match the allowed pattern | a string matching ^[a-z]+$ | the string "A"',
+          'limits.yaml:14:9 spec.name: must be at least 2 characters | at least 2 characters | the string "A" (1 character)',
+          'limits.yaml:15:9 spec.port: number out of range | an integer from 1 to 65535 | number 65536',
+          'limits.yaml:16:10 spec.ratio: not a multiple of 0.25 | a number > 0 and < 1, a multiple of 0.25 | number 0.3',
+          'limits.yaml:17:10 spec.hosts: needs at least 1 item | at least 1 item | a list (0 items)',
+          'limits.yaml:22:15 spec.ratio: number out of range | a number > 0 and < 1, a multiple of 0.25 | number 0',
+        ]);
+        assert.match(
+          err.message,
+          /limits\.yaml:4:9: spec\.name: must be at most 4 characters\n {4}expected: at most 4 characters\n {4}found: {4}the string "abcdef" \(6 characters\)/,
+        );
+        return true;
+      },
     );
   });
 });

@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from './logger.ts';
 import { ConfigError, type ConfigProblem, closest, describeValue, type Position } from './problems.ts';
 import type { CreateContext, Manifest, ResourceDefinition, Role } from './resource.ts';
 import {
+  assertImplementedSchema,
   check,
   collectReferences,
   type FieldPath,
@@ -68,7 +69,12 @@ export class Registry {
 
   // biome-ignore lint/suspicious/noExplicitAny: kinds have different spec and object types
   register(...definitions: readonly ResourceDefinition<any, any>[]): this {
-    for (const d of definitions) this.#kinds.set(`${d.apiVersion}/${d.kind}`, d as ResourceDefinition);
+    for (const d of definitions) {
+      const key = `${d.apiVersion}/${d.kind}`;
+      // A keyword the validator does not implement would be a limit that never applies: refuse it now.
+      assertImplementedSchema(d.spec, key);
+      this.#kinds.set(key, d as ResourceDefinition);
+    }
     return this;
   }
 

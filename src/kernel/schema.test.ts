@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  assertImplementedSchema,
   check,
   collectReferences,
   defaults,
@@ -11,7 +12,9 @@ import {
   Obj,
   RefList,
   RefTo,
+  SchemaDefinitionError,
   type SchemaProblem,
+  type TSchema,
   Type,
 } from './schema.ts';
 
@@ -214,16 +217,19 @@ describe('check: problems', () => {
     assert.deepEqual(only({ label: '' }), {
       path: ['label'],
       message: 'must not be empty',
+      expected: 'at least 1 character',
       found: 'the string ""',
     });
     assert.deepEqual(only({ hosts: [] }), {
       path: ['hosts'],
-      message: 'needs at least 1 item(s)',
-      found: 'a list',
+      message: 'needs at least 1 item',
+      expected: 'at least 1 item',
+      found: 'a list (0 items)',
     });
     assert.deepEqual(only({ tags: ['a', 'b', 'a'] }), {
       path: ['tags', 2],
       message: 'duplicate item',
+      expected: 'each value once',
       found: '"a"',
       hint: 'list each value once',
     });
@@ -290,5 +296,245 @@ describe('helpers', () => {
     const { value } = check(Obj({ m: HTTPMethodList }), { m: ['POST', 1, 'HTTPMethodUnknown', 'DELETE'] });
     assert.deepEqual(methodList((value as { m: string[] }).m), ['DELETE', 'GET', 'POST']);
     assert.deepEqual(methodList(undefined), []);
+  });
+});
+
+describe('check: every implemented constraint keyword', () => {
+  const Limits = Obj({
+    short: Type.String({ maxLength: 3, default: '' }),
+    long: Type.String({ minLength: 3, default: 'abc' }),
+    code: Type.String({ pattern: '^[A-Z]{2}$', default: 'AB' }),
+    atLeast: Type.Integer({ minimum: 1, default: 1 }),
+    atMost: Type.Number({ maximum: 1.5, default: 0 }),
+    above: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+    below: Type.Integer({ exclusiveMaximum: 10, default: 0 }),
+    step: Type.Number({ multipleOf: 0.5, default: 0 }),
+    some: Type.Array(Type.String(), { minItems: 2, default: ['a', 'b'] }),
+    few: Type.Array(Type.String(), { maxItems: 2, default: [] }),
+    unique: Type.Array(Type.Integer(), { uniqueItems: true, default: [] }),
+    labels: Type.Record(Type.String(), Type.String(), {
+      minProperties: 1,
+      maxProperties: 2,
+      default: { a: 'b' },
+    }),
+    choice: Type.Unsafe<string>({ type: 'string', enum: ['red', 'green'], default: 'red' }),
+    nothing: Type.Optional(Type.Null()),
+  });
+
+  const cases: [string, unknown, SchemaProblem][] = [
+    [
+      'maxLength',
+      { short: 'abcd' },
+      {
+        path: ['short'],
+        message: 'must be at most 3 characters',
+        expected: 'at most 3 characters',
+        found: 'the string "abcd" (4 characters)',
+      },
+    ],
+    [
+      'minLength',
+      { long: 'ab' },
+      {
+        path: ['long'],
+        message: 'must be at least 3 characters',
+        expected: 'at least 3 characters',
+        found: 'the string "ab" (2 characters)',
+      },
+    ],
+    [
+      'pattern',
+      { code: 'abc' },
+      {
+        path: ['code'],
+        message: 'value does not match the allowed pattern',
+        expected: 'a string matching ^[A-Z]{2}$',
+        found: 'the string "abc"',
+      },
+    ],
+    [
+      'minimum',
+      { atLeast: 0 },
+      { path: ['atLeast'], message: 'number out of range', expected: 'an integer >= 1', found: 'number 0' },
+    ],
+    [
+      'maximum',
+      { atMost: 2 },
+      { path: ['atMost'], message: 'number out of range', expected: 'a number <= 1.5', found: 'number 2' },
+    ],
+    [
+      'exclusiveMinimum',
+      { above: 0 },
+      { path: ['above'], message: 'number out of range', expected: 'a number > 0', found: 'number 0' },
+    ],
+    [
+      'exclusiveMaximum',
+      { below: 10 },
+      { path: ['below'], message: 'number out of range', expected: 'an integer < 10', found: 'number 10' },
+    ],
+    [
+      'multipleOf',
+      { step: 0.7 },
+      {
+        path: ['step'],
+        message: 'not a multiple of 0.5',
+        expected: 'a number, a multiple of 0.5',
+        found: 'number 0.7',
+      },
+    ],
+    [
+      'minItems',
+      { some: ['a'] },
+      {
+        path: ['some'],
+        message: 'needs at least 2 items',
+        expected: 'at least 2 items',
+        found: 'a list (1 item)',
+      },
+    ],
+    [
+      'maxItems',
+      { few: ['a', 'b', 'c'] },
+      { path: ['few'], message: 'too many items', expected: 'at most 2 items', found: 'a list (3 items)' },
+    ],
+    [
+      'uniqueItems',
+      { unique: [1, 1] },
+      {
+        path: ['unique', 1],
+        message: 'duplicate item',
+        expected: 'each value once',
+        found: '1',
+        hint: 'list each value once',
+      },
+    ],
+    [
+      'minProperties',
+      { labels: {} },
+      {
+        path: ['labels'],
+        message: 'needs at least 1 entry',
+        expected: 'at least 1 entry',
+        found: '0 entries',
+      },
+    ],
+    [
+      'maxProperties',
+      { labels: { a: '1', b: '2', c: '3' } },
+      { path: ['labels'], message: 'too many entries', expected: 'at most 2 entries', found: '3 entries' },
+    ],
+    [
+      'enum',
+      { choice: 'blue' },
+      {
+        path: ['choice'],
+        message: 'value not allowed',
+        expected: 'one of "red", "green"',
+        found: 'the string "blue"',
+      },
+    ],
+    [
+      'type null',
+      { nothing: 1 },
+      { path: ['nothing'], message: 'wrong type', expected: 'null', found: 'number 1' },
+    ],
+  ];
+  for (const [keyword, input, problem] of cases) {
+    it(`${keyword}: says what was expected and what was found`, () => {
+      assert.deepEqual(check(Limits, input).problems, [problem]);
+    });
+  }
+
+  it('values on the right side of each limit pass', () => {
+    const { problems } = check(Limits, {
+      short: 'abc',
+      long: 'héé', // three characters, counted as code points
+      atLeast: 1,
+      atMost: 1.5,
+      above: 0.001,
+      below: 9,
+      step: 1.5,
+      some: ['a', 'b'],
+      few: ['a', 'b'],
+      unique: [1, 2],
+      labels: { a: '1', b: '2' },
+      choice: 'green',
+      nothing: null,
+    });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      check(Limits, { short: '😀😀😀' }).problems,
+      [],
+      'a character outside the BMP counts once',
+    );
+  });
+
+  it('describes a range with exclusive bounds', () => {
+    const Ratio = Obj({ r: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.5 }) });
+    assert.equal(check(Ratio, { r: 0 }).problems[0]?.expected, 'a number <= 1 and > 0');
+  });
+});
+
+describe('assertImplementedSchema (at registration)', () => {
+  const refused: [string, TSchema, RegExp][] = [
+    [
+      'an unknown keyword',
+      Obj({ url: Type.String({ format: 'uri' }) }),
+      /at url uses the keyword "format", which the schema walker does not implement; implement it in walk\(\)/,
+    ],
+    [
+      'allOf (Type.Intersect)',
+      Obj({ both: Type.Intersect([Obj({ a: Type.String() }), Obj({ b: Type.String() })]) }),
+      /at both uses the keyword "allOf"/,
+    ],
+    ['not', Obj({ x: Type.Unsafe({ not: { type: 'string' } }) }), /at x uses the keyword "not"/],
+    [
+      'a keyword on the wrong type',
+      Obj({ n: Type.Integer({ minLength: 1 }) }),
+      /at n uses the keyword "minLength" on a schema of type integer; "minLength" applies to type string/,
+    ],
+    ['tuple items', Obj({ pair: Type.Tuple([Type.String(), Type.Integer()]) }), /at pair has tuple items/],
+    [
+      'an unimplemented type',
+      Obj({ big: Type.Unsafe({ type: 'bigint' }) }),
+      /at big has type "bigint", which the schema walker does not implement/,
+    ],
+    [
+      'a bad count',
+      Obj({ s: Type.String({ maxLength: -1 }) }),
+      /at s has maxLength -1; give a whole number >= 0/,
+    ],
+    [
+      'an invalid pattern',
+      Obj({ s: Type.String({ pattern: '([a-z]' }) }),
+      /at s has a pattern that is not a valid regular expression/,
+    ],
+    [
+      'a default its own schema rejects',
+      Obj({ port: Type.Integer({ minimum: 1, default: 0 }) }),
+      /at port has a default its own schema rejects \(the value: number out of range, expected an integer >= 1\)/,
+    ],
+    [
+      'a nested unknown keyword',
+      Obj({ list: Type.Array(Obj({ deep: Type.String({ contentEncoding: 'base64' }) })) }),
+      /at list\[\]\.deep uses the keyword "contentEncoding"/,
+    ],
+  ];
+  for (const [what, schema, message] of refused) {
+    it(`refuses ${what}, naming the kind and the keyword`, () => {
+      assert.throws(
+        () => assertImplementedSchema(schema, 'test/v1/Thing'),
+        (err: unknown) => {
+          assert.ok(err instanceof SchemaDefinitionError);
+          assert.match(err.message, /^test\/v1\/Thing: the spec schema /);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('accepts every keyword it implements, references and enums', () => {
+    assert.doesNotThrow(() => assertImplementedSchema(Spec, 'test/v1/Thing'));
   });
 });

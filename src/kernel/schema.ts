@@ -91,10 +91,10 @@ function collect(s: Json, v: unknown, path: (string | number)[], out: FoundRefer
     for (const [i, item] of v.entries()) collect(s.items as Json, item, [...path, i], out);
   } else if (s.type === 'object' && !Array.isArray(v)) {
     const props = (s.properties ?? {}) as Record<string, Json>;
+    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Json>);
     for (const [k, child] of Object.entries(v as Json)) {
-      const sub =
-        props[k] ?? (s.patternProperties ? Object.values(s.patternProperties as Json)[0] : undefined);
-      if (sub) collect(sub as Json, child, [...path, k], out);
+      const sub = props[k] ?? patterns.find(([re]) => regExpOf(re).test(k))?.[1];
+      if (sub) collect(sub, child, [...path, k], out);
     }
   } else if (Array.isArray(s.anyOf)) {
     for (const alt of s.anyOf as Json[]) collect(alt, v, path, out);
@@ -123,6 +123,178 @@ export function methodList(list: readonly string[] | undefined): string[] {
   return [...new Set((list ?? []).filter((m) => m !== 'HTTPMethodUnknown'))].sort();
 }
 
+/** A kind's schema uses what the walker below does not implement: a programmer error, found at registration. */
+export class SchemaDefinitionError extends Error {
+  constructor(owner: string, at: string, message: string, fix: string) {
+    super(`${owner}: the spec schema${at ? ` at ${at}` : ''} ${message}; ${fix}`);
+    this.name = 'SchemaDefinitionError';
+  }
+}
+
+/** Keywords that only describe (or are this project's own) and need no check. */
+const Annotations = [
+  'description',
+  'title',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+  'role',
+  'unknownFieldHints',
+];
+const AnyTypeKeywords = new Set(['type', 'anyOf', 'const', 'enum', 'enumNames', ...Annotations]);
+const NumberKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
+/** The JSON Schema keywords `walk` implements, by the `type` they apply to. */
+const KeywordsByType: Record<string, readonly string[]> = {
+  object: [
+    'properties',
+    'required',
+    'additionalProperties',
+    'patternProperties',
+    'minProperties',
+    'maxProperties',
+  ],
+  array: ['items', 'minItems', 'maxItems', 'uniqueItems'],
+  string: ['minLength', 'maxLength', 'pattern'],
+  integer: NumberKeywords,
+  number: NumberKeywords,
+  boolean: [],
+  null: [],
+};
+const TypeOfKeyword = new Map(
+  Object.entries(KeywordsByType).flatMap(([type, keywords]) => keywords.map((k) => [k, type] as const)),
+);
+const Counts = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties'];
+
+/**
+ * Refuses a schema that uses a keyword `check` does not implement (it would be silently ignored: a limit that
+ * never applies), a keyword that does not apply to the schema's type, a malformed value, or a default that its
+ * own schema rejects. `owner` names the kind in the error. Called when a kind is registered.
+ */
+export function assertImplementedSchema(schema: TSchema, owner: string): void {
+  verify(schema as unknown as Json, owner, '');
+}
+
+function field(at: string, name: string): string {
+  return at ? `${at}.${name}` : name;
+}
+
+/** Sub-schemas already verified: kinds share them (references, replacers), so each is checked once. */
+const verified = new WeakSet<object>();
+
+function verify(s: Json, owner: string, at: string): void {
+  if (typeof s === 'object' && s !== null && verified.has(s)) return;
+  const refuse = (message: string, fix: string): never => {
+    throw new SchemaDefinitionError(owner, at, message, fix);
+  };
+  if (s === null || typeof s !== 'object' || Array.isArray(s))
+    refuse('is not a schema object', 'use a Type.* builder');
+  const type = s.type;
+  if (type !== undefined && (typeof type !== 'string' || !(type in KeywordsByType))) {
+    refuse(
+      `has type ${JSON.stringify(type)}, which the schema walker does not implement`,
+      `use one of ${Object.keys(KeywordsByType).join(', ')}, or implement it in src/kernel/schema.ts`,
+    );
+  }
+  if (type === 'array') {
+    if (s.items === null || typeof s.items !== 'object' || Array.isArray(s.items)) {
+      refuse(
+        Array.isArray(s.items) ? 'has tuple items (a list of schemas)' : 'is a list without items',
+        'the schema walker implements lists of one item schema: use Type.Array(item)',
+      );
+    }
+  }
+  for (const keyword of Object.keys(s)) {
+    if (AnyTypeKeywords.has(keyword)) continue;
+    const applies = TypeOfKeyword.get(keyword);
+    if (applies === undefined) {
+      refuse(
+        `uses the keyword "${keyword}", which the schema walker does not implement`,
+        "implement it in walk() in src/kernel/schema.ts, or express the check in the kind's validate()",
+      );
+    }
+    const typeOk = type === applies || (applies === 'number' && type === 'integer');
+    if (!typeOk) {
+      refuse(
+        `uses the keyword "${keyword}" on ${type === undefined ? 'a schema without a type' : `a schema of type ${type}`}`,
+        `"${keyword}" applies to type ${applies === 'number' ? 'number or integer' : applies}: move it or remove it`,
+      );
+    }
+    const value = s[keyword];
+    if (Counts.includes(keyword) && !(Number.isInteger(value) && (value as number) >= 0)) {
+      refuse(`has ${keyword} ${JSON.stringify(value)}`, 'give a whole number >= 0');
+    }
+    if (NumberKeywords.includes(keyword) && !(typeof value === 'number' && Number.isFinite(value))) {
+      refuse(`has ${keyword} ${JSON.stringify(value)}`, 'give a finite number');
+    }
+    if (keyword === 'multipleOf' && !((value as number) > 0))
+      refuse('has multipleOf <= 0', 'give a number > 0');
+    if (keyword === 'uniqueItems' && typeof value !== 'boolean')
+      refuse('has a non-boolean uniqueItems', 'true or false');
+  }
+  if (Array.isArray(s.anyOf)) {
+    for (const [i, alt] of s.anyOf.entries()) verify(alt as Json, owner, `${at}(anyOf ${i})`);
+  } else if (s.anyOf !== undefined) refuse('has an anyOf that is not a list', 'use Type.Union');
+  if (s.enum !== undefined && !Array.isArray(s.enum))
+    refuse('has an enum that is not a list', 'list the values');
+  if (
+    s.enumNames !== undefined &&
+    !(Array.isArray(s.enumNames) && s.enumNames.every((n) => typeof n === 'string'))
+  ) {
+    refuse('has enumNames that are not a list of names', 'use Enum()');
+  }
+  if (s.pattern !== undefined) compiles(s.pattern, 'pattern');
+  if (s.properties !== undefined) {
+    for (const [name, child] of Object.entries(s.properties as Json))
+      verify(child as Json, owner, field(at, name));
+  }
+  if (
+    s.required !== undefined &&
+    !(Array.isArray(s.required) && s.required.every((n) => typeof n === 'string'))
+  ) {
+    refuse('has a required that is not a list of field names', 'use Type.Object');
+  }
+  if (s.patternProperties !== undefined) {
+    for (const [re, child] of Object.entries(s.patternProperties as Json)) {
+      compiles(re, 'patternProperties key');
+      verify(child as Json, owner, field(at, `<key matching ${re}>`));
+    }
+  }
+  if (typeof s.additionalProperties === 'object' && s.additionalProperties !== null) {
+    verify(s.additionalProperties as Json, owner, field(at, '<any key>'));
+  } else if (s.additionalProperties !== undefined && typeof s.additionalProperties !== 'boolean') {
+    refuse('has an additionalProperties that is neither a schema nor a boolean', 'use false or a schema');
+  }
+  if (type === 'array') verify(s.items as Json, owner, `${at}[]`);
+  if ('default' in s) {
+    const problems: SchemaProblem[] = [];
+    walk(s, structuredClone(s.default), [], problems);
+    const p = problems[0];
+    if (p) {
+      refuse(
+        `has a default its own schema rejects (${formatPath(p.path) || 'the value'}: ${p.message}${p.expected ? `, expected ${p.expected}` : ''})`,
+        'fix the default or the constraint',
+      );
+    }
+  }
+
+  verified.add(s);
+
+  function compiles(pattern: unknown, what: string): void {
+    try {
+      if (typeof pattern !== 'string') throw new Error('not a string');
+      regExpOf(pattern);
+    } catch (err) {
+      refuse(
+        `has a ${what} that is not a valid regular expression (${(err as Error).message})`,
+        'fix the pattern',
+      );
+    }
+  }
+}
+
 /**
  * Validates `input` against `schema`, filling defaults. Returns the normalised value and every problem.
  * The input is not modified.
@@ -145,6 +317,7 @@ function expectedOf(s: Json): string {
   }
   if (Array.isArray(s.anyOf)) return (s.anyOf as Json[]).map(expectedOf).join(' or ');
   if ('const' in s) return JSON.stringify(s.const);
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   switch (s.type) {
     case 'object':
       return 'a mapping';
@@ -166,10 +339,15 @@ function expectedOf(s: Json): string {
 function rangeText(base: string, s: Json): string {
   const min = s.minimum as number | undefined;
   const max = s.maximum as number | undefined;
-  if (min !== undefined && max !== undefined) return `${base} from ${min} to ${max}`;
-  if (min !== undefined) return `${base} >= ${min}`;
-  if (max !== undefined) return `${base} <= ${max}`;
-  return base;
+  const bounds: string[] = [];
+  if (min !== undefined && max !== undefined) bounds.push(`from ${min} to ${max}`);
+  else if (min !== undefined) bounds.push(`>= ${min}`);
+  else if (max !== undefined) bounds.push(`<= ${max}`);
+  if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
+  if (s.exclusiveMaximum !== undefined) bounds.push(`< ${s.exclusiveMaximum}`);
+  let text = bounds.length > 0 ? `${base} ${bounds.join(' and ')}` : base;
+  if (s.multipleOf !== undefined) text += `, a multiple of ${s.multipleOf}`;
+  return text;
 }
 
 function typeName(v: unknown): string {
@@ -196,6 +374,12 @@ function walk(s: Json, v: unknown, path: (string | number)[], out: SchemaProblem
       out.push({ path, message: 'value not allowed', expected: JSON.stringify(s.const), found: typeName(v) });
     return v;
   }
+  if (Array.isArray(s.enum)) {
+    const key = JSON.stringify(v);
+    if (!s.enum.some((e) => JSON.stringify(e) === key))
+      out.push({ path, message: 'value not allowed', expected: expectedOf(s), found: typeName(v) });
+    return v;
+  }
   switch (s.type) {
     case 'object':
       return walkObject(s, v, path, out);
@@ -210,6 +394,9 @@ function walk(s: Json, v: unknown, path: (string | number)[], out: SchemaProblem
       if (typeof v !== 'boolean') {
         out.push({ path, message: 'wrong type', expected: 'true or false', found: typeName(v) });
       }
+      return v;
+    case 'null':
+      if (v !== null) out.push({ path, message: 'wrong type', expected: 'null', found: typeName(v) });
       return v;
     default:
       return v; // Type.Any / Type.Unknown
@@ -246,7 +433,9 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
   const props = (s.properties ?? {}) as Record<string, Json>;
   const required = new Set((s.required ?? []) as string[]);
   const names = Object.keys(props);
-  for (const [key, raw] of Object.entries(input)) {
+  const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Json>);
+  const additional = s.additionalProperties as Json | boolean | undefined;
+  entries: for (const [key, raw] of Object.entries(input)) {
     let name = key;
     if (!(key in props)) {
       // AILERON (protojson) also accepts the proto field name: the camelCase name capitalised, with acronyms
@@ -263,16 +452,13 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
       result[name] = walk(child, raw, [...path, name], out);
       continue;
     }
-    const pattern = s.patternProperties as Record<string, Json> | undefined;
-    const additional = s.additionalProperties as Json | boolean | undefined;
-    if (pattern) {
-      const [re, sub] = Object.entries(pattern)[0]!;
-      if (new RegExp(re).test(key)) {
+    for (const [re, sub] of patterns) {
+      if (regExpOf(re).test(key)) {
         result[key] = walk(sub, raw, [...path, key], out);
-        continue;
+        continue entries;
       }
     }
-    if (additional === false || (additional === undefined && pattern === undefined && names.length > 0)) {
+    if (additional === false || (additional === undefined && patterns.length === 0 && names.length > 0)) {
       const guess = closest(key, names);
       const known = (s.unknownFieldHints as Record<string, string> | undefined)?.[key];
       out.push({
@@ -302,11 +488,32 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
       });
     }
   }
+  const count = Object.keys(result).length;
+  if (typeof s.minProperties === 'number' && count < s.minProperties) {
+    out.push({
+      path,
+      message: `needs at least ${plural(s.minProperties, 'entry', 'entries')}`,
+      expected: `at least ${plural(s.minProperties, 'entry', 'entries')}`,
+      found: `${plural(count, 'entry', 'entries')}`,
+    });
+  }
+  if (typeof s.maxProperties === 'number' && count > s.maxProperties) {
+    out.push({
+      path,
+      message: 'too many entries',
+      expected: `at most ${plural(s.maxProperties, 'entry', 'entries')}`,
+      found: `${plural(count, 'entry', 'entries')}`,
+    });
+  }
   return result;
 }
 
 function isOptional(s: Json): boolean {
   return (s as Record<string | symbol, unknown>)['~optional'] === true;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function walkArray(s: Json, v: unknown, path: (string | number)[], out: SchemaProblem[]): unknown {
@@ -329,6 +536,7 @@ function walkArray(s: Json, v: unknown, path: (string | number)[], out: SchemaPr
         out.push({
           path: [...path, i],
           message: 'duplicate item',
+          expected: 'each value once',
           found: describeValue(item),
           hint: 'list each value once',
         });
@@ -336,7 +544,20 @@ function walkArray(s: Json, v: unknown, path: (string | number)[], out: SchemaPr
     });
   }
   if (typeof s.minItems === 'number' && result.length < s.minItems) {
-    out.push({ path, message: `needs at least ${s.minItems} item(s)`, found: typeName(v) });
+    out.push({
+      path,
+      message: `needs at least ${plural(s.minItems, 'item', 'items')}`,
+      expected: `at least ${plural(s.minItems, 'item', 'items')}`,
+      found: describeValue(v),
+    });
+  }
+  if (typeof s.maxItems === 'number' && result.length > s.maxItems) {
+    out.push({
+      path,
+      message: 'too many items',
+      expected: `at most ${plural(s.maxItems, 'item', 'items')}`,
+      found: describeValue(v),
+    });
   }
   return result;
 }
@@ -348,7 +569,7 @@ function walkString(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     out.push({ path, message: 'wrong type', expected: expectedOf(s), found: typeName(v), ...quoted });
     return v;
   }
-  if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v)) {
+  if (typeof s.pattern === 'string' && !regExpOf(s.pattern).test(v)) {
     out.push({
       path,
       message: 'value does not match the allowed pattern',
@@ -356,11 +577,22 @@ function walkString(s: Json, v: unknown, path: (string | number)[], out: SchemaP
       found: typeName(v),
     });
   }
-  if (typeof s.minLength === 'number' && v.length < s.minLength) {
+  // JSON Schema counts characters (code points), not UTF-16 units.
+  const length = typeof s.minLength === 'number' || typeof s.maxLength === 'number' ? [...v].length : 0;
+  if (typeof s.minLength === 'number' && length < s.minLength) {
     out.push({
       path,
       message: s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`,
-      found: typeName(v),
+      expected: `at least ${plural(s.minLength, 'character', 'characters')}`,
+      found: length === 0 ? typeName(v) : `${typeName(v)} (${plural(length, 'character', 'characters')})`,
+    });
+  }
+  if (typeof s.maxLength === 'number' && length > s.maxLength) {
+    out.push({
+      path,
+      message: `must be at most ${plural(s.maxLength, 'character', 'characters')}`,
+      expected: `at most ${plural(s.maxLength, 'character', 'characters')}`,
+      found: `${typeName(v)} (${plural(length, 'character', 'characters')})`,
     });
   }
   return v;
@@ -373,10 +605,44 @@ function walkNumber(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     out.push({ path, message: 'wrong type', expected: expectedOf(s), found: typeName(v) });
     return v;
   }
-  if ((typeof s.minimum === 'number' && n < s.minimum) || (typeof s.maximum === 'number' && n > s.maximum)) {
+  const below = (k: string, strict: boolean) =>
+    typeof s[k] === 'number' && (strict ? n <= (s[k] as number) : n < (s[k] as number));
+  const above = (k: string, strict: boolean) =>
+    typeof s[k] === 'number' && (strict ? n >= (s[k] as number) : n > (s[k] as number));
+  if (
+    below('minimum', false) ||
+    above('maximum', false) ||
+    below('exclusiveMinimum', true) ||
+    above('exclusiveMaximum', true)
+  ) {
     out.push({ path, message: 'number out of range', expected: expectedOf(s), found: typeName(v) });
+  } else if (typeof s.multipleOf === 'number' && !isMultiple(n, s.multipleOf)) {
+    out.push({
+      path,
+      message: `not a multiple of ${s.multipleOf}`,
+      expected: expectedOf(s),
+      found: typeName(v),
+    });
   }
   return n;
+}
+
+/** `n` is a multiple of `step`, allowing for binary fractions (0.3 is a multiple of 0.1). */
+function isMultiple(n: number, step: number): boolean {
+  const q = n / step;
+  return Math.abs(q - Math.round(q)) < 1e-9;
+}
+
+const regExps = new Map<string, RegExp>();
+
+/** A schema `pattern` (ECMA-262 with the `u` flag, as JSON Schema says), compiled once. */
+function regExpOf(pattern: string): RegExp {
+  let re = regExps.get(pattern);
+  if (!re) {
+    re = new RegExp(pattern, 'u');
+    regExps.set(pattern, re);
+  }
+  return re;
 }
 
 /** `spec.virtualHosts[0].hosts` from a path array. */

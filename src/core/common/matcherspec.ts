@@ -6,7 +6,7 @@
  */
 import type { FieldPath, SchemaProblem, Static } from '../../kernel/schema.ts';
 import { Enum, Obj, Type } from '../../kernel/schema.ts';
-import { compileAny, compileTest, MatchTypes, PatternError, type StringTest } from '../httpproxy/pattern.ts';
+import { compileAny, compileTest, MatchTypes, PatternError, type StringTest } from './match.ts';
 
 export type { StringTest };
 

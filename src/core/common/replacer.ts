@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { Enum, Obj, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
-import { compileExpansion, goRegExp } from './match.ts';
+import { compileExpansion, goRegExp, PatternError } from './match.ts';
 
 export const EncodingType = Enum([
   'EncodingTypeUnknown',
@@ -219,7 +219,8 @@ function regex(pattern: string, field = 'pattern'): RegExp {
   try {
     return goRegExp(pattern, 'g');
   } catch (err) {
-    throw new ReplacerError(`invalid regular expression: ${(err as Error).message}`, field);
+    if (!(err instanceof PatternError)) throw err;
+    throw new ReplacerError(err.message, field, err.hint);
   }
 }
 

@@ -187,8 +187,14 @@ describe('core/v1 ErrorHandler resource', () => {
 `),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
-        assert.match(err.message, /spec\.errorMessages\[0\]\.paths\[0\]: invalid regular expression/);
-        assert.match(err.message, /spec\.errorMessages\[0\]\.codes\[0\]: invalid pattern: unclosed \[/);
+        assert.match(
+          err.message,
+          /spec\.errorMessages\[0\]\.paths\[0\]: invalid regular expression "\(unclosed": missing closing \)/,
+        );
+        assert.match(
+          err.message,
+          /spec\.errorMessages\[0\]\.codes\[0\]: invalid glob "E\[12": a \[ class is not closed/,
+        );
         assert.match(
           err.message,
           /spec\.errorMessages\[0\]\.mimeContents\[0\]\.template: unknown template name \.nope/,

@@ -5,7 +5,7 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { defineResource } from '../../kernel/resource.ts';
 import { type FieldPath, Obj, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
-import { globRegExp, goRegExp } from '../common/match.ts';
+import { globRegExp, goRegExp, PatternError } from '../common/match.ts';
 import {
   type CompiledContent,
   compileContent,
@@ -48,18 +48,14 @@ function compileList(
   compile: Compiler<RegExp>,
   path: FieldPath,
   problems: SchemaProblem[],
-  what: string,
 ): RegExp[] {
   const out: RegExp[] = [];
   list.forEach((p, i) => {
     try {
       out.push(compile(p));
     } catch (err) {
-      problems.push({
-        path: [...path, i],
-        message: `invalid ${what}: ${(err as Error).message}`,
-        found: JSON.stringify(p),
-      });
+      if (!(err instanceof PatternError)) throw err;
+      problems.push({ path: [...path, i], message: err.message, hint: err.hint });
     }
   });
   return out;
@@ -97,22 +93,10 @@ function compileMessages(
   const out: CompiledMessage[] = [];
   spec.errorMessages.forEach((m, i) => {
     const base = ['errorMessages', i];
-    const paths = compileList(
-      m.paths,
-      (p) => goRegExp(p),
-      [...base, 'paths'],
-      problems,
-      'regular expression',
-    );
-    const codes = compileList(m.codes, globRegExp, [...base, 'codes'], problems, 'pattern');
-    const kinds = compileList(m.kinds, globRegExp, [...base, 'kinds'], problems, 'pattern');
-    const messages = compileList(
-      m.messages,
-      (p) => goRegExp(p),
-      [...base, 'messages'],
-      problems,
-      'regular expression',
-    );
+    const paths = compileList(m.paths, (p) => goRegExp(p), [...base, 'paths'], problems);
+    const codes = compileList(m.codes, globRegExp, [...base, 'codes'], problems);
+    const kinds = compileList(m.kinds, globRegExp, [...base, 'kinds'], problems);
+    const messages = compileList(m.messages, (p) => goRegExp(p), [...base, 'messages'], problems);
     headerProblems(m.headerTemplate, [...base, 'headerTemplate'], problems, false);
     const headerTemplates: Array<readonly [string, ReturnType<typeof compileTemplate>]> = [];
     for (const [name, text] of Object.entries(m.headerTemplate)) {

@@ -17,6 +17,7 @@ import {
   type Static,
   Type,
 } from '../../kernel/schema.ts';
+import { compileTest, MatchTypes, PatternError } from '../common/match.ts';
 import { composeTripperwares } from '../common/tripperware.ts';
 import { closeDefaultRoundTripper, defaultRoundTripper } from '../httpclient/default.ts';
 import { type Handler, type RoundTripper, RoundTripperRole, TripperwareRole } from '../roles.ts';
@@ -27,7 +28,6 @@ import { createHasher, HashSources } from './hasher.ts';
 import { CircuitBreakerSpec, HealthCheckSpec, monitorUpstreams, validateHealth } from './healthconfig.ts';
 import { LoadBalancer } from './loadbalancer.ts';
 import { compileParamMatcher, compilePathMatcher, firstPathMatch, type PathMatcher } from './matcher.ts';
-import { compileTest, MatchTypes, PatternError } from './pattern.ts';
 
 const MatchType = Enum(MatchTypes, {
   default: 'Exact',

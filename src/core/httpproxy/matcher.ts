@@ -5,12 +5,12 @@
  */
 import {
   compileAny,
-  compileRegExp,
-  compileTemplate,
+  compileExpansion,
   compileTest,
+  goRegExp,
   type MatchType,
   type StringTest,
-} from './pattern.ts';
+} from '../common/match.ts';
 
 export interface PathMatcherConfig {
   readonly match: string;
@@ -32,9 +32,9 @@ export function compilePathMatcher(c: PathMatcherConfig): PathMatcher {
   const trim = (path: string) =>
     trimPrefix !== '' && path.startsWith(trimPrefix) ? path.slice(trimPrefix.length) : path;
   if ((c.matchType === 'Regex' || c.matchType === 'RegexPOSIX') && c.rewrite !== '') {
-    const test = compileRegExp(c.match);
-    const all = compileRegExp(c.match, 'g');
-    const expand = compileTemplate(c.rewrite);
+    const test = goRegExp(c.match);
+    const all = goRegExp(c.match, 'g');
+    const expand = compileExpansion(c.rewrite);
     return (path) => {
       const t = trim(path);
       if (!test.test(t)) return undefined;
@@ -45,7 +45,8 @@ export function compilePathMatcher(c: PathMatcherConfig): PathMatcher {
         // Go drops an empty match that touches the previous match; JavaScript reports it.
         if (m[0] !== '' || m.index !== prevEnd) out += expand(m);
         prevEnd = m.index + m[0].length;
-        if (m[0] === '') all.lastIndex++; // an empty match must not loop forever
+        // An empty match must not loop forever: step over one code point (the RegExp has the `u` flag).
+        if (m[0] === '') all.lastIndex += (t.codePointAt(all.lastIndex) ?? 0) > 0xffff ? 2 : 1;
       }
       return appendPrefix + out;
     };
