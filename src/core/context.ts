@@ -312,8 +312,7 @@ export class RequestContext {
   readonly #onClose = (): void => {
     this.#clearDeadline();
     // Not writableFinished: an HTTP/2 stream reset by the client reports its writable side finished.
-    if (!this.#aborted)
-      this.abort(this.#res.writableEnded ? ExchangeEnded : ClientGone);
+    if (!this.#aborted) this.abort(this.#res.writableEnded ? ExchangeEnded : ClientGone);
     const hooks = this.#completionHooks;
     if (hooks === undefined) return;
     this.#completionHooks = undefined;
