@@ -306,7 +306,8 @@ export class RequestContext {
   #watch(): void {
     if (this.#watching) return;
     this.#watching = true;
-    this.#res.once('close', this.#onClose);
+    // `on`, not `once` (no wrapper per request): a response emits `close` once.
+    this.#res.on('close', this.#onClose);
   }
 
   readonly #onClose = (): void => {

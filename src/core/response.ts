@@ -92,8 +92,14 @@ function byteLength(chunk: Chunk, encoding: BufferEncoding | undefined): number 
 /** Header arrays as the proxy passes them (`[name, value, name, [values]]`) or a header object, merged into res. */
 function mergeHeaders(res: Hookable, headers: Headers): void {
   if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2)
-      res.appendHeader(headers[i] as string, headers[i + 1] as string | string[]);
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as string;
+      const value = headers[i + 1] as string | string[];
+      // appendHeader validates and then calls setHeader, which validates again: only when there is a value
+      // already (a header a middleware set) is appending needed.
+      if (res.hasHeader(name)) res.appendHeader(name, value);
+      else res.setHeader(name, value);
+    }
     return;
   }
   const obj = headers as http.OutgoingHttpHeaders;
