@@ -162,6 +162,18 @@ export function applyHeaderEdits(headers: string[], edits: UpstreamHeaders): voi
   }
 }
 
+/**
+ * The request's Content-Length, from the raw headers: `req.headers` is built on first use, which the proxy's
+ * plain path never needs.
+ */
+function announcedLength(raw: readonly string[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(raw[i + 1]) || 0;
+  }
+  return 0;
+}
+
 /** `list` with `item` added, created on the first item: hook lists stay undefined (free) until used. */
 function appended<T>(list: T[] | undefined, item: T): T[] {
   if (list === undefined) return [item];
@@ -345,11 +357,10 @@ export class RequestContext {
   #completion(): Completion {
     const req = this.#req;
     const res = this.#res;
-    const cl = req.headers['content-length'];
     return {
       status: res.headersSent ? res.statusCode : 0,
       // A body nobody read through still had its announced size.
-      requestBytes: cl !== undefined && this.requestBytes === 0 ? Number(cl) || 0 : this.requestBytes,
+      requestBytes: this.requestBytes === 0 ? announcedLength(req.rawHeaders) : this.requestBytes,
       responseBytes: this.responseBytes,
       durationMs: performance.now() - req.receivedAt,
       aborted: !(res.writableEnded && res.writableFinished),

@@ -24,7 +24,7 @@ type Headers = http.OutgoingHttpHeaders | readonly http.OutgoingHttpHeader[];
 /** What the shared hook code needs of both response classes: the base class's methods. */
 interface Hookable extends Response {
   ctx: RequestContext | undefined;
-  baseWriteHead(status: number, reason?: string): void;
+  baseWriteHead(status: number, reason?: string | Headers, headers?: Headers): void;
   baseWrite(chunk: Chunk, encoding: BufferEncoding | undefined, cb: Callback | undefined): boolean;
   baseEnd(cb: (() => void) | undefined): void;
 }
@@ -239,29 +239,49 @@ function startHead(res: Hookable): void {
   res.writeHead(res.statusCode);
 }
 
+/** Both classes' writeHead: the base class's unless a head hook or a transform is registered. */
+function writeHeadThrough(
+  res: Hookable,
+  status: number,
+  reason: string | Headers | undefined,
+  headers: Headers | undefined,
+): void {
+  const ctx = res.ctx;
+  if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
+    res.baseWriteHead(status, reason, headers);
+  else hookedWriteHead(res, ctx, status, reason, headers);
+}
+
+/** Both classes' write: counted, and through the hooks when some are registered. */
+function writeThrough(
+  res: Hookable,
+  chunk: Chunk,
+  encoding: BufferEncoding | Callback | undefined,
+  cb: Callback | undefined,
+): boolean {
+  if (typeof encoding === 'function') {
+    cb = encoding;
+    encoding = undefined;
+  }
+  const ctx = res.ctx;
+  if (ctx !== undefined) {
+    if (hooked(ctx)) return hookedWrite(res, ctx, chunk, encoding, cb);
+    ctx.responseBytes += byteLength(chunk, encoding);
+  }
+  return res.baseWrite(chunk, encoding, cb);
+}
+
 /** The HTTP/1.1 response (also the response of upgrade requests). */
 export class GatewayResponse extends http.ServerResponse<GatewayRequest> {
   ctx: RequestContext | undefined = undefined;
 
   override writeHead(status: number, reason?: string | Headers, headers?: Headers): this {
-    const ctx = this.ctx;
-    if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
-      // biome-ignore lint/suspicious/noExplicitAny: Node's overloads, passed through as given
-      return super.writeHead(status, reason as any, headers as any);
-    hookedWriteHead(this, ctx, status, reason, headers);
+    writeHeadThrough(this, status, reason, headers);
     return this;
   }
 
   override write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
-    if (typeof encoding === 'function') {
-      cb = encoding;
-      encoding = undefined;
-    }
-    const ctx = this.ctx;
-    if (ctx === undefined) return super.write(chunk, encoding as BufferEncoding, cb);
-    if (hooked(ctx)) return hookedWrite(this, ctx, chunk, encoding, cb);
-    ctx.responseBytes += byteLength(chunk, encoding);
-    return super.write(chunk, encoding as BufferEncoding, cb);
+    return writeThrough(this, chunk, encoding, cb);
   }
 
   override end(
@@ -287,9 +307,9 @@ export class GatewayResponse extends http.ServerResponse<GatewayRequest> {
     return super.end(chunk as Chunk, encoding as BufferEncoding, cb);
   }
 
-  baseWriteHead(status: number, reason?: string): void {
-    if (reason === undefined) super.writeHead(status);
-    else super.writeHead(status, reason);
+  baseWriteHead(status: number, reason?: string | Headers, headers?: Headers): void {
+    // biome-ignore lint/suspicious/noExplicitAny: Node's overloads, passed through as given
+    super.writeHead(status, reason as any, headers as any);
   }
 
   baseWrite(chunk: Chunk, encoding: BufferEncoding | undefined, cb: Callback | undefined): boolean {
@@ -309,24 +329,12 @@ export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2
   ctx: RequestContext | undefined = undefined;
 
   override writeHead(status: number, reason?: string | Headers, headers?: Headers): this {
-    const ctx = this.ctx;
-    if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
-      // biome-ignore lint/suspicious/noExplicitAny: Node's overloads, passed through as given
-      return super.writeHead(status, reason as any, headers as any);
-    hookedWriteHead(this as unknown as Hookable, ctx, status, reason, headers);
+    writeHeadThrough(this as unknown as Hookable, status, reason, headers);
     return this;
   }
 
   override write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
-    if (typeof encoding === 'function') {
-      cb = encoding;
-      encoding = undefined;
-    }
-    const ctx = this.ctx;
-    if (ctx === undefined) return super.write(chunk, encoding as BufferEncoding, cb);
-    if (hooked(ctx)) return hookedWrite(this as unknown as Hookable, ctx, chunk, encoding, cb);
-    ctx.responseBytes += byteLength(chunk, encoding);
-    return super.write(chunk, encoding as BufferEncoding, cb);
+    return writeThrough(this as unknown as Hookable, chunk, encoding, cb);
   }
 
   override end(
@@ -356,9 +364,9 @@ export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2
     return cb === undefined ? super.end() : super.end(cb);
   }
 
-  baseWriteHead(status: number, reason?: string): void {
-    if (reason === undefined) super.writeHead(status);
-    else super.writeHead(status, reason);
+  baseWriteHead(status: number, reason?: string | Headers, headers?: Headers): void {
+    // biome-ignore lint/suspicious/noExplicitAny: Node's overloads, passed through as given
+    super.writeHead(status, reason as any, headers as any);
   }
 
   baseWrite(chunk: Chunk, encoding: BufferEncoding | undefined, cb: Callback | undefined): boolean {
