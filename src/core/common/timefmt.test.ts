@@ -64,3 +64,10 @@ describe('timeFormatter (Go layouts)', () => {
     );
   });
 });
+
+describe('timeFormatter with a fractional time', () => {
+  it('prints whole milliseconds', () => {
+    const format = timeFormatter('2006-01-02 15:04:05.000', 'UTC');
+    assert.equal(format(Date.UTC(2026, 11, 6, 11, 24, 28, 170) + 0.6), '2026-12-06 11:24:28.170');
+  });
+});

@@ -225,7 +225,10 @@ export function timeFormatter(layout: string, zone = 'Local'): TimeFormatter {
     abbr: '',
   };
   let cachedSecond = Number.NaN;
-  return (ms: number) => {
+  return (epochMs: number) => {
+    // Whole milliseconds: a fraction (a time computed from performance.now() durations) would print as digits
+    // of its own in the fraction fields.
+    const ms = Math.floor(epochMs);
     const second = Math.floor(ms / 1000);
     if (second !== cachedSecond) {
       cachedSecond = second;

@@ -102,7 +102,8 @@ export class ServerExchange {
     if (log.request.query && query !== '') query = log.request.query(query);
     const request: Group = {
       id: this.#id,
-      time: log.time(now - done.durationMs),
+      // Whole milliseconds: the time formats (Go layouts) print integer fractions.
+      time: log.time(Math.round(now - done.durationMs)),
       host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '',
       method: this.#method,
       path: q < 0 ? url : url.slice(0, q),
