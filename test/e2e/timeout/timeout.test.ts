@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import { type Answer, get1, get2 } from '../../helpers/answers.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 
@@ -95,63 +96,6 @@ async function startUpstream(h2 = false): Promise<Upstream> {
 /** Resolves once `check` passes (the shared `eventually`); fails with `what` after `ms`. */
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
   await eventually(check, { what, deadline: ms });
-}
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  /** The body ended normally (not cut by a closed connection or a reset stream). */
-  readonly complete: boolean;
-  readonly ms: number;
-}
-
-/** One HTTP/1.1 exchange; `agent` keeps connections for the load test, else a connection of its own. */
-function get1(url: string, agent: http.Agent | false = false): Promise<Answer> {
-  const started = performance.now();
-  return new Promise((done, fail) => {
-    const req = http.get(url, { agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      const finish = (complete: boolean) => () =>
-        done({ status: res.statusCode!, body, complete, ms: performance.now() - started });
-      res.on('end', finish(true));
-      res.on('error', finish(false));
-      res.on('aborted', finish(false));
-    });
-    req.on('error', fail);
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
-  });
-}
-
-/** One HTTP/2 exchange on `session`. */
-function get2(session: http2.ClientHttp2Session, path: string): Promise<Answer> {
-  const started = performance.now();
-  return new Promise((done, fail) => {
-    const stream = session.request({ ':path': path });
-    let status = 0;
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('response', (headers) => {
-      status = Number(headers[':status']);
-    });
-    stream.on('data', (c: string) => {
-      body += c;
-    });
-    // A stream the server resets closes with a non-zero code instead of ending.
-    stream.on('close', () =>
-      done({
-        status,
-        body,
-        complete: stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && stream.readableEnded,
-        ms: performance.now() - started,
-      }),
-    );
-    stream.on('error', () => {});
-    stream.setTimeout(10_000, () => fail(new Error('no answer within 10 s')));
-  });
 }
 
 async function h2session(url: string): Promise<http2.ClientHttp2Session> {

@@ -3,11 +3,11 @@
  * hang, stream and stall, or answer at once (the reverse proxy behind it is covered in test/e2e/timeout/).
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import http2 from 'node:http2';
 import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { get1 as getOne, get2 as getTwo } from '../../../../test/helpers/answers.ts';
 import { eventually } from '../../../../test/helpers/eventually.ts';
 import { type MemoryLine, memoryLogger } from '../../../../test/helpers/memory-logger.ts';
 import type { Entrypoint } from '../../../core/entrypoint/api.ts';
@@ -140,59 +140,15 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   await eventually(check, { what, deadline: ms });
 }
 
-/** An HTTP/1.1 exchange on a connection of its own: status, body so far, and whether the body was complete. */
-function get1(url: string): Promise<{ status: number; body: string; complete: boolean; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      const done = (complete: boolean) => () =>
-        resolve({ status: res.statusCode!, body, complete, ms: performance.now() - started });
-      res.on('end', done(true));
-      res.on('error', done(false));
-      res.on('aborted', done(false));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
-  });
-}
+/** An HTTP/1.1 exchange on a connection of its own (5 s deadline). */
+const get1 = (url: string) => getOne(url, false, 5000);
 
-/** The same over HTTP/2 (prior-knowledge h2c). */
-async function get2(
-  url: string,
-  path: string,
-): Promise<{ status: number; body: string; complete: boolean; ms: number }> {
+/** The same over HTTP/2 (prior-knowledge h2c), on a session of its own. */
+async function get2(url: string, path: string) {
   const session = http2.connect(url);
   session.on('error', () => {});
   try {
-    const started = performance.now();
-    return await new Promise((resolve, reject) => {
-      const stream = session.request({ ':path': path });
-      let status = 0;
-      let body = '';
-      stream.setEncoding('utf8');
-      stream.on('response', (headers) => {
-        status = Number(headers[':status']);
-      });
-      stream.on('data', (c: string) => {
-        body += c;
-      });
-      // A stream reset by the server ends with 'close' and a non-zero rstCode instead of 'end'.
-      stream.on('close', () =>
-        resolve({
-          status,
-          body,
-          complete: stream.rstCode === http2.constants.NGHTTP2_NO_ERROR,
-          ms: performance.now() - started,
-        }),
-      );
-      stream.on('error', () => {});
-      stream.setTimeout(5000, () => reject(new Error('no answer within 5 s')));
-    });
+    return await getTwo(session, path, 5000);
   } finally {
     session.close();
   }
