@@ -29,8 +29,6 @@ import {
 const StatusOf: Record<string, [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Content Too Large'],
-  // `GET / HTTP/1.2`, `HTTP/3.0`: a version llhttp does not take.
-  HPE_INVALID_VERSION: [505, 'HTTP Version Not Supported'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
 };
 
@@ -46,6 +44,12 @@ const Responses = new Map<string, string>(
   Object.entries(StatusOf).map(([code, [status, text]]) => [code, rawResponse(status, text)]),
 );
 const BadRequest = rawResponse(400, 'Bad Request');
+/**
+ * `GET / HTTP/1.2`, `HTTP/3.0`: a well-formed version llhttp does not take. Its code (HPE_INVALID_VERSION) also
+ * covers broken request lines (a bare LF after the version), which stay 400: the reason tells them apart.
+ */
+const VersionNotSupported = rawResponse(505, 'HTTP Version Not Supported');
+const UnsupportedVersion = 'Invalid HTTP version';
 
 /** How long a connection refused by the parser is read (and discarded) after the answer, before it is closed. */
 const LingerMs = 1000;
@@ -70,7 +74,11 @@ export function installClientErrorHandler(server: NetServer, logger: Logger): vo
       socket.destroy();
       return;
     }
-    socket.end(Responses.get(code) ?? BadRequest);
+    const answer =
+      code === 'HPE_INVALID_VERSION' && err.reason === UnsupportedVersion
+        ? VersionNotSupported
+        : (Responses.get(code) ?? BadRequest);
+    socket.end(answer);
     // Keep reading a moment so the kernel does not reset the connection (and discard the answer) because of
     // unread bytes; then close whatever is left.
     socket.resume();
