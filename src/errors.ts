@@ -24,8 +24,10 @@ import {
   ErrServerDebugBusy,
   ErrServerMethodNotAllowed,
   ErrServerNotFound,
+  ErrServerNotImplemented,
   ErrServerRecover,
   ErrServerURITooLong,
+  ErrServerVersionNotSupported,
   ErrUndefined,
 } from './core/errors.ts';
 import type { ErrorKind } from './kernel/errors.ts';
@@ -94,9 +96,19 @@ export const ErrorCodes: readonly ErrorCode[] = [
   },
   {
     error: ErrServerBadRequest,
-    meaning: 'The request is malformed (e.g. two Host headers, a bad debug parameter).',
+    meaning:
+      'The request is malformed: two Host headers, an invalid Host or request target, an encoded slash or dot segment (pathEscapes: Reject), Transfer-Encoding in HTTP/1.0, a bad debug parameter.',
   },
   { error: ErrServerDebugBusy, meaning: 'A debug endpoint is already taking a profile or heap snapshot.' },
+  {
+    error: ErrServerNotImplemented,
+    meaning:
+      'The request has a transfer coding other than chunked (e.g. gzip, chunked); the connection is closed.',
+  },
+  {
+    error: ErrServerVersionNotSupported,
+    meaning: 'HTTP/0.9, or an HTTP/1 request line naming another version (HTTP/2.0, HTTP/1.2).',
+  },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
   { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },

@@ -77,6 +77,20 @@ export const ErrServerURITooLong = defineError(
   'request target of {{length}} bytes is longer than maxURIBytes ({{limit}})',
   414,
 );
+/** A transfer coding other than chunked (`Transfer-Encoding: gzip, chunked`): the gateway cannot decode it. */
+export const ErrServerNotImplemented = defineError(
+  'E2136',
+  'CoreServerNotImplemented',
+  'transfer coding "{{coding}}" is not supported',
+  501,
+);
+/** HTTP/0.9, or a request line of HTTP/1.1's form naming another version (`GET / HTTP/2.0`). */
+export const ErrServerVersionNotSupported = defineError(
+  'E2137',
+  'CoreServerVersionNotSupported',
+  'HTTP version {{version}} is not supported',
+  505,
+);
 /** A debug endpoint (enableProfile) is already taking a profile; one at a time per process. */
 export const ErrServerDebugBusy = defineError(
   'E2135',

@@ -42,6 +42,8 @@ export interface IssueOptions {
   readonly usage?: 'server' | 'client' | 'any';
   /** Self-signed instead of signed by the test CA. */
   readonly selfSigned?: boolean;
+  /** The key: EC P-256 (default) or RSA 2048 (to see the suites that need an RSA certificate). */
+  readonly keyType?: 'ec' | 'rsa';
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -55,6 +57,7 @@ function pair(dir: string, name: string): KeyPair {
 }
 
 const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+const rsa = ['-newkey', 'rsa:2048', '-nodes'];
 
 function issue(dir: string, name: string, options: IssueOptions): KeyPair {
   const ext: string[] = [];
@@ -63,11 +66,12 @@ function issue(dir: string, name: string, options: IssueOptions): KeyPair {
   if (options.usage === 'client') ext.push('extendedKeyUsage=clientAuth');
   writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
   const subject = `/CN=${options.cn}`;
+  const key = options.keyType === 'rsa' ? rsa : ec;
   if (options.selfSigned) {
     openssl(dir, [
       'req',
       '-x509',
-      ...ec,
+      ...key,
       '-keyout',
       `${name}.key`,
       '-out',
@@ -79,7 +83,7 @@ function issue(dir: string, name: string, options: IssueOptions): KeyPair {
       ...ext.flatMap((e) => ['-addext', e]),
     ]);
   } else {
-    openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
+    openssl(dir, ['req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
     openssl(dir, [
       'x509',
       '-req',

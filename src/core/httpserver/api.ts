@@ -6,6 +6,7 @@
 import { defineResource } from '../../kernel/resource.ts';
 import type { Static } from '../../kernel/schema.ts';
 import {
+  Enum,
   HTTPMethodList,
   methodList,
   Obj,
@@ -46,6 +47,12 @@ const HTTPConfig = Obj(
     maxURIBytes: Type.Integer({
       default: 8192,
       description: 'request target (path and query); longer = 414; <= 0 = no limit beyond maxHeaderBytes',
+    }),
+    // Not in AILERON (which forwards such paths as they came): see docs/reference/core/httpserver.md.
+    pathEscapes: Enum(['Reject', 'Decode', 'Keep'], {
+      default: 'Reject',
+      description:
+        'paths with %2F, %5C, a backslash or an encoded dot segment: Reject (400), Decode (decode and normalize before routing) or Keep (as they came)',
     }),
     disableKeepAlive: Type.Boolean({ default: false }),
     listenConfig: Type.Optional(ListenConfig),

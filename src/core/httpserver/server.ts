@@ -102,7 +102,10 @@ export class HTTPServer implements Runner {
         throw err;
       }
     }
-    this.#entry = guardRequests(chain(options.middleware, router.handle), hc.maxURIBytes);
+    this.#entry = guardRequests(chain(options.middleware, router.handle), {
+      maxURIBytes: hc.maxURIBytes,
+      pathEscapes: hc.pathEscapes,
+    });
 
     const serverOptions: http.ServerOptions<typeof GatewayRequest> = {
       IncomingMessage: GatewayRequest,

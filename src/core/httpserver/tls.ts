@@ -18,7 +18,6 @@ import { readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   createSecureContext,
-  DEFAULT_CIPHERS,
   getCiphers,
   type SecureContext,
   type SecureContextOptions,
@@ -67,11 +66,32 @@ class TLSProblem extends Error {
  * AES-256 first and lets the client choose, so most clients would get it.
  */
 const DefaultTLS13Suites = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
-/** Node's default suites with the TLS 1.3 ones in Go's order (the TLS 1.2 part unchanged). */
-const DefaultSuites = [
-  DefaultTLS13Suites,
-  ...DEFAULT_CIPHERS.split(':').filter((name) => !name.startsWith('TLS_')),
+/**
+ * TLS 1.2 suites with no tlsCipher in the config: Mozilla's "intermediate" profile without its DHE suites,
+ * as Go's defaults: ECDHE key exchange (forward secrecy) with AEAD ciphers only. Node's own default list also
+ * offers CBC suites with SHA-1/SHA-2 MACs, finite-field DHE and, through `HIGH`, static-RSA key exchange,
+ * which TLS scanners flag.
+ */
+const DefaultTLS12Suites = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
+const DefaultSuites = `${DefaultTLS13Suites}:${DefaultTLS12Suites}`;
+/**
+ * Why a suite named in tlsCipher is weak (null when it is not): the list is still honoured, as AILERON does,
+ * with a warning at start-up, so an operator who needs an old client keeps it knowingly.
+ */
+export function weakSuite(goName: string): string | null {
+  if (/_RC4_|_3DES_|_DES_/.test(goName)) return 'a broken cipher';
+  if (goName.startsWith('TLS_RSA_')) return 'static RSA key exchange (no forward secrecy)';
+  if (goName.includes('_CBC_')) return 'CBC mode (padding-oracle attacks such as Lucky13)';
+  return null;
+}
+
 /**
  * The server's order decides, as in Go; except that a client whose first choice is ChaCha20-Poly1305 (one
  * without AES hardware, such as many phones) gets it, as Go's server does too.
@@ -438,9 +458,12 @@ function commonOptions(
 function cipherList(cfg: TLSConfigSpec, field: FieldPath, logger: Logger): string {
   const available = new Set(getCiphers());
   const names: string[] = [];
+  const weak: string[] = [];
   cfg.tlsCipher.forEach((go, i) => {
     const name = OpenSSLCipher[go];
     if (name === '') return; // TLS_FALLBACK_SCSV: a client-side signal, nothing to enable.
+    const why = weakSuite(go);
+    if (why !== null) weak.push(`${go} (${why})`);
     if (!available.has(name.toLowerCase())) {
       logger.warn(`tlsCipher ${go} is not available in this OpenSSL build; it is ignored`, {
         field: formatPath([...field, 'tlsCipher', i]),
@@ -455,6 +478,12 @@ function cipherList(cfg: TLSConfigSpec, field: FieldPath, logger: Logger): strin
       'none of the listed cipher suites is available',
       'list suites such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, or remove tlsCipher to use the safe defaults',
     );
+  }
+  if (weak.length > 0) {
+    logger.warn(`tlsCipher enables weak suites: ${weak.join(', ')}`, {
+      field: formatPath([...field, 'tlsCipher']),
+      hint: 'remove tlsCipher to use the safe defaults (ECDHE with AES-GCM or ChaCha20-Poly1305), unless an old client needs these',
+    });
   }
   if (!names.some((n) => n.startsWith('TLS_'))) names.push(DefaultTLS13Suites);
   return names.join(':');

@@ -4,6 +4,7 @@
  * when their files change.
  */
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate as X509 } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -404,5 +405,95 @@ describe('certificate reload', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('default cipher suites, as a TLS scanner sees them', () => {
+  /** Every TLS 1.2 suite this OpenSSL knows, weak ones included (security level 0 lets the client offer them). */
+  const every12 = execFileSync('openssl', ['ciphers', '-tls1_2', 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split(':')
+    .filter((name) => !name.startsWith('TLS_'));
+
+  /** Offers one suite over TLS 1.2 with `openssl s_client`; true when the handshake agrees on it. */
+  function offers(addr: string, suite: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      execFile(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          addr,
+          '-tls1_2',
+          '-cipher',
+          `${suite}:@SECLEVEL=0`,
+          '-servername',
+          'localhost',
+        ],
+        { timeout: 10_000, encoding: 'utf8' },
+        (_err, stdout) => resolve(new RegExp(`Cipher is ${suite}$`, 'm').test(stdout)),
+      ).stdin?.end();
+    });
+  }
+  /** The TLS 1.2 suites the server accepts, scanned eight at a time. */
+  async function scan(addr: string): Promise<string[]> {
+    const accepted: string[] = [];
+    for (let i = 0; i < every12.length; i += 8) {
+      const batch = every12.slice(i, i + 8);
+      const results = await Promise.all(batch.map((s) => offers(addr, s)));
+      accepted.push(...batch.filter((_, j) => results[j]));
+    }
+    return accepted.sort();
+  }
+
+  it('offers only ECDHE with AES-GCM or ChaCha20-Poly1305 over TLS 1.2 (RSA and ECDSA certificates)', async () => {
+    assert.ok(every12.length > 20, `openssl lists ${every12.length} TLS 1.2 suites`);
+    const rsa = pki.issue('rsa', {
+      cn: 'localhost',
+      san: ['DNS:localhost'],
+      usage: 'server',
+      keyType: 'rsa',
+    });
+    const gw = await start(
+      entrypoint('rsa', 'ecdsa') + server('rsa', pairs(rsa)) + server('ecdsa', pairs(pki.server)) + echo,
+      2,
+    );
+    assert.deepEqual(await scan(gw.addr.rsa!), [
+      'ECDHE-RSA-AES128-GCM-SHA256',
+      'ECDHE-RSA-AES256-GCM-SHA384',
+      'ECDHE-RSA-CHACHA20-POLY1305',
+    ]);
+    assert.deepEqual(await scan(gw.addr.ecdsa!), [
+      'ECDHE-ECDSA-AES128-GCM-SHA256',
+      'ECDHE-ECDSA-AES256-GCM-SHA384',
+      'ECDHE-ECDSA-CHACHA20-POLY1305',
+    ]);
+    // TLS 1.3 is unchanged: its three suites.
+    assert.equal((await tlsGet(gw.addr.rsa!)).protocol, 'TLSv1.3');
+  });
+
+  it('still offers weak suites that tlsCipher lists, with a warning at start-up naming them', async () => {
+    const rsa = pki.issue('rsa-old', {
+      cn: 'localhost',
+      san: ['DNS:localhost'],
+      usage: 'server',
+      keyType: 'rsa',
+    });
+    const gw = await start(
+      entrypoint('old') +
+        server(
+          'old',
+          `${pairs(rsa)}\ntlsCipher: [TLS_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]`,
+        ) +
+        echo,
+    );
+    assert.deepEqual(await scan(gw.addr.old!), ['AES128-SHA', 'ECDHE-RSA-AES128-GCM-SHA256']);
+    const warning = gw.logs().find((l) => String(l.msg).startsWith('tlsCipher enables weak suites'));
+    assert.ok(warning, 'a start-up warning');
+    assert.match(String(warning.msg), /TLS_RSA_WITH_AES_128_CBC_SHA \(static RSA key exchange/);
+    assert.doesNotMatch(String(warning.msg), /ECDHE_RSA_WITH_AES_128_GCM/);
+    assert.match(String(warning.field), /tlsConfig\.tlsCipher$/);
   });
 });
