@@ -197,6 +197,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const worker = cluster.fork({ [WorkerEnv]: String(slot.n) });
     slot.worker = worker;
     bySlot.set(worker, slot);
+    // A message sent while the worker is exiting fails with EPIPE as an 'error' event on the worker; without a
+    // listener that event would end the primary (and with it every other worker). Its exit is handled in onExit.
+    worker.on('error', (err: NodeJS.ErrnoException) => {
+      log.debug(`worker ${slot.n}: ${err.code ?? err.message}`, { workerId: slot.n });
+    });
     log.info(`worker ${slot.n} started`, { workerId: slot.n, workerPid: worker.process.pid });
   };
 
