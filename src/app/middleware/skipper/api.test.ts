@@ -78,7 +78,8 @@ kind: HTTPLogger
     const asMiddleware = await registry.get(ref, MiddlewareRole);
     assert.ok(asMiddleware instanceof Skipper);
     assert.equal(await registry.get(ref, TripperwareRole), asMiddleware, 'one object in both roles');
-    assert.deepEqual(registry.manifest('app/v1/Skipper/default/default')?.spec.skipConditions, [
+    const spec = registry.manifest('app/v1/Skipper/default/default')?.spec as { skipConditions: unknown };
+    assert.deepEqual(spec.skipConditions, [
       { matcher: { matchType: 'Prefix', patterns: ['/healthz'] }, methods: ['GET', 'HEAD'] },
       { matcher: { matchType: 'Regex', patterns: ['^/static/.*\\.css$'] }, methods: [] },
     ]);
