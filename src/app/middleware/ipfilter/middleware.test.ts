@@ -5,6 +5,8 @@
  * client address the request context computed, so each test shows which client the filter judged.
  */
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { requestFrom, serveYaml, type YamlGateway } from '../../../../test/helpers/yamlgateway.ts';
 import type { Request, Response } from '../../../core/roles.ts';
@@ -48,7 +50,7 @@ kind: HTTPServer
 spec:
   addr: "${options.addr ?? '127.0.0.1:0'}"
   shutdownTimeout: 1
-${options.forwarded ? `  forwardedHeaders: ${options.forwarded}\n` : ''}  middleware: [{apiVersion: app/v1, kind: IPFilterMiddleware}]
+${options.h2c ? '  http2Config: {enableH2C: true}\n' : ''}${options.forwarded ? `  forwardedHeaders: ${options.forwarded}\n` : ''}  middleware: [{apiVersion: app/v1, kind: IPFilterMiddleware}]
   virtualHosts:
     - handlers:
         - handler: {apiVersion: test/v1, kind: ClientHandler}
@@ -139,5 +141,42 @@ describe('IPFilterMiddleware', () => {
       403,
       'the proxy itself',
     );
+  });
+
+  it('judges HTTP/2 requests the same way, by the client of their connection', async () => {
+    const gw = await serve('{allows: ["127.0.0.2"]}', {
+      h2c: true,
+      forwarded: '{trustedProxies: ["127.0.0.10"]}',
+    });
+    const h2 = (from: string, headers: Record<string, string> = {}) =>
+      new Promise<number | string>((done, fail) => {
+        const session = http2.connect(gw.url, {
+          createConnection: () => net.connect({ host: '127.0.0.1', port: gw.port, localAddress: from }),
+        });
+        session.on('error', fail);
+        const deadline = setTimeout(() => {
+          session.destroy();
+          fail(new Error('no HTTP/2 answer within 5 s'));
+        }, 5000);
+        const stream = session.request({ ':path': '/', ...headers });
+        let body = '';
+        let status = 0;
+        stream.setEncoding('utf8');
+        stream.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        stream.on('data', (c: string) => {
+          body += c;
+        });
+        stream.on('end', () => {
+          clearTimeout(deadline);
+          session.close();
+          done(status === 200 ? (JSON.parse(body) as { address: string }).address : status);
+        });
+        stream.on('error', fail);
+      });
+    assert.equal(await h2('127.0.0.2'), '127.0.0.2');
+    assert.equal(await h2('127.0.0.3'), 403);
+    assert.equal(await h2('127.0.0.10', { 'x-forwarded-for': '127.0.0.2' }), '127.0.0.2');
   });
 });

@@ -8,7 +8,7 @@
  * lists are compiled at start-up into sorted ranges (src/core/common/networks.ts): per request, two binary searches.
  */
 import type { NetworkSet } from '../../../core/common/networks.ts';
-import type { ErrorHandler, HandlerFn, Middleware } from '../../../core/roles.ts';
+import type { ErrorHandler, HandlerFn, Middleware, Request } from '../../../core/roles.ts';
 import { defineError, GatewayError } from '../../../kernel/errors.ts';
 
 /** Not in AILERON (which has no IP filter kind): a free code of the app middleware range. */
@@ -40,7 +40,7 @@ export class IPFilterMiddleware implements Middleware {
   }
 
   /** Whether the request's client passes; false for a client without an address (unix socket) if `allows` is set. */
-  allowed(req: Parameters<HandlerFn>[0]): boolean {
+  allowed(req: Request): boolean {
     const ip = req.ctx.client.ip;
     if (ip === undefined) return this.#allows === undefined;
     if (this.#denies?.has(ip)) return false;
