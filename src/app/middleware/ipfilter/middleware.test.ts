@@ -37,7 +37,7 @@ after(async () => {
 /** The filter `spec` (YAML flow map) on a server at `addr`, with `forwarded` as its forwardedHeaders. */
 async function serve(
   spec: string,
-  options: { addr?: string; forwarded?: string } = {},
+  options: { addr?: string; forwarded?: string; h2c?: boolean } = {},
 ): Promise<YamlGateway> {
   const gw = await serveYaml(
     `apiVersion: core/v1
