@@ -174,7 +174,7 @@ DIR/bad.yaml:9:9: spec.addr: wrong type
     in:       core/v1/HTTPServer/default/default
     fix:      write it in quotes: "8080"
 DIR/bad.yaml:10:3: spec.shutdownTimeot: unknown field "shutdownTimeot"
-    expected: one of addr, shutdownTimeout, httpConfig, http2Config, http3Config, middleware, virtualHosts, enableProfile, enableExpvar
+    expected: one of addr, shutdownTimeout, httpConfig, http2Config, http3Config, middleware, virtualHosts, enableProfile, enableExpvar, forwardedHeaders
     in:       core/v1/HTTPServer/default/default
     fix:      did you mean "shutdownTimeout"?
 DIR/bad.yaml:12:17: spec.virtualHosts[0].methods[0]: unknown value

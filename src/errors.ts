@@ -8,6 +8,7 @@
  */
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
+import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import {
   ErrEntrypointRun,
@@ -111,6 +112,10 @@ export const ErrorCodes: readonly ErrorCode[] = [
   },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
+  {
+    error: ErrIPFilterRefused,
+    meaning: "IPFilterMiddleware: the client's address is denied, or not in a non-empty allow list.",
+  },
   { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
   { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
   { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },

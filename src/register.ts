@@ -3,6 +3,8 @@
  */
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
+import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
+import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
@@ -27,5 +29,7 @@ export function registerAll(registry: Registry): Registry {
     EchoHandler,
     HealthCheckHandler,
     TimeoutMiddleware,
+    IPFilterMiddleware,
+    Skipper,
   );
 }

@@ -7,6 +7,8 @@
  *   (`declare module` with the relative path of this module, `{ interface Locals { subject: Subject } }`) and
  *   reads `req.ctx.locals.subject`, typed `Subject | undefined`. Core declares none.
  * - `route`: the matched route pattern, set by the router (for logs and metrics; never the raw path).
+ * - `client` / `clientAddress`: who the client is (the socket peer, or through trusted proxies the address their
+ *   forwarded header names), computed once on first use with the HTTPServer's `forwardedHeaders` policy.
  * - cancellation: `signal` aborts when the client goes away, at a deadline (`setDeadline`), when the exchange
  *   ends while work is still running (a middleware answered on its own), or on `abort()`. The reverse proxy
  *   cancels its upstream request on it.
@@ -25,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import { GatewayError, isGatewayError } from '../kernel/errors.ts';
 import { BodyCapture } from './common/bodycapture.ts';
+import { type ClientAddress, type ClientAddressPolicy, peerClient } from './common/clientaddress.ts';
 import { ErrServerRecover } from './errors.ts';
 import type { ErrorHandler, Request, Response } from './roles.ts';
 
@@ -187,6 +190,8 @@ export class RequestContext {
   readonly #req: Request;
   readonly #res: Response;
   readonly #errorHandler: ErrorHandler | undefined;
+  readonly #clients: ClientAddressPolicy | undefined;
+  #client: ClientAddress | undefined;
   #locals: Partial<Locals> | undefined;
   #controller: AbortController | undefined;
   /** The first abort hook (most requests have one: the proxy's); more go to #abortHooks. */
@@ -214,10 +219,11 @@ export class RequestContext {
   /** Response body bytes written to the client so far (after transforms). */
   responseBytes = 0;
 
-  constructor(req: Request, res: Response, errorHandler?: ErrorHandler) {
+  constructor(req: Request, res: Response, errorHandler?: ErrorHandler, clients?: ClientAddressPolicy) {
     this.#req = req;
     this.#res = res;
     this.#errorHandler = errorHandler;
+    this.#clients = clients;
     req.ctx = this;
     req.receivedAt = performance.now();
     // The gateway's response classes (response.ts) run the response hooks of this context.
@@ -228,6 +234,33 @@ export class RequestContext {
   get locals(): Partial<Locals> {
     if (this.#locals === undefined) this.#locals = {};
     return this.#locals;
+  }
+
+  // ---- the client ----
+
+  /**
+   * Who the client is, computed once, on first use: the socket's peer, or, when the peer is one of the
+   * HTTPServer's `forwardedHeaders.trustedProxies`, the address their forwarded header names (the rightmost hop
+   * that is not a trusted proxy; src/core/common/clientaddress.ts). Also says whether the peer is trusted, which
+   * decides what the reverse proxy passes on.
+   */
+  get client(): ClientAddress {
+    if (this.#client === undefined) {
+      const remote = this.#req.socket?.remoteAddress;
+      this.#client =
+        this.#clients === undefined
+          ? peerClient(remote)
+          : this.#clients.resolve(remote, this.#req.rawHeaders);
+    }
+    return this.#client;
+  }
+
+  /**
+   * The client's IP address as text, the same for every feature (IP filter, throttle keys, access log, proxy):
+   * IPv4 dotted (an IPv4-mapped IPv6 address written as IPv4), IPv6 in RFC 5952 form; '' for a unix-socket peer.
+   */
+  get clientAddress(): string {
+    return this.client.address;
   }
 
   // ---- cancellation ----

@@ -213,6 +213,7 @@ export const RequestTags = [
   'query',
   'host',
   'remote',
+  'client',
   'proto',
   'size',
   'header',

@@ -113,6 +113,10 @@ export class ServerExchange {
       // Counted by the request classes as the body arrived (whoever read it).
       size: this.#reqLength >= 0 ? this.#reqLength : done.requestBytes,
     };
+    // Behind a trusted proxy (HTTPServer forwardedHeaders) the client it names, as the IP filter and the throttle
+    // see it; absent when the client is the peer, so entries keep AILERON's shape.
+    const client = contextOf(req, res).client;
+    if (client.peerTrusted && client.address !== client.peer) request.client = client.address;
     const reqHeaders = log.request.headers;
     if (reqHeaders) request.header = logHeaders(reqHeaders, pairs(req.rawHeaders));
     const reqBodies = log.request.bodies;

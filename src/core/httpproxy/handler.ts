@@ -25,7 +25,7 @@ import type {
   Response,
 } from '../roles.ts';
 import type { Upstream } from './balancer.ts';
-import { clientIP, type RequestFacts, requestHeaders, responseHeaders } from './headers.ts';
+import { forwardingHeaders, type RequestFacts, requestHeaders, responseHeaders } from './headers.ts';
 import { release, settle, type Tracked, track, unavailableError } from './health.ts';
 import { deliverTrailersAfterBody, endWithHeaders, http2HasBody, isGrpc } from './http2.ts';
 import type { LoadBalancer } from './loadbalancer.ts';
@@ -108,14 +108,10 @@ export class ReverseProxy {
 
     headers.push('host', upstream.host);
     const socket = req.socket;
-    const ip = clientIP(socket.remoteAddress);
-    // Without a peer address (unix socket) there is nothing true to put in X-Forwarded-For / -Port.
-    if (ip !== undefined) {
-      headers.push('x-forwarded-for', ex.priorXff === '' ? ip : `${ex.priorXff}, ${ip}`);
-      if (socket.localPort !== undefined) headers.push('x-forwarded-port', String(socket.localPort));
-    }
-    if (ex.clientHost !== '') headers.push('x-forwarded-host', ex.clientHost);
-    headers.push('x-forwarded-proto', (socket as TLSSocket).encrypted ? 'https' : 'http');
+    forwardingHeaders(headers, ex, ex.ctx.client, {
+      proto: (socket as TLSSocket).encrypted ? 'https' : 'http',
+      port: socket.localPort,
+    });
     if (ex.teTrailers) headers.push('te', 'trailers');
     // Middleware edits (set, append, remove) apply last, so they can replace what the proxy would send.
     const edits = ex.ctx.upstreamHeaderEdits;
@@ -153,6 +149,10 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
   hasBody = false;
   clientHost = '';
   priorXff = '';
+  priorForwarded = '';
+  priorXfHost = '';
+  priorXfProto = '';
+  priorXfPort = '';
   teTrailers = false;
   // Tracked (health.ts): the upstream's in-flight count and health outcome.
   upstream: Upstream | undefined = undefined;

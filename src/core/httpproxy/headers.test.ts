@@ -1,8 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientIP, hasToken, type RequestFacts, requestHeaders, responseHeaders } from './headers.ts';
+import { ClientAddress } from '../common/clientaddress.ts';
+import {
+  forwardingHeaders,
+  hasToken,
+  type RequestFacts,
+  requestHeaders,
+  responseHeaders,
+} from './headers.ts';
 
-const facts = (): RequestFacts => ({ hasBody: false, clientHost: '', priorXff: '', teTrailers: false });
+const facts = (): RequestFacts => ({
+  hasBody: false,
+  clientHost: '',
+  priorXff: '',
+  priorForwarded: '',
+  priorXfHost: '',
+  priorXfProto: '',
+  priorXfPort: '',
+  teTrailers: false,
+});
 
 describe('requestHeaders', () => {
   it('drops hop-by-hop headers and those named in Connection, keeps the rest in order and case', () => {
@@ -41,6 +57,8 @@ describe('requestHeaders', () => {
         '1.1.1.1',
         'x-forwarded-for',
         '2.2.2.2',
+        'Forwarded',
+        'for=1.1.1.1',
         'Accept',
         'text/plain',
         'Set-Thing',
@@ -53,6 +71,10 @@ describe('requestHeaders', () => {
       hasBody: false,
       clientHost: 'gw:8080',
       priorXff: '1.1.1.1, 2.2.2.2',
+      priorForwarded: 'for=1.1.1.1',
+      priorXfHost: 'forged',
+      priorXfProto: 'forged',
+      priorXfPort: '1',
       teTrailers: true,
     });
   });
@@ -98,9 +120,57 @@ describe('helpers', () => {
     assert.equal(hasToken('deflate, Trailers;q=1', 'trailers'), true);
     assert.equal(hasToken('trailersx', 'trailers'), false);
   });
-  it('clientIP writes IPv4-mapped IPv6 addresses as IPv4', () => {
-    assert.equal(clientIP('::ffff:10.1.2.3'), '10.1.2.3');
-    assert.equal(clientIP('::1'), '::1');
-    assert.equal(clientIP(undefined), undefined);
+});
+
+describe('forwardingHeaders', () => {
+  const sent = (): RequestFacts => ({
+    ...facts(),
+    clientHost: 'shop.example',
+    priorXff: '198.51.100.9',
+    priorForwarded: 'for=198.51.100.9',
+    priorXfHost: 'forged.example',
+    priorXfProto: 'https',
+    priorXfPort: '1',
+  });
+  const own = { proto: 'http', port: 8080 };
+
+  it('replaces every forwarding header a peer that is not trusted sent', () => {
+    const out: string[] = [];
+    forwardingHeaders(out, sent(), new ClientAddress('2001:db8::7', '2001:db8::7', false), own);
+    assert.deepEqual(out, [
+      'x-forwarded-for',
+      '2001:db8::7',
+      'x-forwarded-port',
+      '8080',
+      'x-forwarded-host',
+      'shop.example',
+      'x-forwarded-proto',
+      'http',
+      'forwarded',
+      'for="[2001:db8::7]";host=shop.example;proto=http',
+    ]);
+  });
+
+  it('keeps the chain of a trusted proxy and appends this hop', () => {
+    const out: string[] = [];
+    forwardingHeaders(out, sent(), new ClientAddress('198.51.100.9', '10.0.0.2', true), own);
+    assert.deepEqual(out, [
+      'x-forwarded-for',
+      '198.51.100.9, 10.0.0.2',
+      'x-forwarded-port',
+      '1',
+      'x-forwarded-host',
+      'forged.example',
+      'x-forwarded-proto',
+      'https',
+      'forwarded',
+      'for=198.51.100.9, for=10.0.0.2;host=shop.example;proto=http',
+    ]);
+  });
+
+  it('sends no Forwarded when none came, and no X-Forwarded-For/-Port without a peer address', () => {
+    const out: string[] = [];
+    forwardingHeaders(out, { ...facts(), clientHost: 'gw' }, new ClientAddress('', '', false), own);
+    assert.deepEqual(out, ['x-forwarded-host', 'gw', 'x-forwarded-proto', 'http']);
   });
 });

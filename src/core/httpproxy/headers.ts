@@ -7,6 +7,9 @@
  * Connection header names. `TE: trailers` is passed on when the client asked for it.
  */
 
+import type { ClientAddress } from '../common/clientaddress.ts';
+import { forwardedValue } from '../common/forwarded.ts';
+
 /** What the request-header pass learns about the request, filled in on the per-request exchange object. */
 export interface RequestFacts {
   /** The request carries a body (non-zero Content-Length, or Transfer-Encoding). */
@@ -15,13 +18,19 @@ export interface RequestFacts {
   clientHost: string;
   /** Prior X-Forwarded-For values joined with `, `. Empty if none. */
   priorXff: string;
+  /** Prior Forwarded values joined with `, `. Empty if none. */
+  priorForwarded: string;
+  /** The first X-Forwarded-Host / -Proto / -Port values sent. Empty if none. */
+  priorXfHost: string;
+  priorXfProto: string;
+  priorXfPort: string;
   /** The client's TE header contains `trailers`. */
   teTrailers: boolean;
 }
 
 /**
  * Copies the request headers that go upstream, dropping hop-by-hop headers, Host (the upstream host is sent),
- * the X-Forwarded-* headers the proxy sets itself, Expect (Node has already answered `100 Continue`) and HTTP/2
+ * the X-Forwarded-* and Forwarded headers the proxy sets itself (their values are kept in `facts`), Expect (Node has already answered `100 Continue`) and HTTP/2
  * pseudo-headers (`:authority` counts as the client's Host).
  */
 export function requestHeaders(raw: readonly string[], facts: RequestFacts): string[] {
@@ -55,6 +64,18 @@ export function requestHeaders(raw: readonly string[], facts: RequestFacts): str
       case 'x-forwarded-for':
         facts.priorXff = facts.priorXff === '' ? value : `${facts.priorXff}, ${value}`;
         continue;
+      case 'forwarded':
+        facts.priorForwarded = facts.priorForwarded === '' ? value : `${facts.priorForwarded}, ${value}`;
+        continue;
+      case 'x-forwarded-host':
+        if (facts.priorXfHost === '') facts.priorXfHost = value;
+        continue;
+      case 'x-forwarded-proto':
+        if (facts.priorXfProto === '') facts.priorXfProto = value;
+        continue;
+      case 'x-forwarded-port':
+        if (facts.priorXfPort === '') facts.priorXfPort = value;
+        continue;
       case 'keep-alive':
       case 'proxy-connection':
       case 'proxy-authenticate':
@@ -62,9 +83,6 @@ export function requestHeaders(raw: readonly string[], facts: RequestFacts): str
       case 'trailer':
       case 'upgrade':
       case 'expect':
-      case 'x-forwarded-host':
-      case 'x-forwarded-port':
-      case 'x-forwarded-proto':
         continue;
     }
     out.push(name, value);
@@ -136,8 +154,34 @@ export function hasToken(value: string, token: string): boolean {
   return false;
 }
 
-/** The client IP as it goes into X-Forwarded-For: IPv4-mapped IPv6 addresses written as IPv4. */
-export function clientIP(address: string | undefined): string | undefined {
-  if (address === undefined) return undefined;
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+/**
+ * Appends the forwarding headers to the upstream request's `headers`. From a trusted proxy (the HTTPServer's
+ * `forwardedHeaders.trustedProxies`) the chain is kept: X-Forwarded-For and Forwarded get this hop appended, and
+ * its X-Forwarded-Host / -Proto / -Port are passed on. From anyone else every one of them is replaced: a client
+ * must not be able to tell the upstream who it is or how it connected. `Forwarded` is sent only when the request
+ * had one (AILERON sends none).
+ */
+export function forwardingHeaders(
+  headers: string[],
+  facts: RequestFacts,
+  client: ClientAddress,
+  own: { readonly proto: string; readonly port: number | undefined },
+): void {
+  const trusted = client.peerTrusted;
+  const peer = client.peer;
+  // Without a peer address (unix socket) there is nothing true to put in X-Forwarded-For / -Port.
+  if (peer !== '') {
+    headers.push('x-forwarded-for', trusted && facts.priorXff !== '' ? `${facts.priorXff}, ${peer}` : peer);
+    if (trusted && facts.priorXfPort !== '') headers.push('x-forwarded-port', facts.priorXfPort);
+    else if (own.port !== undefined) headers.push('x-forwarded-port', String(own.port));
+  }
+  const host = trusted && facts.priorXfHost !== '' ? facts.priorXfHost : facts.clientHost;
+  if (host !== '') headers.push('x-forwarded-host', host);
+  headers.push('x-forwarded-proto', trusted && facts.priorXfProto !== '' ? facts.priorXfProto : own.proto);
+  if (facts.priorForwarded !== '') {
+    let element = peer === '' ? '' : `for=${forwardedValue(peer.includes(':') ? `[${peer}]` : peer)};`;
+    if (facts.clientHost !== '') element += `host=${forwardedValue(facts.clientHost)};`;
+    element += `proto=${own.proto}`;
+    headers.push('forwarded', trusted ? `${facts.priorForwarded}, ${element}` : element);
+  }
 }

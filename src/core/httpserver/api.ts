@@ -15,6 +15,7 @@ import {
   type SchemaProblem,
   Type,
 } from '../../kernel/schema.ts';
+import { NetworkList, networkProblems } from '../common/networks.ts';
 import { ListenConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { HandlerRole, MiddlewareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
@@ -102,6 +103,24 @@ const VirtualHostSpec = Obj({
   handlers: Type.Array(HandlerSpec, { default: [] }),
 });
 
+/**
+ * Not in AILERON: whose forwarded headers to believe (nginx's set_real_ip_from and real_ip_header, Traefik's
+ * forwardedHeaders.trustedIPs, Envoy's xff_trusted_cidrs). Decides the client address of every request
+ * (`req.ctx.clientAddress`) and what the reverse proxy passes on.
+ */
+const ForwardedHeadersSpec = Obj(
+  {
+    trustedProxies: NetworkList(
+      'CIDRs of the proxies in front of this server whose X-Forwarded-For / Forwarded headers are believed and passed on; none = the socket peer is the client and client-sent forwarded headers are replaced',
+    ),
+    clientAddressHeader: Enum(['X-Forwarded-For', 'Forwarded'], {
+      default: 'X-Forwarded-For',
+      description: 'the header trusted proxies name the client in',
+    }),
+  },
+  { default: {} },
+);
+
 export const HTTPServerSpec = Obj({
   addr: Type.String({ default: ':8080', description: 'host:port, [ipv6]:port, or unix:///path' }),
   shutdownTimeout: Type.Integer({
@@ -115,6 +134,7 @@ export const HTTPServerSpec = Obj({
   virtualHosts: Type.Array(VirtualHostSpec, { default: [] }),
   enableProfile: Type.Boolean({ default: false }),
   enableExpvar: Type.Boolean({ default: false }),
+  forwardedHeaders: ForwardedHeadersSpec,
 });
 export type HTTPServerSpec = Static<typeof HTTPServerSpec>;
 
@@ -134,6 +154,9 @@ export const resource = defineResource({
       });
     }
     problems.push(...http2Problems(spec));
+    problems.push(
+      ...networkProblems(spec.forwardedHeaders.trustedProxies, ['forwardedHeaders', 'trustedProxies']),
+    );
     return problems;
   },
   async create(ctx, manifest) {

@@ -13,6 +13,7 @@ const RoutingFields = new Set([
   'enableProfile',
   'enableExpvar',
   'shutdownTimeout',
+  'forwardedHeaders', // who the client is: decided per request by the server serving it
 ]);
 
 export function listenerIdentity(spec: HTTPServerSpec): ListenerIdentity {

@@ -9,6 +9,7 @@ import type { Server as TLSServer } from 'node:tls';
 import { GatewayError, isGatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { FieldPath } from '../../kernel/schema.ts';
+import { ClientAddressPolicy } from '../common/clientaddress.ts';
 import { RequestContext } from '../context.ts';
 import { ErrServerRecover } from '../errors.ts';
 import type { ListenerIdentity } from '../listeners.ts';
@@ -58,6 +59,8 @@ export class HTTPServer implements Runner {
   #spec: HTTPServerSpec;
   #logger: Logger;
   readonly #errorHandler: ErrorHandler;
+  /** Who the client of a request is (forwardedHeaders); undefined = the socket peer, nobody trusted. */
+  readonly #clients: ClientAddressPolicy | undefined;
   readonly #server: http.Server<typeof GatewayRequest>;
   readonly #entry: HandlerFn;
   readonly #addr: string;
@@ -86,6 +89,11 @@ export class HTTPServer implements Runner {
     // AILERON never reads http2Config.altSvc; here it is used when httpConfig.altSvc is empty.
     this.#altSvc = hc.altSvc || (spec.http2Config?.altSvc ?? '');
     this.#keepAlive = !hc.disableKeepAlive;
+    const forwarded = spec.forwardedHeaders;
+    this.#clients =
+      forwarded.trustedProxies.length === 0
+        ? undefined
+        : new ClientAddressPolicy(forwarded.trustedProxies, forwarded.clientAddressHeader);
 
     const router = new Router();
     for (const r of options.routes) {
@@ -191,7 +199,7 @@ export class HTTPServer implements Runner {
 
   #serve(req: Request, res: Response): void {
     // The middleware platform's per-request context; errors it is asked to serve go to this server's handler.
-    new RequestContext(req, res, this.#errorHandler);
+    new RequestContext(req, res, this.#errorHandler, this.#clients);
     this.#inFlight++;
     res.on('close', this.#release);
     if (!this.#keepAlive) res.shouldKeepAlive = false;
