@@ -8,7 +8,9 @@
  */
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
+import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
+import { ErrStorageKVS } from './app/storage/redis/client.ts';
 import {
   ErrEntrypointRun,
   ErrLogger,
@@ -102,4 +104,17 @@ export const ErrorCodes: readonly ErrorCode[] = [
   { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
   { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
   { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },
+  {
+    error: ErrThrottle,
+    meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
+  },
+  {
+    error: ErrThrottleStore,
+    meaning:
+      'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
+  },
+  {
+    error: ErrStorageKVS,
+    meaning: 'RedisClient: a storage operation failed (Redis unreachable, timeout, error reply).',
+  },
 ];
