@@ -101,9 +101,6 @@ export const ErrorCodes: readonly ErrorCode[] = [
   { error: ErrServerDebugBusy, meaning: 'A debug endpoint is already taking a profile or heap snapshot.' },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
-  { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
-  { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
-  { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },
   {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
@@ -117,4 +114,7 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrStorageKVS,
     meaning: 'RedisClient: a storage operation failed (Redis unreachable, timeout, error reply).',
   },
+  { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
+  { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
+  { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },
 ];

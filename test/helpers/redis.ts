@@ -9,8 +9,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { closedPort } from './ports.ts';
 import { eventually, within } from './eventually.ts';
+import { closedPort } from './ports.ts';
 
 export interface RunningRedis {
   /** `127.0.0.1:<port>`. */
@@ -55,7 +55,18 @@ export async function startRedis(): Promise<RunningRedis> {
     output = '';
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

@@ -81,6 +81,8 @@ export interface ThrottleStats {
   rejected: number;
   /** Requests let through (fail open) or refused (fail closed) because Redis could not be reached. */
   storeErrors: number;
+  /** Leaky bucket: requests waiting for their turn now. */
+  waiting: number;
 }
 
 interface Rule {
@@ -122,7 +124,7 @@ export class ThrottleMiddleware implements Middleware {
         options.rateLimitHeaders && t.policy
           ? `"${t.policy.name}";q=${t.policy.quota};w=${Math.max(1, Math.ceil(t.policy.windowMs / 1000))}`
           : undefined,
-      stats: { accepted: 0, rejected: 0, storeErrors: 0 },
+      stats: { accepted: 0, rejected: 0, storeErrors: 0, waiting: 0 },
       errors: new Map(),
     }));
   }
@@ -247,12 +249,15 @@ export class ThrottleMiddleware implements Middleware {
       return;
     }
     if (d.waitMs > 0) {
+      rule.stats.waiting++;
       try {
         await sleep(d.waitMs, undefined, { signal: req.ctx.signal });
       } catch {
         // The request left (or reached its deadline) while waiting its turn: let a newcomer have it.
         limit.limiter.cancel?.(key, d);
         return this.#gone(req, res);
+      } finally {
+        rule.stats.waiting--;
       }
     }
     return this.#accepted(rule, key, d, req, res, next);

@@ -142,8 +142,9 @@ export const resource = defineResource({
       connectTimeout: spec.dialTimeout === 0 ? 0x7fffffff : spec.dialTimeout,
       ...(spec.timeout > 0 ? { commandTimeout: spec.timeout } : {}),
       maxRetriesPerRequest: spec.maxRetries,
-      // Fail fast while disconnected: callers decide (fail open, fail closed) instead of waiting for Redis.
-      enableOfflineQueue: false,
+      // Commands wait for the first connection only: the client turns this off once connected or failed
+      // (client.ts), so that afterwards they fail fast and callers decide (fail open, fail closed).
+      enableOfflineQueue: true,
     };
     const pause = reconnectPause(spec);
     let connection: Redis | Cluster;
@@ -165,7 +166,7 @@ export const resource = defineResource({
         ctx.logger.warn('db is ignored with several addrs: a Redis Cluster has only database 0');
       }
       const options: ClusterOptions = {
-        enableOfflineQueue: false,
+        enableOfflineQueue: true,
         clusterRetryStrategy: pause,
         maxRedirections: spec.maxRedirects,
         scaleReads: spec.readOnly || spec.routeRandomly || spec.routeByLatency ? 'all' : 'master',

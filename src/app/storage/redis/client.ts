@@ -1,7 +1,7 @@
 /**
  * The RedisClient runtime on ioredis: one client (single node, Sentinel-managed primary, or Cluster) shared by
- * every feature that refers to the resource. Commands are not queued while Redis is unreachable: they fail at
- * once, so a caller (the throttle) can apply its own policy instead of hanging; ioredis reconnects by itself
+ * every feature that refers to the resource. Once the first connection has succeeded or failed, commands are not
+ * queued while Redis is unreachable: they fail at once, so a caller (the throttle) can apply its own policy instead of hanging; ioredis reconnects by itself
  * with a growing pause. Connection loss and recovery are logged once each.
  */
 import { createHash } from 'node:crypto';
@@ -43,6 +43,13 @@ export class IORedisClient implements RedisClient {
     this.#logger = options.logger;
     this.#expiration = options.expiration;
     const addrs = options.addrs.join(', ');
+    // Commands issued before the first connection wait for it; from the first success or failure on they fail at
+    // once while Redis is away (ioredis reads the option at each command).
+    const failFast = () => {
+      (this.#connection.options as { enableOfflineQueue?: boolean }).enableOfflineQueue = false;
+    };
+    this.#connection.once('ready', failFast);
+    this.#connection.once('error', failFast);
     this.#connection.on('ready', () => {
       if (this.#up === true) return;
       this.#logger.info(this.#up === undefined ? 'connected to Redis' : 'reconnected to Redis', { addrs });
