@@ -35,7 +35,7 @@ spec:
   expiration: 0
 `);
     assert.deepEqual(
-      (registry.manifest('app/v1/RedisClient/sampleNamespace/default')?.spec as { addrs: string[] }).addrs,
+      (registry.manifest('app/v1/RedisClient/sampleNamespace/default')!.spec as { addrs: string[] }).addrs,
       ['localhost:6379'],
     );
   });
