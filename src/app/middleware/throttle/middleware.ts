@@ -285,11 +285,9 @@ export class ThrottleMiddleware implements Middleware {
     rule.stats.rejected++;
     req.ctx.locals.throttle = { policy: rule.name, key, rejected: true };
     const retryAfter = seconds(retryMs);
-    const cacheable = d === undefined || rule.policyHeader === undefined;
-    if (cacheable) {
-      const cached = rule.errors.get(retryAfter);
-      if (cached !== undefined) return cached;
-    }
+    // The answer depends on Retry-After alone (a rule's algorithm decides whether RateLimit headers go with it).
+    const cached = rule.errors.get(retryAfter);
+    if (cached !== undefined) return cached;
     const headers: Record<string, string> = { 'retry-after': String(retryAfter) };
     if (d !== undefined && rule.policyHeader !== undefined) {
       headers['ratelimit-policy'] = rule.policyHeader;
