@@ -18,7 +18,7 @@ import {
   type Static,
   Type,
 } from '../../../kernel/schema.ts';
-import { RedisClientRole } from '../../roles.ts';
+import { type RedisClient, RedisClientRole } from '../../roles.ts';
 import { LocalConcurrency, LocalLeakyBucket, LocalTokenBucket, type RateAlgorithm } from './algorithms.ts';
 import { KeySources, keyFunction } from './keys.ts';
 import { type Limit, ThrottleMiddleware, type Throttler } from './middleware.ts';
@@ -211,10 +211,7 @@ export const resource = defineResource({
   },
 });
 
-function limitOf(
-  t: APIThrottlerSpec,
-  shared: { redis: import('../../roles.ts').RedisClient; prefix: string } | undefined,
-): Limit {
+function limitOf(t: APIThrottlerSpec, shared: { redis: RedisClient; prefix: string } | undefined): Limit {
   if (t.maxConnections)
     return { kind: 'connections', limiter: new LocalConcurrency(t.maxConnections.maxConns) };
   const maxKeys = t.maxKeys;
