@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { type RunningRedis, startRedis } from '../../helpers/redis.ts';
 
@@ -19,10 +20,10 @@ after(async () => {
 });
 
 /** GET on a new connection each time, so that the workers share the requests. */
-function get(url: string): Promise<{ status: number; pid: number }> {
+function get(url: string, client: string): Promise<{ status: number; pid: number }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (res) => {
+      .get(url, { agent: false, headers: { 'x-client': client } }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
@@ -36,7 +37,7 @@ function get(url: string): Promise<{ status: number; pid: number }> {
 }
 
 describe('ThrottleMiddleware with --workers', () => {
-  it('two workers count against one limit kept in Redis', async () => {
+  it('two workers count a client against one limit kept in Redis', async () => {
     gw = await startGateway(
       writeConfig(`apiVersion: core/v1
 kind: Entrypoint
@@ -62,15 +63,26 @@ spec:
   apiThrottlers:
     - matcher: {patterns: ["/debug/vars"]}
       fixedWindow: {windowSize: 60000, limit: 12}
+      key: {source: Header, header: X-Client}
 `),
       // Two processes start on a loaded machine: allow them time.
       { args: ['--workers', '2'], timeoutMs: 30_000 },
     );
+    // Both workers serving first (a loaded machine starts one after the other): each try is its own client.
+    const pids = new Set<number>();
+    let probe = 0;
+    await eventually(
+      async () => {
+        pids.add((await get(`${gw!.url}/debug/vars`, `probe-${probe++}`)).pid);
+        return pids.size === 2;
+      },
+      { deadline: 30_000, what: 'both workers answer' },
+    );
     const answers = [];
-    for (let i = 0; i < 20; i++) answers.push(await get(`${gw.url}/debug/vars`));
+    for (let i = 0; i < 20; i++) answers.push(await get(`${gw.url}/debug/vars`, 'the-client'));
     const ok = answers.filter((a) => a.status === 200);
     assert.equal(ok.length, 12, JSON.stringify(answers.map((a) => a.status)));
     assert.ok(answers.slice(12).every((a) => a.status === 429));
-    assert.equal(new Set(ok.map((a) => a.pid)).size, 2, 'both workers answered');
+    assert.equal(new Set(ok.map((a) => a.pid)).size, 2, 'both workers counted against the one limit');
   });
 });

@@ -91,7 +91,8 @@ export class LocalTokenBucket implements RateAlgorithm {
         ok: true,
         waitMs: 0,
         remaining: b.tokens,
-        resetMs: Math.max(0, b.last + this.#interval - now),
+        // interval - passed, not last + interval - now: a sum of fractional times can round past the interval.
+        resetMs: Math.max(0, this.#interval - (now - b.last)),
       };
     }
     const passed = now - b.last;
