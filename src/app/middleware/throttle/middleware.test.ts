@@ -20,12 +20,17 @@ const ref = { apiVersion: 'app/v1', kind: 'ThrottleMiddleware', namespace: 'defa
 
 /** A ThrottleMiddleware from `spec` (YAML indented under `spec:`), created as the gateway creates it. */
 async function throttle(spec: string): Promise<ThrottleMiddleware> {
+  return (await create('ThrottleMiddleware', spec)) as ThrottleMiddleware;
+}
+
+/** A middleware of `kind` from `spec` (YAML indented under `spec:`). */
+async function create(kind: string, spec: string): Promise<Middleware> {
   const { logger } = memoryLogger('warn');
   const registry = registerAll(new Registry());
   registry.defaultLogger = logger;
   registry.registerService(ErrorHandlerTable, DefaultName, createDefaultErrorHandler(logger));
-  registry.loadText('throttle.yaml', `apiVersion: app/v1\nkind: ThrottleMiddleware\nspec:\n${spec}`, {});
-  return (await registry.get(ref, MiddlewareRole)) as ThrottleMiddleware;
+  registry.loadText('throttle.yaml', `apiVersion: app/v1\nkind: ${kind}\nspec:\n${spec}`, {});
+  return registry.get({ ...ref, kind }, MiddlewareRole);
 }
 
 const servers: ServedMiddleware[] = [];
@@ -212,6 +217,24 @@ describe('ThrottleMiddleware', () => {
     assert.deepEqual(
       gw.upstream.requests.map((r) => r.path),
       ['/1', '/2', '/5'],
+    );
+  });
+
+  it('stops a leaky-bucket wait at a TimeoutMiddleware deadline: 504, and the upstream never sees the request', async () => {
+    const timeout = await create('TimeoutMiddleware', '  defaultTimeout: 300\n');
+    const mw = await throttle(`  apiThrottlers:
+    - matcher: {patterns: ["/"], matchType: Prefix}
+      leakyBucket: {bucketSize: 5, leakInterval: 5000}
+`);
+    const gw = await serve([timeout, mw]);
+    assert.equal((await fetch(`${gw.url}/first`)).status, 200);
+    // Its turn is 5 s away; the deadline is 300 ms.
+    const second = await fetch(`${gw.url}/second`);
+    assert.equal(second.status, 504);
+    await eventually(() => mw.stats()[0]!.waiting === 0, { what: 'no waiter left behind' });
+    assert.deepEqual(
+      gw.upstream.requests.map((r) => r.path),
+      ['/first'],
     );
   });
 });
