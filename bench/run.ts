@@ -32,6 +32,7 @@ import {
   NginxContenders,
   type Options,
   parseOptions,
+  RedisContenders,
   type Scenario,
   Usage,
 } from './lib/options.ts';
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
   const hasNginx = commandExists('nginx');
   const hasWrk = commandExists('wrk');
   const hasH2load = commandExists('h2load');
+  const hasRedis = commandExists('redis-server');
   if (o.origin === 'nginx' && !hasNginx) {
     process.stderr.write('bench: --origin nginx: nginx is not installed (apt-get install nginx-light)\n');
     return 2;
@@ -182,7 +184,10 @@ async function main(): Promise<number> {
     );
 
     const wanted = o.only.filter(
-      (n) => (hasNginx || !NginxContenders.includes(n)) && (hasH2load || !H2Contenders.includes(n)),
+      (n) =>
+        (hasNginx || !NginxContenders.includes(n)) &&
+        (hasH2load || !H2Contenders.includes(n)) &&
+        (hasRedis || !RedisContenders.includes(n)),
     );
     if (o.config !== DefaultConfig && wanted.includes('gateway-mw5'))
       log(
@@ -191,6 +196,8 @@ async function main(): Promise<number> {
       );
     if (o.onlyGiven && o.only.some((n) => NginxContenders.includes(n)) && !hasNginx)
       log('   nginx asked for but not installed: skipped');
+    if (o.only.some((n) => RedisContenders.includes(n)) && !hasRedis)
+      log('   gateway-throttle-redis skipped: redis-server is not installed (apt-get install redis-server)');
     const skipped = o.only.filter((n) => H2Contenders.includes(n) && !hasH2load);
     if (skipped.length > 0)
       log(`   ${skipped.join(', ')} skipped: h2load is not installed (apt-get install nghttp2-client)`);

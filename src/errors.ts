@@ -9,7 +9,9 @@
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
+import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
+import { ErrStorageKVS } from './app/storage/redis/client.ts';
 import {
   ErrEntrypointRun,
   ErrLogger,
@@ -113,8 +115,21 @@ export const ErrorCodes: readonly ErrorCode[] = [
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
   {
+    error: ErrThrottle,
+    meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
+  },
+  {
+    error: ErrThrottleStore,
+    meaning:
+      'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
+  },
+  {
     error: ErrIPFilterRefused,
     meaning: "IPFilterMiddleware: the client's address is denied, or not in a non-empty allow list.",
+  },
+  {
+    error: ErrStorageKVS,
+    meaning: 'RedisClient: a storage operation failed (Redis unreachable, timeout, error reply).',
   },
   { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
   { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },

@@ -5,7 +5,9 @@ import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
+import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
+import { resource as RedisClient } from './app/storage/redis/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
 import { resource as HTTPClient } from './core/httpclient/api.ts';
@@ -28,8 +30,10 @@ export function registerAll(registry: Registry): Registry {
     // app/v1
     EchoHandler,
     HealthCheckHandler,
+    ThrottleMiddleware,
     TimeoutMiddleware,
     IPFilterMiddleware,
     Skipper,
+    RedisClient,
   );
 }

@@ -49,6 +49,10 @@ export const PlatformConfig = 'bench/configs/gateway-mw5.yaml';
 export const PlatformEntry = 'bench/gateway-mw.ts';
 /** The response header the last NoopMiddleware of PlatformConfig sets: proof the middleware ran. */
 export const PlatformHeader = 'x-bench-mw';
+/** The config of the `gateway-throttle` contender (--throttle): a per-client token bucket that never limits. */
+export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
+/** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
+export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -232,6 +236,26 @@ export async function startOrigin(kind: 'node' | 'nginx', ctx: Context, ports = 
   }
 }
 
+/**
+ * A redis-server for the gateway-throttle-redis contender, on a free loopback port, without persistence; stopped
+ * with every other child at the end of the run. Resolves with its address once it accepts connections.
+ */
+async function startRedisServer(ctx: Context): Promise<string> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = startChild('redis-server', 'redis-server', args, {
+    cwd: ctx.work,
+    logFile: join(ctx.logs, 'redis-server.log'),
+  });
+  try {
+    await child.waitFor(/Ready to accept connections/, StartTimeoutMs);
+  } catch (err) {
+    await stopChild(child);
+    throw new StartError(`redis-server: ${(err as Error).message}`, child.tail());
+  }
+  return `127.0.0.1:${port}`;
+}
+
 /** The undici baseline's command line: plain HTTP, or HTTPS (TLS 1.3) with `tls`. */
 export function baselineArgs(upstream: string, tls?: { cert: string; key: string }, h2 = false): string[] {
   const args = ['bench/baseline-undici.ts', '--upstream', upstream];
@@ -280,6 +304,19 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
           GATEWAY_LOG_LEVEL: 'info',
         })),
       };
+    case 'gateway-throttle':
+    case 'gateway-throttle-redis': {
+      const env: Record<string, string> = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const redis = name === 'gateway-throttle-redis';
+      if (redis) env.BENCH_REDIS_ADDR = await startRedisServer(ctx);
+      const config = redis ? ThrottleRedisConfig : ThrottleConfig;
+      // Verified to send the throttle's RateLimit header: the middleware is known to run.
+      return { name, ...(await startGateway(name, ctx, ['-f', config], { env, header: 'ratelimit' })) };
+    }
     case 'gateway-2w':
       return {
         name,

@@ -67,6 +67,16 @@ test('--fronts adds gateway-2w, gateway-tls, gateway-h2, the TLS and h2 baseline
   assert.ok(!parseOptions([]).only.includes('gateway-2w'), 'not in the default run');
 });
 
+test('--throttle adds gateway-throttle and gateway-throttle-redis, not in the default run; --only accepts them', () => {
+  assert.deepEqual(parseOptions(['--throttle', '--only', 'gateway']).only, [
+    'gateway',
+    'gateway-throttle',
+    'gateway-throttle-redis',
+  ]);
+  assert.deepEqual(parseOptions(['--only', 'gateway-throttle-redis']).only, ['gateway-throttle-redis']);
+  assert.ok(!parseOptions([]).only.includes('gateway-throttle'));
+});
+
 test('the warm-up meets each process with its heaviest scenario first: most connections, then 64 KiB bodies', () => {
   const order = (spec: string) => heaviestFirst(parseScenarios(spec)).map((s) => s.id);
   assert.deepEqual(order('small:50,small:256,64k:50,64k:256'), [

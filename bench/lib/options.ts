@@ -34,16 +34,30 @@ export const FrontContenders = [
   'undici-baseline-h2',
   'nginx-tls',
 ] as const;
+/**
+ * `--throttle`: the gateway with a ThrottleMiddleware that never limits, a token bucket per client address,
+ * kept in the process (bench/configs/gateway-throttle.yaml) or in a local redis-server the harness starts
+ * (bench/configs/gateway-throttle-redis.yaml; skipped when redis-server is not installed).
+ */
+export const ThrottleContenders = ['gateway-throttle', 'gateway-throttle-redis'] as const;
+export type ThrottleContender = (typeof ThrottleContenders)[number];
+/** The contenders that need redis-server (skipped when it is not installed). */
+export const RedisContenders: readonly string[] = ['gateway-throttle-redis'];
 /** The contenders that are nginx (skipped when it is not installed). */
 export const NginxContenders: readonly string[] = ['nginx', 'nginx-tls'];
 /** The contenders loaded over HTTP/2 (with h2load; skipped when it is not installed). */
 export const H2Contenders: readonly string[] = ['gateway-h2', 'undici-baseline-h2'];
 export type FrontContender = (typeof FrontContenders)[number];
-export type ContenderName = (typeof ContenderNames)[number] | BalancerContender | FrontContender;
+export type ContenderName =
+  | (typeof ContenderNames)[number]
+  | BalancerContender
+  | FrontContender
+  | ThrottleContender;
 const AllContenders: readonly ContenderName[] = [
   ...ContenderNames,
   ...BalancerContenders,
   ...FrontContenders,
+  ...ThrottleContenders,
 ];
 
 /** The algorithm of a `gw4-*` contender, or undefined for the others. */
@@ -103,7 +117,7 @@ Flags:
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
-                       (and those of --balancers and --fronts)                   [all available]
+                       (and those of --balancers, --fronts and --throttle)      [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
@@ -113,6 +127,9 @@ Flags:
                        undici-baseline-tls and undici-baseline-h2 (the baseline behind the same HTTPS,
                        and with HTTP/2: what TLS and HTTP/2 cost a bare Node proxy), and nginx-tls
                        (nginx behind the same HTTPS, when installed: what TLS costs a C proxy here)
+  --throttle           also gateway-throttle (a per-client token bucket that never limits, in the
+                       process) and gateway-throttle-redis (the same kept in a local redis-server
+                       the harness starts; skipped when redis-server is not installed)
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
@@ -176,6 +193,7 @@ export function parseOptions(argv: readonly string[]): Options {
       only: { type: 'string' },
       balancers: { type: 'boolean', default: false },
       fronts: { type: 'boolean', default: false },
+      throttle: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
       generator: { type: 'string', default: 'auto' },
       origin: { type: 'string', default: 'auto' },
@@ -197,6 +215,7 @@ export function parseOptions(argv: readonly string[]): Options {
     : [...ContenderNames];
   if (values.balancers) for (const b of BalancerContenders) if (!only.includes(b)) only.push(b);
   if (values.fronts) for (const f of FrontContenders) if (!only.includes(f)) only.push(f);
+  if (values.throttle) for (const t of ThrottleContenders) if (!only.includes(t)) only.push(t);
   return {
     reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
     duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),

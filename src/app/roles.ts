@@ -17,3 +17,31 @@ export const HealthCheckerRole: Role<HealthChecker> = {
   is: (v): v is HealthChecker =>
     typeof v === 'object' && v !== null && typeof (v as HealthChecker).healthCheck === 'function',
 };
+
+/** Runs a Lua script on Redis with its keys and arguments; resolves with the script's reply. */
+export type RedisScript = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+
+/**
+ * A Redis connection (app/v1 RedisClient): what features that keep shared state (throttle counters, sessions)
+ * use. Operations fail fast (they are not queued) while Redis is unreachable, and the client reconnects by itself,
+ * so a caller can decide what to do without Redis (fail open, fail closed) and be back to normal when it returns.
+ */
+export interface RedisClient {
+  /**
+   * Declares a Lua script, once, at start-up. The function runs it by digest (EVALSHA) and sends its text only
+   * when Redis does not know it (first use, after a restart). A script must name every key it touches in `keys`.
+   */
+  script(lua: string, numberOfKeys: number): RedisScript;
+  /** The value of `key`, or undefined when there is none. */
+  get(key: string): Promise<string | undefined>;
+  /** Sets `key`, with the client's `expiration` as time to live unless `ttlMs` is given (0 = none). */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+}
+
+export const RedisClientRole: Role<RedisClient> = {
+  name: 'RedisClient',
+  is: (v): v is RedisClient =>
+    typeof v === 'object' && v !== null && typeof (v as RedisClient).script === 'function',
+};
