@@ -22,7 +22,7 @@
  * nothing else, and the response and request classes take their plain paths.
  */
 import { performance } from 'node:perf_hooks';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../kernel/errors.ts';
 import { BodyCapture } from './common/bodycapture.ts';
 import { ErrServerRecover } from './errors.ts';
@@ -205,6 +205,9 @@ export class RequestContext {
   responseObservers: BodyObserver[] | undefined;
   /** Read by the request classes (roles.ts): undefined when nothing observes the request body. */
   requestObservers: BodyObserver[] | undefined;
+  /** Read by the request classes: where the body goes instead of the request's readable side (divertRequestBody). */
+  requestDivert: Writable | undefined;
+  #divertWaiting = false;
   /** Set by the response classes: a head hook failed and the ErrorHandler answered; the writer's body is dropped. */
   dropBody = false;
   /** Set by the response classes: a body transform chain is in place. */
@@ -483,6 +486,53 @@ export class RequestContext {
       this.fail(err);
       this.abort(err);
     });
+  }
+
+  /**
+   * Takes the request body into `sink` as it arrives, instead of the request's readable side, for a middleware
+   * that must have the whole body before the handler runs (e.g. to spool it to a file): the client is paused
+   * while `sink` is full (its `write` returns false) and resumed on its `drain`; the end of the body ends `sink`.
+   * Counting and the other request body hooks still see every chunk. Chunks are the request's own (safe to
+   * keep). Then `replayRequestBody` gives the handler its body. Call it before the middleware's first `await`.
+   */
+  divertRequestBody(sink: Writable): void {
+    this.requestDivert = sink;
+    // An HTTP/2 request reads nothing from its stream until it is read. An HTTP/1.1 one flows already, and a
+    // read now would resume its socket behind the parser's back (the socket would stop honouring pauses).
+    if (this.#req.httpVersionMajor === 2) this.#req.read(0);
+  }
+
+  /**
+   * After `divertRequestBody`: the request's readers (the proxy, a handler) read `source` as the request body,
+   * with backpressure. An error of `source` destroys the request.
+   */
+  replayRequestBody(source: Readable): void {
+    this.requestDivert = undefined;
+    (this.#req as unknown as { replayBody(source: Readable): void }).replayBody(source);
+  }
+
+  /** Called by the request classes for each diverted chunk (null: the end); returns whether to keep reading. */
+  divertChunk(chunk: Buffer | null, encoding: BufferEncoding | undefined): boolean {
+    const sink = this.requestDivert!;
+    if (chunk === null) {
+      sink.end();
+      return false;
+    }
+    if (sink.write(chunk, encoding as BufferEncoding)) return true;
+    const req = this.#req;
+    // HTTP/1.1: the parser pauses the socket when this returns false, and Node's server stops reading on the
+    // socket's 'pause'. A socket paused already (its first pause, then a resume scheduled when the connection
+    // was handed to the parser restarted reading) emits no second 'pause': send it, or the body keeps coming.
+    if (req.httpVersionMajor === 1 && req.socket.readableFlowing === false) req.socket.emit('pause');
+    if (!this.#divertWaiting) {
+      this.#divertWaiting = true;
+      sink.once('drain', () => {
+        this.#divertWaiting = false;
+        // The base classes' _read resumes the paused connection (HTTP/1.1) or stream (HTTP/2).
+        if (!req.complete && !req.destroyed) req._read(0);
+      });
+    }
+    return false;
   }
 
   /** Called by the request classes for each body chunk (only when requestObservers is set). */
