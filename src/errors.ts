@@ -8,6 +8,7 @@
  */
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
+import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import {
   ErrEntrypointRun,
@@ -99,6 +100,20 @@ export const ErrorCodes: readonly ErrorCode[] = [
   { error: ErrServerDebugBusy, meaning: 'A debug endpoint is already taking a profile or heap snapshot.' },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
+  {
+    error: ErrBodyTooLarge,
+    meaning:
+      'BodyLimitMiddleware: the request body is larger than maxSize (by Content-Length, or as it streamed).',
+  },
+  {
+    error: ErrInvalidLength,
+    meaning: 'BodyLimitMiddleware: the body read ahead is shorter than its Content-Length.',
+  },
+  {
+    error: ErrBodyLimit,
+    meaning:
+      'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
+  },
   { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
   { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
   { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },

@@ -3,6 +3,8 @@
  */
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
+import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
+import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
@@ -26,6 +28,8 @@ export function registerAll(registry: Registry): Registry {
     // app/v1
     EchoHandler,
     HealthCheckHandler,
+    BodyLimitMiddleware,
+    CompressionMiddleware,
     TimeoutMiddleware,
   );
 }

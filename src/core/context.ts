@@ -471,9 +471,10 @@ export class RequestContext {
   /**
    * Cuts the request body at `limit` bytes: once more arrive, the request is answered with `error` (413,
    * typically) through the ErrorHandler, or cut if the response had started, and its work is aborted. The
-   * connection is closed after the answer, as the rest of the body is not read.
+   * connection is closed after the answer, as the rest of the body is not read. `answer` replaces the server's
+   * ErrorHandler, e.g. with the middleware's own (`errorHandler.serveHTTPError(req, res, err)`).
    */
-  limitRequestBody(limit: number, error: () => unknown): void {
+  limitRequestBody(limit: number, error: () => unknown, answer?: (err: unknown) => void): void {
     let seen = 0;
     let over = false;
     this.onRequestData((chunk) => {
@@ -483,7 +484,8 @@ export class RequestContext {
       over = true;
       const err = error();
       this.#res.shouldKeepAlive = false;
-      this.fail(err);
+      if (answer === undefined) this.fail(err);
+      else answer(err);
       this.abort(err);
     });
   }
