@@ -2,7 +2,8 @@
  * The compressing streams: Node's zlib (gzip, brotli, zstd), which compress in libuv's thread pool, off the
  * event loop. Each flushes what it holds when its writer pauses: a response streamed in pieces (server-sent
  * events, a proxied stream) reaches the client piece by piece, each piece decodable as it arrives, instead of
- * waiting in the compressor for more input. A body written at once (`end(body)`) is never flushed early.
+ * waiting in the compressor for more input. A body written at once (`end(body)`), or of known length, is never
+ * flushed early.
  */
 import type { TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
@@ -50,17 +51,26 @@ const Gzip = flushingWhenIdle(zlib.Gzip, zlib.constants.Z_SYNC_FLUSH);
 const Brotli = flushingWhenIdle(zlib.BrotliCompress, zlib.constants.BROTLI_OPERATION_FLUSH);
 const Zstd = flushingWhenIdle(zlib.ZstdCompress, zlib.constants.ZSTD_e_flush);
 
-/** A compressor for `coding` at its configured level; `size`, when known, tunes brotli's window. */
+/**
+ * A compressor for `coding` at its configured level. `size`, the body's Content-Length when known, tunes
+ * brotli's window; a body of known length is not flushed when its writer pauses: it is a document on its way,
+ * not a stream of events, and each flush costs a round trip to the thread pool and a few bytes.
+ */
 export function compressor(coding: Coding, levels: Levels, size: number | undefined): ZlibStream {
+  const streamed = size === undefined;
   switch (coding) {
-    case 'gzip':
-      return new Gzip({ level: levels.gzip });
+    case 'gzip': {
+      const options = { level: levels.gzip };
+      return streamed ? new Gzip(options) : new zlib.Gzip(options);
+    }
     case 'br': {
       const params: Record<number, number> = { [zlib.constants.BROTLI_PARAM_QUALITY]: levels.br };
-      if (size !== undefined) params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = size;
-      return new Brotli({ params });
+      if (!streamed) params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = size;
+      return streamed ? new Brotli({ params }) : new zlib.BrotliCompress({ params });
     }
-    case 'zstd':
-      return new Zstd({ params: { [zlib.constants.ZSTD_c_compressionLevel]: levels.zstd } });
+    case 'zstd': {
+      const params = { [zlib.constants.ZSTD_c_compressionLevel]: levels.zstd };
+      return streamed ? new Zstd({ params }) : new zlib.ZstdCompress({ params });
+    }
   }
 }
