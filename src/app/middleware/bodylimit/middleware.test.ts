@@ -108,6 +108,49 @@ describe('BodyLimitMiddleware', () => {
     assert.equal(gw.upstream.requests[1]?.body, undefined, 'the upstream never read a whole body');
   });
 
+  it('cuts the response when a counted body passes the limit after the response has started', async () => {
+    const errorHandler = createDefaultErrorHandler(memoryLogger().logger);
+    // An upstream that answers at once and then echoes the body as it arrives (a streaming upload API).
+    const gw = await serveMiddleware(
+      new BodyLimitMiddleware({ maxSize: 1000, memLimit: 1000, tempPath: tmpdir(), errorHandler }),
+      {
+        upstream: (req, res) => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('started\n');
+          req.pipe(res);
+        },
+      },
+    );
+    running.push(gw);
+    const answer = await new Promise<{ status: number; body: string; complete: boolean }>(
+      (resolve, reject) => {
+        const req = http.request(`${gw.url}/upload`, { method: 'POST', agent: false });
+        req.on('error', () => {});
+        req.on('response', (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+            // Past the head: now send more than the limit, in pieces.
+            if (body === 'started\n') for (let i = 0; i < 8; i++) req.write(Buffer.alloc(200, 'h'));
+          });
+          const done = (complete: boolean) => () => resolve({ status: res.statusCode!, body, complete });
+          res.on('end', done(true));
+          res.on('aborted', done(false));
+          res.on('error', done(false));
+        });
+        req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+        req.on('error', reject);
+        // A first piece within the limit: the proxy sends its upstream request once the body starts.
+        req.write(Buffer.alloc(100, 'h'));
+      },
+    );
+    assert.equal(answer.status, 200);
+    assert.equal(answer.complete, false, 'the response is cut, not completed');
+    assert.ok(answer.body.startsWith('started\n'));
+    assert.ok(answer.body.length < 'started\n'.length + 1700, 'the body was not echoed whole');
+  });
+
   it('reads a body longer than memLimit into a temporary file, gives it to the upstream whole, and removes the file', async () => {
     const { gw, tempPath } = await serve(1_000_000, 10);
     const body = Buffer.alloc(500_000);
