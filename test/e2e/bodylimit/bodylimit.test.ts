@@ -81,7 +81,8 @@ kind: BodyLimitMiddleware
 metadata: {name: large}
 spec: {maxSize: 314572800, memLimit: 1048576, tempPath: "${bigTemp}"}
 `),
-    { servers: 2 },
+    // A busy machine (shared CI) can take more than the default 10 s to start a Node process.
+    { servers: 2, timeoutMs: 30_000 },
   );
 });
 

@@ -52,6 +52,7 @@ spec:
   gzipLevel: 5
   targetMIMEs: [application/json, text/plain, text/event-stream]
 `),
+    { timeoutMs: 30_000 }, // a busy machine can take longer than the default to start a Node process
   );
   session = http2.connect(gw.url);
   session.on('error', () => {});

@@ -16,7 +16,10 @@ const temp = mkdtempSync(join(tmpdir(), 'bodylimit-example-'));
 let gw: RunningGateway;
 
 before(async () => {
-  gw = await startGateway(example, { env: { GATEWAY_ADDR: '127.0.0.1:0', BODYLIMIT_TEMP: temp } });
+  gw = await startGateway(example, {
+    env: { GATEWAY_ADDR: '127.0.0.1:0', BODYLIMIT_TEMP: temp },
+    timeoutMs: 30_000, // a busy machine can take longer than the default to start a Node process
+  });
 });
 after(async () => {
   await gw?.stop();

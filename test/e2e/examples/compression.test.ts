@@ -31,7 +31,10 @@ before(async () => {
     }),
     { what: 'the example upstream listens' },
   );
-  gw = await startGateway(example, { env: { GATEWAY_ADDR: '127.0.0.1:0', UPSTREAM_URL: `http://${addr}` } });
+  gw = await startGateway(example, {
+    env: { GATEWAY_ADDR: '127.0.0.1:0', UPSTREAM_URL: `http://${addr}` },
+    timeoutMs: 30_000, // a busy machine can take longer than the default to start a Node process
+  });
 });
 after(async () => {
   await gw?.stop();

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import type { Http2ServerRequest } from 'node:http2';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -181,7 +181,7 @@ class FileBody implements BodyStore {
     const handle = open(this.path, 'wx', 0o600);
     this.opened = handle.then(() => undefined);
     this.opened.catch(() => {});
-    let file: Awaited<typeof handle> | undefined;
+    let file: FileHandle | undefined;
     this.sink = new Writable({
       highWaterMark: 64 * 1024,
       construct: (done) => {
@@ -195,7 +195,7 @@ class FileBody implements BodyStore {
       },
       write: (chunk: Buffer, _encoding, done) => {
         this.size += chunk.length;
-        file!.write(chunk).then(() => done(), done);
+        writeAll(file!, chunk).then(() => done(), done);
       },
       final: (done) => {
         file!.close().then(() => done(), done);
@@ -223,6 +223,15 @@ class FileBody implements BodyStore {
       () => unlink(this.path).catch(() => {}),
       () => {},
     );
+  }
+}
+
+/** Writes all of `chunk` (a write may take fewer bytes than given). */
+async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }
 
