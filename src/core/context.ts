@@ -495,13 +495,29 @@ export class RequestContext {
    * that must have the whole body before the handler runs (e.g. to spool it to a file): the client is paused
    * while `sink` is full (its `write` returns false) and resumed on its `drain`; the end of the body ends `sink`.
    * Counting and the other request body hooks still see every chunk. Chunks are the request's own (safe to
-   * keep). Then `replayRequestBody` gives the handler its body. Call it before the middleware's first `await`.
+   * keep). Then `replayRequestBody` gives the handler its body.
+   *
+   * Returns false, and diverts nothing, when the whole body has arrived already (a middleware before this one
+   * awaited something and the body was short): it is in the request's buffer, readable as usual, and
+   * `ctx.requestBytes` is its size. Bytes that arrived before the call, the body being incomplete, go to `sink`
+   * first.
    */
-  divertRequestBody(sink: Writable): void {
+  divertRequestBody(sink: Writable): boolean {
+    const req = this.#req;
+    if (req.httpVersionMajor === 2) {
+      // An HTTP/2 request reads nothing from its stream until it is read: nothing has arrived yet.
+      this.requestDivert = sink;
+      req.read(0);
+      return true;
+    }
+    // HTTP/1.1 bodies flow from the start: the parser may have pushed some, or all, into the request already.
+    if (req.complete) return false;
     this.requestDivert = sink;
-    // An HTTP/2 request reads nothing from its stream until it is read. An HTTP/1.1 one flows already, and a
-    // read now would resume its socket behind the parser's back (the socket would stop honouring pauses).
-    if (this.#req.httpVersionMajor === 2) this.#req.read(0);
+    if (req.readableLength > 0) {
+      for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null)
+        sink.write(chunk);
+    }
+    return true;
   }
 
   /**

@@ -46,11 +46,12 @@ function diverting(seen: Seen): Middleware {
         },
       });
       sink.on('finish', resolve);
+      // The whole body arrived before this middleware ran: it stays on the request, as the client sent it.
+      if (!req.ctx.divertRequestBody(sink)) return next(req, res);
       req.ctx.onAbort((reason) => {
         seen.aborted++;
         reject(reason);
       });
-      req.ctx.divertRequestBody(sink);
       return promise.then(() => {
         req.ctx.replayRequestBody(Readable.from(chunks));
         return next(req, res);
@@ -59,7 +60,16 @@ function diverting(seen: Seen): Middleware {
   };
 }
 
-async function start(seen: Seen) {
+/** A middleware that awaits something (a session store, a token check) before the next one runs. */
+const slow: Middleware = {
+  middleware: (next) => async (req, res) => {
+    // A fixed delay on purpose: it stands for the I/O such a middleware waits for.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return next(req, res);
+  },
+};
+
+async function start(seen: Seen, awaitFirst = false) {
   const up = await listenUpstream((req, res) => {
     let body = '';
     req.setEncoding('latin1');
@@ -71,11 +81,11 @@ async function start(seen: Seen) {
   closers.push(up.close);
   const gw = await startInProcess(
     platformConfig({
-      middleware: ['divert'],
+      middleware: awaitFirst ? ['slow', 'divert'] : ['divert'],
       upstream: up.url,
       serverExtra: '  http2Config: {enableH2C: true}\n',
     }),
-    { middleware: { divert: diverting(seen) } },
+    { middleware: { divert: diverting(seen), slow } },
   );
   closers.push(() => gw.close());
   return gw;
@@ -137,6 +147,17 @@ describe('divertRequestBody and replayRequestBody', () => {
     // The sink held what one or two socket reads (64 KiB each) bring past its high-water mark, not the body:
     // the connection or stream was paused rather than the body buffered.
     assert.ok(seen.maxHeld <= 1024 + 2 * 65_536, `the sink held ${seen.maxHeld} bytes at once`);
+  });
+
+  it('takes what arrived while a middleware before it awaited, or leaves a body that arrived whole as it is', async () => {
+    const seen: Seen = { taken: 0, maxHeld: 0, aborted: 0 };
+    const gw = await start(seen, true);
+    // 1 MB: part of it is in the request's buffer when the diverting middleware runs.
+    assert.equal(await post1(gw.url, body, false), '200 1000000:AAAAAAAA');
+    assert.equal(seen.taken, body.length);
+    // 10 bytes: whole before the diverting middleware runs; the upstream gets it unchanged (not upper-cased).
+    assert.equal(await post1(gw.url, Buffer.from('abcdefghij'), false), '200 10:abcdefgh');
+    assert.equal(seen.taken, body.length);
   });
 
   it('a client that goes away while its body is diverted aborts the request', async () => {

@@ -100,6 +100,8 @@ export class BodyLimitMiddleware implements Middleware {
   /** Reads the whole body (known length, within the limit) into memory or a file, then runs the handler on it. */
   async #buffered(req: Request, res: Response, next: HandlerFn, declared: number): Promise<void> {
     const ctx = req.ctx;
+    // A middleware before this one awaited and the body arrived whole meanwhile: it is in memory already.
+    if (req.complete) return next(req, res);
     const store = declared <= this.#memLimit ? new MemoryBody() : new FileBody(this.#tempPath);
     // Removed when the exchange ends, however it ends (the client's abort included).
     ctx.onComplete(() => store.discard());
