@@ -14,6 +14,7 @@ import { eventually } from '../../../../test/helpers/eventually.ts';
 import { memoryLogger } from '../../../../test/helpers/memory-logger.ts';
 import { type ServedMiddleware, serveMiddleware } from '../../../../test/helpers/middleware.ts';
 import { createDefaultErrorHandler } from '../../../core/errhandler/default.ts';
+import type { Middleware } from '../../../core/roles.ts';
 import { BodyLimitMiddleware } from './middleware.ts';
 
 const running: ServedMiddleware[] = [];
@@ -157,6 +158,26 @@ describe('BodyLimitMiddleware', () => {
     for (let i = 0; i < body.length; i++) body[i] = 97 + (i % 26);
     const parts = Array.from({ length: 10 }, (_, i) => body.subarray(i * 50_000, (i + 1) * 50_000));
     assert.equal(echoed(await post(`${gw.url}/file`, parts, body.length)), body.toString());
+    await eventually(() => readdirSync(tempPath).length === 0, { what: 'the temporary file is removed' });
+  });
+
+  it('reads ahead what is left of a body when a middleware before it awaited, and passes a body that came whole', async () => {
+    const tempPath = mkdtempSync(join(tmpdir(), 'bodylimit-'));
+    const errorHandler = createDefaultErrorHandler(memoryLogger().logger);
+    const slow: Middleware = {
+      middleware: (next) => async (req, res) => {
+        // A fixed delay on purpose: it stands for the I/O such a middleware waits for (a session store).
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return next(req, res);
+      },
+    };
+    const limit = new BodyLimitMiddleware({ maxSize: 1_000_000, memLimit: 10, tempPath, errorHandler });
+    const gw = await serveMiddleware([slow, limit]);
+    running.push(gw);
+    const body = Buffer.alloc(600_000);
+    for (let i = 0; i < body.length; i++) body[i] = 97 + (i % 26);
+    assert.equal(echoed(await post(`${gw.url}/late`, [body], body.length)), body.toString());
+    assert.equal(echoed(await post(`${gw.url}/whole`, [Buffer.from('abcdefghijkl')], 12)), 'abcdefghijkl');
     await eventually(() => readdirSync(tempPath).length === 0, { what: 'the temporary file is removed' });
   });
 
