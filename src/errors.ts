@@ -8,6 +8,7 @@
  */
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
+import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
@@ -114,6 +115,20 @@ export const ErrorCodes: readonly ErrorCode[] = [
   },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
+  {
+    error: ErrBodyTooLarge,
+    meaning:
+      'BodyLimitMiddleware: the request body is larger than maxSize (by Content-Length, or as it streamed).',
+  },
+  {
+    error: ErrInvalidLength,
+    meaning: 'BodyLimitMiddleware: the body read ahead is shorter than its Content-Length.',
+  },
+  {
+    error: ErrBodyLimit,
+    meaning:
+      'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
+  },
   {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',

@@ -3,6 +3,8 @@
  */
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
+import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
+import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
@@ -30,6 +32,8 @@ export function registerAll(registry: Registry): Registry {
     // app/v1
     EchoHandler,
     HealthCheckHandler,
+    BodyLimitMiddleware,
+    CompressionMiddleware,
     ThrottleMiddleware,
     TimeoutMiddleware,
     IPFilterMiddleware,

@@ -24,7 +24,7 @@
  * nothing else, and the response and request classes take their plain paths.
  */
 import { performance } from 'node:perf_hooks';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../kernel/errors.ts';
 import { BodyCapture } from './common/bodycapture.ts';
 import { type ClientAddress, type ClientAddressPolicy, peerClient } from './common/clientaddress.ts';
@@ -210,6 +210,9 @@ export class RequestContext {
   responseObservers: BodyObserver[] | undefined;
   /** Read by the request classes (roles.ts): undefined when nothing observes the request body. */
   requestObservers: BodyObserver[] | undefined;
+  /** Read by the request classes: where the body goes instead of the request's readable side (divertRequestBody). */
+  requestDivert: Writable | undefined;
+  #divertWaiting = false;
   /** Set by the response classes: a head hook failed and the ErrorHandler answered; the writer's body is dropped. */
   dropBody = false;
   /** Set by the response classes: a body transform chain is in place. */
@@ -501,9 +504,10 @@ export class RequestContext {
   /**
    * Cuts the request body at `limit` bytes: once more arrive, the request is answered with `error` (413,
    * typically) through the ErrorHandler, or cut if the response had started, and its work is aborted. The
-   * connection is closed after the answer, as the rest of the body is not read.
+   * connection is closed after the answer, as the rest of the body is not read. `answer` replaces the server's
+   * ErrorHandler, e.g. with the middleware's own (`errorHandler.serveHTTPError(req, res, err)`).
    */
-  limitRequestBody(limit: number, error: () => unknown): void {
+  limitRequestBody(limit: number, error: () => unknown, answer?: (err: unknown) => void): void {
     let seen = 0;
     let over = false;
     this.onRequestData((chunk) => {
@@ -513,9 +517,73 @@ export class RequestContext {
       over = true;
       const err = error();
       this.#res.shouldKeepAlive = false;
-      this.fail(err);
+      if (answer === undefined) this.fail(err);
+      else answer(err);
       this.abort(err);
     });
+  }
+
+  /**
+   * Takes the request body into `sink` as it arrives, instead of the request's readable side, for a middleware
+   * that must have the whole body before the handler runs (e.g. to spool it to a file): the client is paused
+   * while `sink` is full (its `write` returns false) and resumed on its `drain`; the end of the body ends `sink`.
+   * Counting and the other request body hooks still see every chunk. Chunks are the request's own (safe to
+   * keep). Then `replayRequestBody` gives the handler its body.
+   *
+   * Returns false, and diverts nothing, when the whole body has arrived already (a middleware before this one
+   * awaited something and the body was short): it is in the request's buffer, readable as usual, and
+   * `ctx.requestBytes` is its size. Bytes that arrived before the call, the body being incomplete, go to `sink`
+   * first.
+   */
+  divertRequestBody(sink: Writable): boolean {
+    const req = this.#req;
+    if (req.httpVersionMajor === 2) {
+      // An HTTP/2 request reads nothing from its stream until it is read: nothing has arrived yet.
+      this.requestDivert = sink;
+      req.read(0);
+      return true;
+    }
+    // HTTP/1.1 bodies flow from the start: the parser may have pushed some, or all, into the request already.
+    if (req.complete) return false;
+    this.requestDivert = sink;
+    if (req.readableLength > 0) {
+      for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null)
+        sink.write(chunk);
+    }
+    return true;
+  }
+
+  /**
+   * After `divertRequestBody`: the request's readers (the proxy, a handler) read `source` as the request body,
+   * with backpressure. An error of `source` destroys the request.
+   */
+  replayRequestBody(source: Readable): void {
+    this.requestDivert = undefined;
+    (this.#req as unknown as { replayBody(source: Readable): void }).replayBody(source);
+  }
+
+  /** Called by the request classes for each diverted chunk (null: the end); returns whether to keep reading. */
+  divertChunk(chunk: Buffer | null, encoding: BufferEncoding | undefined): boolean {
+    const sink = this.requestDivert!;
+    if (chunk === null) {
+      sink.end();
+      return false;
+    }
+    if (sink.write(chunk, encoding as BufferEncoding)) return true;
+    const req = this.#req;
+    // HTTP/1.1: the parser pauses the socket when this returns false, and Node's server stops reading on the
+    // socket's 'pause'. A socket paused already (its first pause, then a resume scheduled when the connection
+    // was handed to the parser restarted reading) emits no second 'pause': send it, or the body keeps coming.
+    if (req.httpVersionMajor === 1 && req.socket.readableFlowing === false) req.socket.emit('pause');
+    if (!this.#divertWaiting) {
+      this.#divertWaiting = true;
+      sink.once('drain', () => {
+        this.#divertWaiting = false;
+        // The base classes' _read resumes the paused connection (HTTP/1.1) or stream (HTTP/2).
+        if (!req.complete && !req.destroyed) req._read(0);
+      });
+    }
+    return false;
   }
 
   /** Called by the request classes for each body chunk (only when requestObservers is set). */

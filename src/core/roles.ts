@@ -26,12 +26,45 @@ export class GatewayRequest extends IncomingMessage {
   /** Set when the request asks to switch protocols (WebSocket): see ConnectionUpgrade. */
   connectionUpgrade: ConnectionUpgrade | undefined = undefined;
 
-  /** Body chunks pass here (the parser pushes them): counted, and shown to the context's body observers. */
+  #replay: Readable | undefined = undefined;
+
+  /**
+   * Body chunks pass here (the parser pushes them): counted, shown to the context's body observers, and taken
+   * by the context instead when a middleware diverted the body (`ctx.divertRequestBody`).
+   */
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
     const ctx = this.ctx;
-    if (ctx !== undefined && chunk !== null) bodyChunk(ctx, chunk, encoding);
+    if (ctx !== undefined) {
+      if (chunk !== null) bodyChunk(ctx, chunk, encoding);
+      if (ctx.requestDivert !== undefined) return ctx.divertChunk(chunk as Buffer | null, encoding);
+    }
     return super.push(chunk, encoding);
   }
+
+  /** The body this request's readers get from now on (see `ctx.replayRequestBody`). */
+  replayBody(source: Readable): void {
+    this.#replay = source;
+    replay(source, this, (chunk) => super.push(chunk));
+  }
+
+  override _read(size: number): void {
+    // A replayed body flows from its source; the connection has delivered the whole body already.
+    if (this.#replay !== undefined) this.#replay.resume();
+    else super._read(size);
+  }
+}
+
+/**
+ * Feeds `source` into `req` through `push` (the base class's, so nothing is counted or observed twice), with
+ * backpressure: the source pauses while the request's buffer is full and resumes from `_read`. It flows at once:
+ * its first push also clears the read in progress that diverting the body left pending.
+ */
+function replay(source: Readable, req: Readable, push: (chunk: Buffer | null) => boolean): void {
+  source.on('data', (chunk: Buffer) => {
+    if (!push(chunk)) source.pause();
+  });
+  source.once('end', () => push(null));
+  source.once('error', (err) => req.destroy(err));
 }
 
 function bodyChunk(ctx: RequestContext, chunk: unknown, encoding: BufferEncoding | undefined): void {
@@ -70,10 +103,25 @@ export class GatewayHttp2Request extends Http2ServerRequest {
       headers.host = headers[':authority'];
   }
 
+  #replay: Readable | undefined = undefined;
+
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
     const ctx = this.ctx;
-    if (ctx !== undefined && chunk !== null) bodyChunk(ctx, chunk, encoding);
+    if (ctx !== undefined) {
+      if (chunk !== null) bodyChunk(ctx, chunk, encoding);
+      if (ctx.requestDivert !== undefined) return ctx.divertChunk(chunk as Buffer | null, encoding);
+    }
     return super.push(chunk, encoding);
+  }
+
+  replayBody(source: Readable): void {
+    this.#replay = source;
+    replay(source, this, (chunk) => super.push(chunk));
+  }
+
+  override _read(size: number): void {
+    if (this.#replay !== undefined) this.#replay.resume();
+    else super._read(size);
   }
 }
 
