@@ -137,7 +137,7 @@ describe('Registry: documents', () => {
           missing?.hint,
           'test/v1/Gone is not available in this version: it is not implemented yet',
         );
-        assert.equal(at(doc), 'c.yaml:8:7');
+        assert.equal(at(doc), 'c.yaml:9:7');
         assert.equal(
           doc?.message,
           'test/v1/Gone is not available in this version: it is not implemented yet',
@@ -150,7 +150,9 @@ describe('Registry: documents', () => {
     assert.equal(r.unavailableReason('test/v1/Node'), undefined);
     assert.equal(r.unavailableReason('test/v1/Nope'), undefined);
     // A registered kind stays available although it is also declared unavailable.
-    r.loadText('d.yaml', 'apiVersion: test/v1\nkind: Node\nmetadata: {name: n}\n');
+    registry()
+      .markUnavailable([{ key: 'test/v1/Node', reason: 'ignored' }])
+      .loadText('d.yaml', 'apiVersion: test/v1\nkind: Node\nmetadata: {name: n}\n');
   });
 
   it('a wrong apiVersion for a known kind is suggested too', () => {

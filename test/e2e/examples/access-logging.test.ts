@@ -8,12 +8,17 @@ import { startGateway } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
 import { closedPort } from '../../helpers/ports.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 type Entry = { msg: string; request: Record<string, unknown>; response: Record<string, unknown> };
 
 describe('examples/access-logging', () => {
   it('logs the request on both sides of the proxy, masked', async () => {
     const echo = await closedPort();
     const gw = await startGateway('examples/access-logging/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       servers: 2,
       env: {
         GATEWAY_ADDR: '127.0.0.1:0',

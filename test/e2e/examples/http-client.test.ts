@@ -7,10 +7,15 @@ import { describe, it } from 'node:test';
 import { startGateway } from '../../helpers/gateway.ts';
 import { closedPort } from '../../helpers/ports.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 describe('examples/http-client', () => {
   it('proxies through the HTTPClient to the echo server', async () => {
     const echo = await closedPort();
     const gw = await startGateway('examples/http-client/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       servers: 2,
       env: {
         GATEWAY_ADDR: '127.0.0.1:0',
@@ -37,6 +42,8 @@ describe('examples/http-client', () => {
     const nobody = await closedPort();
     const echo = await closedPort();
     const gw = await startGateway('examples/http-client/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       servers: 2,
       env: {
         GATEWAY_ADDR: '127.0.0.1:0',

@@ -10,6 +10,9 @@ import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
 import { type RunningScript, runScript, startScript } from './scripts.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 const greeter = 'examples/http2-grpc/greeter.js';
 
 describe('examples/http2-grpc', () => {
@@ -20,6 +23,8 @@ describe('examples/http2-grpc', () => {
   before(async () => {
     service = await startScript([greeter, 'serve', '127.0.0.1:0']);
     gw = await startGateway('examples/http2-grpc/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       env: { GATEWAY_ADDR: '127.0.0.1:0', GRPC_URL: `http://${service.addr}` },
     });
     target = gw.addr.default!;

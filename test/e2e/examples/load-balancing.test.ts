@@ -10,6 +10,9 @@ import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
 import { type RunningScript, startScript } from './scripts.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 const upstream = (name: string, addr = '127.0.0.1:0') =>
   startScript(['examples/load-balancing/upstream.js', name, addr]);
 
@@ -32,6 +35,8 @@ describe('examples/load-balancing', () => {
   before(async () => {
     for (const n of ['a', 'b', 'c']) ups[n] = await upstream(n);
     gw = await startGateway('examples/load-balancing/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       env: {
         GATEWAY_ADDR: '127.0.0.1:0',
         UPSTREAM_A: `http://${ups.a!.addr}`,

@@ -11,6 +11,9 @@ import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
 import { type RunningScript, startScript } from './scripts.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 describe('examples/timeout', () => {
   let upstream: RunningScript | undefined;
   let gw: RunningGateway | undefined;
@@ -25,6 +28,8 @@ describe('examples/timeout', () => {
     upstream = await startScript(['examples/timeout/upstream.js'], { UPSTREAM_ADDR: '127.0.0.1:0' });
     const up = upstream;
     gw = await startGateway('examples/timeout/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       env: { GATEWAY_ADDR: '127.0.0.1:0', UPSTREAM_URL: `http://${up.addr}` },
     });
 

@@ -16,6 +16,9 @@ import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
 import { closedPort } from '../../helpers/ports.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 const root = resolve(import.meta.dirname, '../../..');
 
 describe('examples/tls', () => {
@@ -35,6 +38,8 @@ describe('examples/tls', () => {
     ca = readFileSync(join(dir, 'cert.pem'));
     const echo = await closedPort();
     gw = await startGateway('examples/tls/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       servers: 2,
       env: {
         GATEWAY_ADDR: '127.0.0.1:0',

@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
 import { type RunningScript, runScript, startScript } from './scripts.ts';
 
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
+
 const echo = 'examples/websocket/echo.js';
 
 describe('examples/websocket', () => {
@@ -16,6 +19,8 @@ describe('examples/websocket', () => {
   before(async () => {
     server = await startScript([echo, 'serve', '127.0.0.1:0']);
     gw = await startGateway('examples/websocket/', {
+      // Starting takes longer than the default 10 s when the machine is busy.
+      timeoutMs: StartDeadline,
       env: { GATEWAY_ADDR: '127.0.0.1:0', WS_URL: `http://${server.addr}` },
     });
   });
