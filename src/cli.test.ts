@@ -284,6 +284,17 @@ describe('aileron CLI: -t', () => {
     assert.equal(r.out, '');
   });
 
+  it('an AILERON kind this version lacks: exit 2, "not available in this version" with the reason', async () => {
+    // GoPlugin can never come to Node.js, so this stays true as kinds are added.
+    const r = await run(['-t', 'core/v1/GoPlugin']);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.err,
+      'aileron: core/v1/GoPlugin is not available in this version: Go plugins cannot load into Node.js (see docs/compatibility.md)\n',
+    );
+    assert.equal(r.out, '');
+  });
+
   it('a malformed name: exit 2, shows both accepted forms', async () => {
     const r = await run(['-t', 'core/v1/HTTPServer/web']);
     assert.equal(r.code, 2);

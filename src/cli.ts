@@ -273,6 +273,11 @@ function template(registry: Registry, name: string, out: 'yaml' | 'json', io: Cl
   const parts = name.split('/');
   const key = parts.slice(0, 3).join('/');
   const definition = registry.kind(key);
+  const unavailable = definition ? undefined : registry.unavailableReason(key);
+  if (unavailable !== undefined) {
+    io.err(`aileron: ${key} is not available in this version: ${unavailable} (see docs/compatibility.md)\n`);
+    return 2;
+  }
   if (!definition) {
     const known = registry.kinds().map((k) => `${k.apiVersion}/${k.kind}`);
     const guess = parts.length >= 3 ? registry.suggestKind(`${parts[0]}/${parts[1]}`, parts[2]!) : undefined;

@@ -1,6 +1,7 @@
 /**
  * The one list of resource kinds this gateway knows. Adding a kind = one line here.
  */
+import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
@@ -20,6 +21,10 @@ import { resource as SLogger } from './core/slogger/api.ts';
 import type { Registry } from './kernel/registry.ts';
 
 export function registerAll(registry: Registry): Registry {
+  // AILERON's kinds, so that one this version lacks is "not available", not an "unknown kind" (aileron-kinds.ts).
+  registry.markUnavailable(
+    AileronKinds.map((k) => ({ key: aileronKindKey(k), reason: unavailableReason(k) })),
+  );
   return registry.register(
     // core/v1
     Entrypoint,

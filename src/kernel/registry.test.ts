@@ -117,6 +117,44 @@ describe('Registry: documents', () => {
     assert.equal(far?.hint, 'this kind is not available in this gateway');
   });
 
+  it('a kind declared unavailable is "not available in this version", with its reason, not a typo', () => {
+    const r = registry().markUnavailable([
+      { key: 'test/v1/Gone', reason: 'it is not implemented yet' },
+      { key: 'test/v1/Node', reason: 'registered, so this entry is ignored' },
+    ]);
+    assert.throws(
+      () =>
+        r.loadText(
+          'c.yaml',
+          `${root}spec:\n  runners:\n    - {apiVersion: test/v1, kind: Gone, name: g}\n    - {apiVersion: test/v1, kind: Gone, name: other}\n---\napiVersion: test/v1\nkind: Gone\nmetadata: {name: g}\n`,
+        ),
+      (err: unknown) => {
+        const [missing, doc, ...rest] = (err as ConfigError).problems;
+        assert.equal(rest.length, 0);
+        // The reference to a document that exists is not reported again; the one to nothing says why.
+        assert.equal(at(missing), 'c.yaml:6:7');
+        assert.equal(
+          missing?.hint,
+          'test/v1/Gone is not available in this version: it is not implemented yet',
+        );
+        assert.equal(at(doc), 'c.yaml:9:7');
+        assert.equal(
+          doc?.message,
+          'test/v1/Gone is not available in this version: it is not implemented yet',
+        );
+        assert.match(doc?.hint ?? '', /docs\/compatibility\.md/);
+        return true;
+      },
+    );
+    assert.equal(r.unavailableReason('test/v1/Gone'), 'it is not implemented yet');
+    assert.equal(r.unavailableReason('test/v1/Node'), undefined);
+    assert.equal(r.unavailableReason('test/v1/Nope'), undefined);
+    // A registered kind stays available although it is also declared unavailable.
+    registry()
+      .markUnavailable([{ key: 'test/v1/Node', reason: 'ignored' }])
+      .loadText('d.yaml', 'apiVersion: test/v1\nkind: Node\nmetadata: {name: n}\n');
+  });
+
   it('a wrong apiVersion for a known kind is suggested too', () => {
     assert.equal(problemsOf('apiVersion: app/v1\nkind: Node\n')[0]?.hint, 'did you mean test/v1/Node?');
   });

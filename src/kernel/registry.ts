@@ -62,6 +62,11 @@ export class Registry {
   readonly #invalid = new Map<string, Stored>();
   /** Identities of documents whose kind is not registered (reported once, at the document). */
   readonly #unknownKind = new Set<string>();
+  /**
+   * Kinds known to exist elsewhere (AILERON's kinds this version lacks) with the reason they cannot be used: a
+   * document of such a kind is "not available in this version", not an "unknown kind" (a typo).
+   */
+  readonly #unavailable = new Map<string, string>();
   /** Where each identity was first defined (valid or not), to report duplicates. */
   readonly #seen = new Map<string, SourceDocument>();
   /** The logger a resource gets when it names none; replaced by the Entrypoint's defaultLogger. */
@@ -76,6 +81,20 @@ export class Registry {
       this.#kinds.set(key, d as ResourceDefinition);
     }
     return this;
+  }
+
+  /**
+   * Declares `apiVersion/kind` keys that configs may name but this build cannot run, each with its reason. A key
+   * that is also registered is available: registering a kind is all it takes to lift its entry.
+   */
+  markUnavailable(entries: readonly { readonly key: string; readonly reason: string }[]): this {
+    for (const e of entries) this.#unavailable.set(e.key, e.reason);
+    return this;
+  }
+
+  /** Why `key` (`apiVersion/kind`) cannot be used, when it is a kind known elsewhere and not registered here. */
+  unavailableReason(key: string): string | undefined {
+    return this.#kinds.has(key) ? undefined : this.#unavailable.get(key);
   }
 
   kinds(): ResourceDefinition[] {
@@ -190,7 +209,8 @@ export class Registry {
     const key = `${apiVersion}/${kind}`;
     const definition = this.#kinds.get(key);
     if (!definition) {
-      const guess = this.suggestKind(apiVersion, kind);
+      const unavailable = this.#unavailable.get(key);
+      const guess = unavailable === undefined ? this.suggestKind(apiVersion, kind) : undefined;
       // A reference to this document is fine; its kind is the problem, reported here once.
       const meta = (typeof raw.metadata === 'object' && raw.metadata) || {};
       const { name, namespace } = meta as Record<string, unknown>;
@@ -202,14 +222,23 @@ export class Registry {
           ...(typeof namespace === 'string' ? { namespace } : {}),
         }),
       );
-      problems.push({
-        position: at(['kind']),
-        field: 'kind',
-        message: `unknown kind ${key}`,
-        expected: 'a registered apiVersion/kind (run `aileron -h` to list them)',
-        found: key,
-        hint: guess ? `did you mean ${guess}?` : 'this kind is not available in this gateway',
-      });
+      problems.push(
+        unavailable !== undefined
+          ? {
+              position: at(['kind']),
+              field: 'kind',
+              message: `${key} is not available in this version: ${unavailable}`,
+              hint: 'docs/compatibility.md lists what is not available yet; remove this document and the references to it',
+            }
+          : {
+              position: at(['kind']),
+              field: 'kind',
+              message: `unknown kind ${key}`,
+              expected: 'a registered apiVersion/kind (run `aileron -h` to list them)',
+              found: key,
+              hint: guess ? `did you mean ${guess}?` : 'this kind is not available in this gateway',
+            },
+      );
       return;
     }
     const before = problems.length;
@@ -336,7 +365,9 @@ export class Registry {
       k.startsWith(`${ref.apiVersion}/${ref.kind}/`),
     );
     const kindKnown = this.#kinds.has(`${ref.apiVersion}/${ref.kind}`);
-    const guess = kindKnown ? undefined : this.suggestKind(ref.apiVersion, ref.kind);
+    const unavailable = kindKnown ? undefined : this.#unavailable.get(`${ref.apiVersion}/${ref.kind}`);
+    const guess =
+      kindKnown || unavailable !== undefined ? undefined : this.suggestKind(ref.apiVersion, ref.kind);
     return {
       position: where,
       field: formatPath(path),
@@ -347,9 +378,12 @@ export class Registry {
         sameKind.length > 0
           ? `these ${ref.kind} resources: ${sameKind.map((k) => k.split('/').slice(3).join('/')).join(', ')}`
           : `no ${ref.apiVersion}/${ref.kind} resource`,
-      hint: !kindKnown
-        ? `there is no kind ${ref.apiVersion}/${ref.kind}${guess ? `; did you mean ${guess}?` : ''}`
-        : `define ${ref.kind} with metadata.namespace "${ref.namespace}" and metadata.name "${ref.name}", or fix the reference`,
+      hint:
+        unavailable !== undefined
+          ? `${ref.apiVersion}/${ref.kind} is not available in this version: ${unavailable}`
+          : !kindKnown
+            ? `there is no kind ${ref.apiVersion}/${ref.kind}${guess ? `; did you mean ${guess}?` : ''}`
+            : `define ${ref.kind} with metadata.namespace "${ref.namespace}" and metadata.name "${ref.name}", or fix the reference`,
     };
   }
 

@@ -4,19 +4,15 @@
  * response), the upstream sees its request aborted, and after a thousand of them the upstream pool holds nothing.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type Answer, get1, get2 } from '../../helpers/answers.ts';
+import { get1, get2 } from '../../helpers/answers.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
-
-const root = resolve(import.meta.dirname, '../../..');
 
 /** What an upstream saw of one request. */
 interface Seen {
@@ -325,64 +321,4 @@ spec:
       }
     });
   }
-});
-
-describe('examples/timeout', () => {
-  let upstream: ChildProcess | undefined;
-  let gw: RunningGateway | undefined;
-
-  after(async () => {
-    await gw?.stop('SIGKILL');
-    if (upstream && upstream.exitCode === null) {
-      upstream.kill('SIGKILL');
-      await once(upstream, 'exit');
-    }
-  });
-
-  it('does what its README says', async () => {
-    // The example's own upstream, on a port the kernel picks (it prints the address it listens on).
-    upstream = spawn(process.execPath, ['examples/timeout/upstream.js'], {
-      cwd: root,
-      env: { ...process.env, UPSTREAM_ADDR: '127.0.0.1:0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    upstream.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-    });
-    await until('the example upstream listens', () => /listening on \S+:\d+/.test(out));
-    const addr = /listening on (\S+:\d+)/.exec(out)![1]!;
-    gw = await startGateway('examples/timeout/', {
-      env: { GATEWAY_ADDR: '127.0.0.1:0', UPSTREAM_URL: `http://${addr}` },
-    });
-
-    const ok = await get1(`${gw.url}/hello?delay=200`);
-    assert.deepEqual([ok.status, ok.body], [200, 'done after 200 ms\n']);
-    const late = await get1(`${gw.url}/hello?delay=3000`);
-    assert.equal(late.status, 504);
-    assert.ok(late.ms >= 990 && late.ms < 2500, `504 after ${late.ms} ms`);
-    await until('the upstream logs the cancellation', () => /GET \/hello\?delay=3000: cancelled/.test(out));
-    const report = await get1(`${gw.url}/reports/daily?delay=1500`);
-    assert.equal(report.status, 200, 'GET /reports/ has 5 s');
-    const write = await new Promise<Answer>((done, fail) => {
-      const started = performance.now();
-      const req = http.request(`${gw!.url}/api/orders?delay=500`, { method: 'POST' }, (res) => {
-        res.resume();
-        res.on('end', () =>
-          done({ status: res.statusCode!, body: '', complete: true, ms: performance.now() - started }),
-        );
-      });
-      req.on('error', fail);
-      req.end();
-    });
-    assert.equal(write.status, 504, 'writes under /api/ have 300 ms');
-    assert.ok(write.ms < 990, `504 after ${write.ms} ms`);
-    const events = await get1(`${gw.url}/api/events?count=4`);
-    assert.equal(events.complete, true, '*/events has no deadline');
-    assert.equal(events.body.match(/^data: /gm)?.length, 4);
-    const cut = await get1(`${gw.url}/news?count=6`);
-    assert.equal(cut.status, 200);
-    assert.equal(cut.complete, false, 'a stream past the default 1 s is cut');
-    assert.equal(cut.body.match(/^data: /gm)?.length, 2);
-  });
 });
