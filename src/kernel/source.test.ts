@@ -87,7 +87,7 @@ describe('parseDocuments', () => {
     const { docs, problems } = parse(lines.join('\n'));
     assert.equal(docs.length, 0);
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!.message, /^YAML error: .*alias/i);
+    assert.equal(problems[0]!.message, 'the document expands aliases (*name) more than 100 times');
     assert.equal(where(problems[0]!), 'c.yaml:1:1');
   });
 
