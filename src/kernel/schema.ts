@@ -601,7 +601,7 @@ function walkString(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     out.push({
       path,
       message: `the value has ${v.length} characters, over the limit of ${formatSize(cap)} per value`,
-      found: typeName(v),
+      found: typeName(v.slice(0, 100)), // shown shortened anyway; not worth quoting megabytes first
       hint: 'shorten it; keep large content in a file the config refers to',
     });
     return v;

@@ -253,7 +253,7 @@ function parseYaml(text: string, lines: LineCounter): { docs: Document.Parsed[] 
     }
     yield* parser.end();
   }
-  const docs = Array.from(new Composer({ uniqueKeys: true }).compose(tokens()));
+  const docs = Array.from(new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens()));
   return stopped === undefined ? { docs } : { stopped };
 }
 
