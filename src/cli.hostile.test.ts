@@ -139,7 +139,7 @@ describe('hostile configs: exit 2 with the limit and the place, never a stack', 
   it('nesting deeper than 64 levels', async () => {
     await refused(
       server(`  addr: ":0"\n  virtualHosts: ${'['.repeat(100_000)}\n`),
-      (p) => `${p}:10:80: mappings and lists are nested more than 64 levels deep`,
+      (p) => `${p}:10:79: mappings and lists are nested more than 64 levels deep`,
     );
     await refused(server(`  virtualHosts:\n${'  - '.repeat(10_000)}x\n`), (p) => `${p}:10:`).then((out) =>
       assert.match(out, /mappings and lists are nested more than 64 levels deep/),

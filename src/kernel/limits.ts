@@ -10,6 +10,10 @@ const MiB = 1024 * KiB;
 export const Limits = {
   /** A config file (`-f`), in bytes as read; also its text after `${...}` substitution, in characters. */
   fileSize: 4 * MiB,
+  /** Every config file of one load together, in bytes as read. */
+  totalSize: 16 * MiB,
+  /** YAML tokens of every config file of one load together. */
+  totalTokens: 400_000,
   /** An env file (`-e`), in bytes; also the sum of the values it sets, after `${...}` expansion. */
   envFileSize: 1 * MiB,
   /** One value: what one `${...}` expands to, one env-file value, one string in a spec. */

@@ -23,7 +23,14 @@ import {
   type SchemaProblem,
   Type,
 } from './schema.ts';
-import { displayPath, expandPaths, parseDocuments, readDocuments, type SourceDocument } from './source.ts';
+import {
+  displayPath,
+  expandPaths,
+  newLoadBudget,
+  parseDocuments,
+  readDocuments,
+  type SourceDocument,
+} from './source.ts';
 
 export const EntrypointKey = 'core/v1/Entrypoint';
 export const EntrypointName = '.entrypoint';
@@ -157,7 +164,8 @@ export class Registry {
     const problems: ConfigProblem[] = [];
     const files = expandPaths(paths, problems);
     const docs: SourceDocument[] = [];
-    for (const f of files) docs.push(...readDocuments(f, env, problems));
+    const budget = newLoadBudget();
+    for (const f of files) docs.push(...readDocuments(f, env, problems, budget));
     this.#loadDocuments(docs, problems);
   }
 

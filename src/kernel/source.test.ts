@@ -266,4 +266,26 @@ describe('limits: files on disk', () => {
     );
     assert.match(where(problems[0]!), /big\.yaml:1:1$/);
   });
+
+  it('one load shares a budget of 16 MiB and 400,000 tokens among its files', () => {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, 'kind: A\nspec: {a: 1, b: 2}\n');
+    const problems: ConfigProblem[] = [];
+    const budget = { bytes: 60, tokens: 1000 };
+    assert.equal(readDocuments(file, {}, problems, budget).length, 1);
+    assert.equal(readDocuments(file, {}, problems, budget).length, 1);
+    assert.equal(budget.bytes, 60 - 2 * 27);
+    assert.equal(budget.tokens, 1000 - 2 * 22);
+    assert.deepEqual(readDocuments(file, {}, problems, budget), []);
+    assert.deepEqual(
+      problems.map((p) => [where(p).replace(`${dir}/`, ''), p.message]),
+      [['small.yaml:1:1', 'the configuration files add up to more than 16 MiB with this one']],
+    );
+    problems.length = 0;
+    assert.deepEqual(readDocuments(file, {}, problems, { bytes: 1000, tokens: 10 }), []);
+    assert.deepEqual(
+      problems.map((p) => [where(p).replace(`${dir}/`, ''), p.message]),
+      [['small.yaml:2:7', 'the configuration files have more than 400000 YAML tokens in all with this one']],
+    );
+  });
 });

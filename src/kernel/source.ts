@@ -80,7 +80,25 @@ export function displayPath(file: string): string {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
-export function readDocuments(file: string, env: Env, problems: ConfigProblem[]): SourceDocument[] {
+/**
+ * What is left for the rest of one load (every -f file together): a thousand files each under the limits would
+ * still take minutes to read, with SIGTERM waiting behind the synchronous load.
+ */
+export interface LoadBudget {
+  bytes: number;
+  tokens: number;
+}
+
+export function newLoadBudget(): LoadBudget {
+  return { bytes: Limits.totalSize, tokens: Limits.totalTokens };
+}
+
+export function readDocuments(
+  file: string,
+  env: Env,
+  problems: ConfigProblem[],
+  budget: LoadBudget = newLoadBudget(),
+): SourceDocument[] {
   const shown = displayPath(file);
   let text: string;
   try {
@@ -90,12 +108,22 @@ export function readDocuments(file: string, env: Env, problems: ConfigProblem[])
       problems.push(tooLarge(shown, `the file is ${size} bytes`));
       return [];
     }
+    if (size > budget.bytes) {
+      problems.push({
+        position: { file: shown, line: 1, col: 1 },
+        message: `the configuration files add up to more than ${formatSize(Limits.totalSize)} with this one`,
+        hint: 'load fewer or smaller files',
+      });
+      budget.bytes = 0;
+      return [];
+    }
+    budget.bytes -= size;
     text = readFileSync(file, 'utf8');
   } catch (err) {
     problems.push({ position: undefined, message: `cannot read ${shown}: ${(err as Error).message}` });
     return [];
   }
-  return parseDocuments(shown, text, env, problems);
+  return parseDocuments(shown, text, env, problems, budget);
 }
 
 export function parseDocuments(
@@ -103,6 +131,7 @@ export function parseDocuments(
   raw: string,
   env: Env,
   problems: ConfigProblem[],
+  budget: LoadBudget = newLoadBudget(),
 ): SourceDocument[] {
   if (raw.length > Limits.fileSize) {
     problems.push(tooLarge(file, `the text has ${raw.length} characters`));
@@ -138,7 +167,9 @@ export function parseDocuments(
     return [];
   }
   const lines = new LineCounter();
-  const parsed = parseYaml(text, lines);
+  const maxTokens = Math.min(Limits.tokens, budget.tokens);
+  const parsed = parseYaml(text, lines, maxTokens);
+  budget.tokens -= parsed.tokens;
   if ('stopped' in parsed) {
     const lp = lines.linePos(parsed.stopped.offset);
     problems.push({
@@ -146,7 +177,9 @@ export function parseDocuments(
       message:
         parsed.stopped.limit === 'depth'
           ? `mappings and lists are nested more than ${Limits.depth} levels deep`
-          : `the file has more than ${Limits.tokens} YAML tokens (values and the indicators - : ? , [ {)`,
+          : maxTokens < Limits.tokens
+            ? `the configuration files have more than ${Limits.totalTokens} YAML tokens in all with this one`
+            : `the file has more than ${Limits.tokens} YAML tokens (values and the indicators - : ? , [ {)`,
       hint:
         parsed.stopped.limit === 'depth'
           ? `nest at most ${Limits.depth} levels`
@@ -234,7 +267,11 @@ interface Stopped {
  * costs about the same per node whatever the file's size, so bounding the tokens bounds the time it takes.
  * Returns where a limit was passed instead of the documents.
  */
-function parseYaml(text: string, lines: LineCounter): { docs: Document.Parsed[] } | { stopped: Stopped } {
+function parseYaml(
+  text: string,
+  lines: LineCounter,
+  maxTokens: number,
+): ({ docs: Document.Parsed[] } | { stopped: Stopped }) & { tokens: number } {
   const parser = new Parser(lines.addNewLine);
   let stopped: Stopped | undefined;
   let count = 0;
@@ -243,18 +280,18 @@ function parseYaml(text: string, lines: LineCounter): { docs: Document.Parsed[] 
     for (const lexeme of new Lexer().lex(text)) {
       yield* parser.next(lexeme);
       if (parser.stack.length > Limits.depth && depthOf(parser.stack) > Limits.depth) {
-        stopped = { limit: 'depth', offset: parser.offset };
+        stopped = { limit: 'depth', offset: parser.offset - lexeme.length }; // where the token starts
         return;
       }
-      if (!Layout.has(CST.tokenType(lexeme) ?? '') && ++count > Limits.tokens) {
-        stopped = { limit: 'tokens', offset: parser.offset };
+      if (!Layout.has(CST.tokenType(lexeme) ?? '') && ++count > maxTokens) {
+        stopped = { limit: 'tokens', offset: parser.offset - lexeme.length };
         return;
       }
     }
     yield* parser.end();
   }
   const docs = Array.from(new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens()));
-  return stopped === undefined ? { docs } : { stopped };
+  return stopped === undefined ? { docs, tokens: count } : { stopped, tokens: count };
 }
 
 function depthOf(stack: readonly { type: string }[]): number {
