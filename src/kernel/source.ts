@@ -290,7 +290,16 @@ function parseYaml(
     }
     yield* parser.end();
   }
-  const docs = Array.from(new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens()));
+  // The parser makes an Error for each syntax error; their stacks are never shown, and capturing them is most of
+  // the time a broken file takes (one per token, on some input).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let docs: Document.Parsed[];
+  try {
+    docs = Array.from(new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens()));
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
   return stopped === undefined ? { docs, tokens: count } : { stopped, tokens: count };
 }
 
