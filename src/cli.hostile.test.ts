@@ -103,6 +103,14 @@ describe('hostile configs: exit 2 with the limit and the place, never a stack', 
     );
   });
 
+  it("a failure inside a variable's value (expanded a second time) is located at the expression", async () => {
+    await refused(
+      server('  addr: "${A}"\n'),
+      (p) => `${p}:9:10: environment substitution failed: variable PORT is not set: needed by A`,
+      { env: { A: '127.0.0.1:${PORT:?needed by A}' } },
+    );
+  });
+
   it('an env file whose variables expand into each other stops at the line that passes the limit', async () => {
     const lines = [`A0=${'x'.repeat(1000)}`];
     for (let i = 1; i < 40; i++) lines.push(`A${i}=\${A${i - 1}}\${A${i - 1}}`);
@@ -144,6 +152,18 @@ describe('hostile configs: exit 2 with the limit and the place, never a stack', 
     await refused(server(`  virtualHosts:\n${'  - '.repeat(10_000)}x\n`), (p) => `${p}:10:`).then((out) =>
       assert.match(out, /mappings and lists are nested more than 64 levels deep/),
     );
+  });
+
+  it('deep nesting in a JSON file', async () => {
+    const path = file(
+      `{"apiVersion": "core/v1", "kind": "Entrypoint", "spec": ${'{"a": '.repeat(50_000)}`,
+      'json',
+    );
+    let output = '';
+    const io = { out: (t: string) => (output += t), err: (t: string) => (output += t), env: {} };
+    assert.equal(await cli(['--validate', '-f', path], new AbortController().signal, io), 2);
+    assert.ok(output.includes(`${path}:1:`), output);
+    assert.match(output, /mappings and lists are nested more than 64 levels deep/);
   });
 
   it('absurd values: a 1 MB addr, NUL characters', async () => {
