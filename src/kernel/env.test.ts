@@ -1,7 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${VAR} expressions
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EnvFileError, parseEnvFile, SubstitutionError, substitute } from './env.ts';
+import { EnvFileError, ExpansionLimitError, parseEnvFile, SubstitutionError, substitute } from './env.ts';
+import { Limits } from './limits.ts';
+
+const fails = (text: string, line: number, message: RegExp) =>
+  assert.throws(
+    () => parseEnvFile(text, {}),
+    (err: unknown) => err instanceof EnvFileError && err.line === line && message.test(err.message),
+  );
 
 describe('substitute', () => {
   const env = { HOST: 'example.com', EMPTY: '', PORT: '8080', NAME: 'gateway' };
@@ -124,17 +131,119 @@ describe('parseEnvFile', () => {
     assert.deepEqual(env, { HOME: '/home/gw' });
   });
 
-  const fails = (text: string, line: number, message: RegExp) =>
-    assert.throws(
-      () => parseEnvFile(text, {}),
-      (err: unknown) => err instanceof EnvFileError && err.line === line && message.test(err.message),
-    );
-
   it('names the line of every kind of mistake', () => {
     fails('A=1\njust words\n', 2, /expected KEY=VALUE, found "just words"/);
     fails('A=1\n=value\n', 2, /expected KEY=VALUE/);
     fails('BAD-NAME=1', 1, /invalid variable name "BAD-NAME"/);
     fails('A=1\nB="never closed\nC=3\n', 2, /unclosed " quote for B/);
     fails('A=1\nB=${MISSING:?needed by B}', 2, /variable MISSING is not set: needed by B/);
+  });
+});
+
+describe('hostile input', () => {
+  it("Object.prototype's names are not variables", () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      assert.equal(substitute(`[\${${name}}]`, {}), '[]', name);
+      assert.equal(substitute(`\${${name}:-unset}`, {}), 'unset', name);
+      assert.equal(substitute(`\${#${name}}`, {}), '0', name);
+      assert.throws(() => substitute(`\${${name}:?needed}`, {}), /variable \S+ is not set: needed/, name);
+    }
+  });
+
+  it('a variable named __proto__ is an ordinary variable, also when set by ${V=word} or an env file', () => {
+    const scope: Record<string, string | undefined> = {};
+    assert.equal(substitute('${__proto__=x} ${__proto__}', scope), 'x x');
+    assert.equal(Object.getPrototypeOf(scope), Object.prototype);
+    assert.deepEqual(parseEnvFile('__proto__=a\nB=${__proto__}b', {}), [
+      ['__proto__', 'a'],
+      ['B', 'ab'],
+    ]);
+  });
+
+  it('one expression expands to at most 256 KiB; variables that expand into each other stop there', () => {
+    const env = { BIG: 'x'.repeat(Limits.valueSize + 1), OK: 'x'.repeat(Limits.valueSize) };
+    assert.equal(substitute('${OK}', env).length, Limits.valueSize);
+    assert.throws(
+      () => substitute('a: 1\nb: ${BIG}', env),
+      (err: unknown) =>
+        err instanceof ExpansionLimitError &&
+        err.offset === 8 &&
+        err.message === '${BIG} expands to 262145 characters, over the limit of 256 KiB per value',
+    );
+    // A value that holds references is expanded once more: the second pass is bounded by the text's limit,
+    // and the failure is located at the expression that brought the references in.
+    const doubling = { A: 'x'.repeat(64 * 1024), B: '${A}'.repeat(100) };
+    assert.throws(
+      () => substitute('a: 1\nv: ${B}', doubling),
+      (err: unknown) =>
+        err instanceof ExpansionLimitError &&
+        err.offset === 8 &&
+        err.message === '${A} makes the expanded text longer than the limit of 4 MiB',
+    );
+  });
+
+  it('the whole text is bounded, and the error is collected with the others when asked to', () => {
+    const env = { V: 'x'.repeat(200 * 1024) };
+    const text = '${V}'.repeat(30); // 30 x 200 KiB = 6 MiB
+    assert.throws(
+      () => substitute(text, env),
+      (err: unknown) =>
+        err instanceof ExpansionLimitError &&
+        err.message === '${V} makes the expanded text longer than the limit of 4 MiB' &&
+        err.offset === 4 * 20, // the 21st expression is the one that passes 4 MiB
+    );
+    const errors: SubstitutionError[] = [];
+    assert.equal(substitute(`\${MISSING:?set it} ${text}`, env, errors), '');
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      ['variable MISSING is not set: set it', '${V} makes the expanded text longer than the limit of 4 MiB'],
+    );
+    assert.throws(() => substitute('${V}${V}', env, undefined, 300 * 1024), /limit of 300 KiB/);
+  });
+
+  it("a failure in a value's own ${...} is located at the expression that brought the value in", () => {
+    const env = { A: 'inner ${MISSING:?needed by A}', B: 'b' };
+    const text = 'x: ${B}\ny: ${A}\n';
+    assert.throws(
+      () => substitute(text, env),
+      (err: unknown) =>
+        err instanceof SubstitutionError &&
+        err.offset === text.indexOf('${A}') &&
+        err.message === 'variable MISSING is not set: needed by A',
+    );
+    const errors: SubstitutionError[] = [];
+    substitute(text, env, errors);
+    assert.deepEqual(
+      errors.map((e) => e.offset),
+      [text.indexOf('${A}')],
+    );
+  });
+
+  it('env files: the file, each value and the sum of the values are bounded, with the line', () => {
+    fails(
+      `A=${'x'.repeat(Limits.envFileSize)}`,
+      1,
+      /the env file has \d+ characters, over the limit of 1 MiB/,
+    );
+    fails(
+      `A=1\nB=${'x'.repeat(Limits.valueSize + 1)}`,
+      2,
+      /the value of B has 262145 characters, over the limit of 256 KiB per value/,
+    );
+    fails(
+      `A=1\n${'K'.repeat(Limits.keyLength + 1)}=1`,
+      2,
+      /variable name of 1025 characters, over the limit of 1024/,
+    );
+    // Each line doubles the last: 64 KiB, 128 KiB, 256 KiB, then the fourth passes the limit.
+    const doubling = [`A0=${'x'.repeat(64 * 1024)}`, 'A1=${A0}${A0}', 'A2=${A1}${A1}', 'A3=${A2}${A2}'];
+    fails(doubling.join('\n'), 4, /^\$\{A2\} makes the expanded text longer than the limit of 256 KiB$/);
+    // Many lines that each repeat a large value: the sum is bounded.
+    const many = [`A=${'x'.repeat(200 * 1024)}`, ...Array.from({ length: 10 }, (_, i) => `B${i}=\${A}`)];
+    fails(
+      many.join('\n'),
+      6,
+      /the values set so far add up to \d+ characters, over the limit of 1 MiB per env file/,
+    );
   });
 });

@@ -2,7 +2,10 @@
  * `${VAR}` substitution in configuration text and dotenv-style env files (`-e`), following AILERON's bash-like
  * subset. Substitution stops at the first `}` (AILERON's regex can run on to a later brace; that is a bug).
  * An unknown operator is left as written, so a literal `${...}` that is not a variable survives.
+ * Expansion is bounded (limits.ts): variables that expand into each other end with an error, not gigabytes.
  */
+import { formatSize, Limits } from './limits.ts';
+
 export type Env = Record<string, string | undefined>;
 
 /** A line of an env file that cannot be read; `line` is 1-based. */
@@ -24,6 +27,24 @@ export class SubstitutionError extends Error {
   }
 }
 
+/** Expansion would exceed a size limit (Limits): it stops at once, whether or not failures are collected. */
+export class ExpansionLimitError extends SubstitutionError {}
+
+/**
+ * A variable's value, or undefined: only the environment's own names count, so `${toString}` or
+ * `${constructor}` are unset variables, not Object.prototype's functions.
+ */
+function lookup(env: Env, name: string): string | undefined {
+  return Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
+/** Sets a variable as an own property, even one named `__proto__` (an assignment would change the prototype). */
+export function setVariable(env: Env, name: string, value: string): void {
+  if (name === '__proto__')
+    Object.defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true });
+  else env[name] = value;
+}
+
 const Expression = /\$\{([^{}]*)\}/g;
 const Simple = /^([0-9A-Za-z_]+)$/;
 const Operator = /^([0-9A-Za-z_]+)(:?[-=?+])([\s\S]*)$/;
@@ -36,34 +57,124 @@ const Case = /^([0-9A-Za-z_]+)@([UuLl])$/;
  * Expands every `${...}` in `text` against `env`. Two passes, as AILERON does, so a value may hold `${OTHER}`.
  * Without `errors`, the first `${V:?msg}` failure throws; with it, every failure of the first pass is collected
  * (offsets into `text`) so a user sees all missing variables at once, and the result should not be used.
+ * One expression expands to at most `Limits.valueSize` characters and the whole text to at most `limit`; past
+ * either an ExpansionLimitError stops the expansion (collected in `errors` when given).
  */
-export function substitute(text: string, env: Env, errors?: SubstitutionError[]): string {
-  const first = expandOnce(text, env, errors);
+export function substitute(
+  text: string,
+  env: Env,
+  errors?: SubstitutionError[],
+  limit: number = Limits.fileSize,
+): string {
+  const marks: Mark[] = [];
+  let first: string;
+  try {
+    first = expandOnce(text, env, limit, errors, marks);
+  } catch (err) {
+    return limitReached(err, errors, (e) => e);
+  }
   if (errors && errors.length > 0) return first;
-  return expandOnce(first, env);
+  // The second pass's failures are located at the expression of the first pass whose value held them.
+  const located = (err: SubstitutionError) =>
+    new (err instanceof ExpansionLimitError ? ExpansionLimitError : SubstitutionError)(
+      err.message,
+      sourceOffset(marks, err.offset),
+    );
+  const second: SubstitutionError[] = [];
+  try {
+    const out = expandOnce(first, env, limit, errors ? second : undefined);
+    errors?.push(...second.map(located));
+    return out;
+  } catch (err) {
+    if (err instanceof SubstitutionError && !errors) throw located(err);
+    return limitReached(err, errors, located);
+  }
 }
 
-function expandOnce(text: string, env: Env, errors?: SubstitutionError[]): string {
+/** A size limit stops the expansion; with `errors` it is reported as one more failure. */
+function limitReached(
+  err: unknown,
+  errors: SubstitutionError[] | undefined,
+  located: (err: SubstitutionError) => SubstitutionError,
+): string {
+  if (!(err instanceof ExpansionLimitError) || !errors) throw err;
+  errors.push(located(err));
+  return '';
+}
+
+/** The first pass put the value of the expression `from`..`end` of its input at `at`..`at+length` of its output. */
+interface Mark {
+  readonly from: number;
+  readonly end: number;
+  readonly at: number;
+  readonly length: number;
+}
+
+/** Maps an offset in the first pass's output back to the text it was made from. */
+function sourceOffset(marks: readonly Mark[], offset: number): number {
+  let shift = 0;
+  for (const m of marks) {
+    if (offset < m.at) break;
+    if (offset < m.at + m.length) return m.from;
+    shift = m.at + m.length - m.end;
+  }
+  return offset - shift;
+}
+
+function expandOnce(
+  text: string,
+  env: Env,
+  limit: number,
+  errors?: SubstitutionError[],
+  marks?: Mark[],
+): string {
   if (!text.includes('${')) return text;
+  let size = text.length;
   return text.replace(Expression, (whole, body: string, offset: number) => {
+    let value: string;
     try {
-      return evaluate(body, env, offset) ?? whole;
+      value = evaluate(body, env, offset) ?? whole;
     } catch (err) {
       if (!errors || !(err instanceof SubstitutionError)) throw err;
       errors.push(err);
-      return '';
+      value = '';
     }
+    // Checked before the value joins the text, so that no string beyond a limit is ever built.
+    if (value !== whole && value.length > Limits.valueSize) {
+      throw new ExpansionLimitError(
+        `\${${shorten(body)}} expands to ${value.length} characters, over the limit of ${formatSize(Limits.valueSize)} per value`,
+        offset,
+      );
+    }
+    marks?.push({
+      from: offset,
+      end: offset + whole.length,
+      at: size - text.length + offset,
+      length: value.length,
+    });
+    size += value.length - whole.length;
+    if (size > limit) {
+      throw new ExpansionLimitError(
+        `\${${shorten(body)}} makes the expanded text longer than the limit of ${formatSize(limit)}`,
+        offset,
+      );
+    }
+    return value;
   });
+}
+
+function shorten(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 function evaluate(body: string, env: Env, offset: number): string | undefined {
   let m = Simple.exec(body);
-  if (m) return env[m[1]!] ?? '';
+  if (m) return lookup(env, m[1]!) ?? '';
   m = Length.exec(body);
-  if (m) return String([...(env[m[1]!] ?? '')].length);
+  if (m) return String([...(lookup(env, m[1]!) ?? '')].length);
   m = Case.exec(body);
   if (m) {
-    const v = env[m[1]!] ?? '';
+    const v = lookup(env, m[1]!) ?? '';
     switch (m[2]) {
       case 'U':
         return v.toUpperCase();
@@ -77,7 +188,7 @@ function evaluate(body: string, env: Env, offset: number): string | undefined {
   }
   m = Substring.exec(body);
   if (m) {
-    const chars = [...(env[m[1]!] ?? '')];
+    const chars = [...(lookup(env, m[1]!) ?? '')];
     const start = Number(m[2]);
     const length = m[3] === undefined ? -1 : Number(m[3]);
     return chars.slice(start, length < 0 ? chars.length : start + length).join('');
@@ -85,7 +196,7 @@ function evaluate(body: string, env: Env, offset: number): string | undefined {
   m = Operator.exec(body);
   if (m) {
     const [, name, op, word] = m as unknown as [string, string, string, string];
-    const value = env[name];
+    const value = lookup(env, name);
     const set = value !== undefined;
     const nonEmpty = set && value !== '';
     const colon = op.startsWith(':');
@@ -95,7 +206,7 @@ function evaluate(body: string, env: Env, offset: number): string | undefined {
         return useWord ? word : (value ?? '');
       case '=':
         if (useWord) {
-          env[name] = word;
+          setVariable(env, name, word);
           return word;
         }
         return value ?? '';
@@ -116,8 +227,16 @@ function evaluate(body: string, env: Env, offset: number): string | undefined {
 
 /** Parses a dotenv file: `KEY=VALUE`, optional `export `, `#` comments, quotes, `\n` in double quotes, `${...}`. */
 export function parseEnvFile(text: string, env: Env): Array<[string, string]> {
+  if (text.length > Limits.envFileSize) {
+    throw new EnvFileError(
+      `the env file has ${text.length} characters, over the limit of ${formatSize(Limits.envFileSize)}`,
+      1,
+      'split it, or keep large values in files the config refers to',
+    );
+  }
   const pairs: Array<[string, string]> = [];
   const scope: Env = { ...env };
+  let total = 0;
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   for (let i = 0; i < lines.length; i++) {
     const firstLine = i + 1;
@@ -127,6 +246,11 @@ export function parseEnvFile(text: string, env: Env): Array<[string, string]> {
     const eq = line.indexOf('=');
     if (eq <= 0) throw new EnvFileError(`expected KEY=VALUE, found ${JSON.stringify(line)}`, i + 1);
     const key = line.slice(0, eq).trim();
+    if (key.length > Limits.keyLength)
+      throw new EnvFileError(
+        `variable name of ${key.length} characters, over the limit of ${Limits.keyLength}`,
+        i + 1,
+      );
     if (!/^[0-9A-Za-z_]+$/.test(key))
       throw new EnvFileError(
         `invalid variable name ${JSON.stringify(key)} (letters, digits and _ only)`,
@@ -158,7 +282,7 @@ export function parseEnvFile(text: string, env: Env): Array<[string, string]> {
     }
     if (quote !== "'") {
       try {
-        value = substitute(value, scope);
+        value = substitute(value, scope, undefined, Limits.valueSize);
       } catch (err) {
         if (err instanceof SubstitutionError)
           throw new EnvFileError(
@@ -169,7 +293,17 @@ export function parseEnvFile(text: string, env: Env): Array<[string, string]> {
         throw err;
       }
     }
-    scope[key] = value;
+    total += value.length;
+    if (value.length > Limits.valueSize || total > Limits.envFileSize) {
+      throw new EnvFileError(
+        value.length > Limits.valueSize
+          ? `the value of ${key} has ${value.length} characters, over the limit of ${formatSize(Limits.valueSize)} per value`
+          : `the values set so far add up to ${total} characters, over the limit of ${formatSize(Limits.envFileSize)} per env file`,
+        firstLine,
+        'keep large values in files the config refers to',
+      );
+    }
+    setVariable(scope, key, value);
     pairs.push([key, value]);
   }
   return pairs;

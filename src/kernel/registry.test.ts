@@ -690,3 +690,78 @@ describe('Registry.loadEnvFiles', () => {
     ]);
   });
 });
+
+describe('Registry: hostile documents', () => {
+  it('a name or namespace that is not a string is a problem at its line, not a TypeError', () => {
+    for (const value of ['5', '{toString: 1}', '[a, b]', '{valueOf: 1, toString: 2}']) {
+      const problems = problemsOf(
+        `apiVersion: test/v1\nkind: Node\nmetadata:\n  name: ${value}\n  namespace: ${value}\n`,
+      );
+      assert.deepEqual(
+        problems.map((p) => [at(p), p.field, p.message]),
+        [
+          ['c.yaml:4:9', 'metadata.name', 'wrong type'],
+          ['c.yaml:5:14', 'metadata.namespace', 'wrong type'],
+        ],
+        value,
+      );
+    }
+  });
+
+  it('metadata that is not a mapping, and names over 253 characters', () => {
+    const problems = problemsOf(
+      `apiVersion: test/v1\nkind: Node\nmetadata: [1]\n---\napiVersion: test/v1\nkind: Node\nmetadata:\n  name: ${'n'.repeat(254)}\n`,
+    );
+    assert.deepEqual(
+      problems.map((p) => [at(p), p.field, p.message]),
+      [
+        ['c.yaml:3:11', 'metadata', 'wrong type'],
+        ['c.yaml:8:9', 'metadata.name', 'must be at most 253 characters'],
+      ],
+    );
+  });
+
+  it('lists at most 100 problems, then how many more there are', () => {
+    const fields = Array.from({ length: 150 }, (_, i) => `  unknown${i}: 1`).join('\n');
+    const problems = problemsOf(`apiVersion: test/v1\nkind: Node\nspec:\n${fields}\n`);
+    assert.equal(problems.length, 101);
+    assert.equal(problems[99]!.message, 'unknown field "unknown99"');
+    assert.equal(problems[100]!.message, 'and 50 more problems, not shown');
+  });
+});
+
+describe('Registry.loadEnvFiles: limits', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aileron-envlimits-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses an env file over 1 MiB without reading it, and a value over 256 KiB at its line', () => {
+    const big = join(dir, 'big.env');
+    writeFileSync(big, `A=${'x'.repeat(1024 * 1024)}\n`);
+    const value = join(dir, 'value.env');
+    writeFileSync(value, `OK=1\nV=${'x'.repeat(256 * 1024 + 1)}\n`);
+    const env: Record<string, string | undefined> = {};
+    const problems = Registry.loadEnvFiles([big, value], env);
+    assert.deepEqual(
+      problems.map((p) => [at(p).replace(`${dir}/`, ''), p.message]),
+      [
+        ['big.env:1:1', 'env file is 1048579 bytes, over the limit of 1 MiB'],
+        [
+          'value.env:2:1',
+          'env file: the value of V has 262145 characters, over the limit of 256 KiB per value',
+        ],
+      ],
+    );
+  });
+
+  it('a variable named __proto__ or toString becomes an own variable of the environment', () => {
+    const file = join(dir, 'proto.env');
+    writeFileSync(file, '__proto__=p\ntoString=t\n');
+    const env: Record<string, string | undefined> = {};
+    assert.deepEqual(Registry.loadEnvFiles([file], env), []);
+    assert.equal(Object.getPrototypeOf(env), Object.prototype);
+    assert.deepEqual(Object.entries(env), [
+      ['__proto__', 'p'],
+      ['toString', 't'],
+    ]);
+  });
+});

@@ -5,8 +5,9 @@
  * references reachable from the Entrypoint) and reports every problem at once. `get` then creates objects
  * lazily, each once, following references; a cycle is reported with its chain rather than overflowing.
  */
-import { readFileSync } from 'node:fs';
-import { type Env, EnvFileError, parseEnvFile } from './env.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { type Env, EnvFileError, parseEnvFile, setVariable } from './env.ts';
+import { formatSize, Limits } from './limits.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { ConfigError, type ConfigProblem, closest, describeValue, type Position } from './problems.ts';
 import type { CreateContext, Manifest, ResourceDefinition, Role } from './resource.ts';
@@ -22,16 +23,23 @@ import {
   type SchemaProblem,
   Type,
 } from './schema.ts';
-import { displayPath, expandPaths, parseDocuments, readDocuments, type SourceDocument } from './source.ts';
+import {
+  displayPath,
+  expandPaths,
+  newLoadBudget,
+  parseDocuments,
+  readDocuments,
+  type SourceDocument,
+} from './source.ts';
 
 export const EntrypointKey = 'core/v1/Entrypoint';
 export const EntrypointName = '.entrypoint';
 
 const MetadataSchema = Obj({
-  name: Type.String({ pattern: NamePattern, default: 'default' }),
-  namespace: Type.String({ pattern: NamePattern, default: 'default' }),
-  logger: Type.Optional(Type.String()),
-  errorHandler: Type.Optional(Type.String()),
+  name: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
+  namespace: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
+  logger: Type.Optional(Type.String({ maxLength: Limits.nameLength })),
+  errorHandler: Type.Optional(Type.String({ maxLength: Limits.nameLength })),
 });
 
 interface Stored {
@@ -137,6 +145,16 @@ export class Registry {
     for (const p of paths) {
       let text: string;
       try {
+        // Refused before it is read: a huge file would exhaust the heap before any limit could be checked.
+        const size = statSync(p).size;
+        if (size > Limits.envFileSize) {
+          problems.push({
+            position: { file: displayPath(p), line: 1, col: 1 },
+            message: `env file is ${size} bytes, over the limit of ${formatSize(Limits.envFileSize)}`,
+            hint: 'split it, or keep large values in files the config refers to',
+          });
+          continue;
+        }
         text = readFileSync(p, 'utf8');
       } catch (err) {
         problems.push({
@@ -147,7 +165,7 @@ export class Registry {
         continue;
       }
       try {
-        for (const [k, v] of parseEnvFile(text, env)) env[k] = v;
+        for (const [k, v] of parseEnvFile(text, env)) setVariable(env, k, v);
       } catch (err) {
         if (!(err instanceof EnvFileError)) throw err;
         problems.push({
@@ -165,7 +183,8 @@ export class Registry {
     const problems: ConfigProblem[] = [];
     const files = expandPaths(paths, problems);
     const docs: SourceDocument[] = [];
-    for (const f of files) docs.push(...readDocuments(f, env, problems));
+    const budget = newLoadBudget();
+    for (const f of files) docs.push(...readDocuments(f, env, problems, budget));
     this.#loadDocuments(docs, problems);
   }
 
@@ -178,7 +197,7 @@ export class Registry {
   #loadDocuments(docs: SourceDocument[], problems: ConfigProblem[]): void {
     for (const doc of docs) this.#store(doc, problems);
     this.#checkReferences(problems);
-    if (problems.length > 0) throw new ConfigError(sortProblems(problems));
+    if (problems.length > 0) throw new ConfigError(firstProblems(sortProblems(problems)));
   }
 
   #store(doc: SourceDocument, problems: ConfigProblem[]): void {
@@ -271,6 +290,12 @@ export class Registry {
     const meta = check(MetadataSchema, raw.metadata ?? {});
     pushAll(meta.problems, ['metadata']);
     const spec = check(definition.spec, raw.spec ?? {});
+    if (!hasIdentity(meta.value)) {
+      // A name that is not a string (a list, a mapping) makes no identity: the problem is reported above, the
+      // spec is still checked, and the document is not stored (nothing can refer to it).
+      pushAll(spec.problems, ['spec']);
+      return;
+    }
     const manifest: Manifest = {
       apiVersion,
       kind,
@@ -526,6 +551,26 @@ export class Registry {
       }
     }
   }
+}
+
+function hasIdentity(metadata: unknown): metadata is { name: string; namespace: string } {
+  if (metadata === null || typeof metadata !== 'object') return false;
+  const { name, namespace } = metadata as Record<string, unknown>;
+  return typeof name === 'string' && typeof namespace === 'string';
+}
+
+/** At most `Limits.problems` problems, then a count of the rest: a broken file must not print megabytes. */
+function firstProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  if (problems.length <= Limits.problems) return problems;
+  const rest = problems.length - Limits.problems;
+  return [
+    ...problems.slice(0, Limits.problems),
+    {
+      position: undefined,
+      message: `and ${rest} more problem${rest === 1 ? '' : 's'}, not shown`,
+      hint: 'fix the ones above first',
+    },
+  ];
 }
 
 /** Problems in file and line order, so a user can fix them top to bottom. */

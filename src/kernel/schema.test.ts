@@ -538,3 +538,59 @@ describe('assertImplementedSchema (at registration)', () => {
     assert.doesNotThrow(() => assertImplementedSchema(Spec, 'test/v1/Thing'));
   });
 });
+
+describe('check: hostile input', () => {
+  it("Object.prototype's names are unknown fields like any other, and never reach the result", () => {
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const p = only({ [key]: 1 });
+      assert.deepEqual([formatPath(p.path), p.message, p.atKey], [key, `unknown field "${key}"`, true]);
+      assert.equal(Object.hasOwn(check(Spec, { [key]: 1 }).value as object, key), false);
+    }
+    assert.deepEqual(
+      problems({ nested: { constructor: {} } }).map((p) => p.message),
+      ['unknown field "constructor"'],
+    );
+  });
+
+  it('a key named __proto__ is refused, in a fixed mapping and in a free one; the result keeps its prototype', () => {
+    // JSON.parse makes __proto__ an own key, as the YAML reader does.
+    const input = JSON.parse('{"__proto__": {"injected": true}, "headers": {"__proto__": "x", "ok": "y"}}');
+    const { value, problems: list } = check(Spec, input);
+    assert.deepEqual(
+      list.map((p) => [formatPath(p.path), p.message]),
+      [
+        ['__proto__', 'the key "__proto__" is not allowed'],
+        ['headers.__proto__', 'the key "__proto__" is not allowed'],
+      ],
+    );
+    const result = value as Record<string, Record<string, unknown>>;
+    assert.equal(Object.getPrototypeOf(result), Object.prototype);
+    assert.equal(Object.getPrototypeOf(result.headers), Object.prototype);
+    assert.equal((result as Record<string, unknown>).injected, undefined);
+    assert.deepEqual(result.headers, { ok: 'y' });
+  });
+
+  it('a string over 256 KiB, or one with a NUL, is refused before any pattern runs on it', () => {
+    const big = only({ name: 'a'.repeat(256 * 1024 + 1) });
+    assert.equal(big.message, 'the value has 262145 characters, over the limit of 256 KiB per value');
+    assert.match(big.found!, /^the string "aaa.*\.\.\.$/);
+    assert.equal(problems({ addr: 'a'.repeat(256 * 1024) }).length, 0);
+    const nul = only({ addr: ':80\u000080' });
+    assert.deepEqual(
+      [formatPath(nul.path), nul.message],
+      ['addr', 'the value contains a NUL character (\\0)'],
+    );
+    // A kind may allow more with its own maxLength.
+    const Large = Obj({ body: Type.String({ maxLength: 1024 * 1024, default: '' }) });
+    assert.equal(check(Large, { body: 'a'.repeat(512 * 1024) }).problems.length, 0);
+  });
+
+  it('a key over 1024 characters is refused, and messages quote it shortened', () => {
+    const key = 'k'.repeat(1025);
+    const p = only({ headers: { [key]: 'v' } });
+    assert.equal(p.message, 'a key of 1025 characters, over the limit of 1024');
+    assert.equal(formatPath(p.path), `headers.${'k'.repeat(57)}...`);
+    const unknown = only({ [`x${'y'.repeat(100)}`]: 1 });
+    assert.equal(unknown.message, `unknown field "x${'y'.repeat(56)}..."`);
+  });
+});

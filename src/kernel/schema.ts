@@ -8,6 +8,7 @@
  * integers accept numeric strings (protojson writes 64-bit integers as strings).
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { formatSize, Limits } from './limits.ts';
 import { closest, describeValue } from './problems.ts';
 
 export { type Static, type TSchema, Type };
@@ -53,8 +54,8 @@ export const NamePattern = '^[0-9A-Za-z-.]*$';
 export const Reference = Obj({
   apiVersion: Type.String({ pattern: '^[0-9A-Za-z]+/[0-9A-Za-z]+$', description: 'e.g. core/v1' }),
   kind: Type.String({ pattern: '^[0-9A-Za-z]+$', description: 'e.g. HTTPServer' }),
-  namespace: Type.String({ pattern: NamePattern, default: 'default' }),
-  name: Type.String({ pattern: NamePattern, default: 'default' }),
+  namespace: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
+  name: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
 });
 export type Reference = Static<typeof Reference>;
 
@@ -93,7 +94,7 @@ function collect(s: Json, v: unknown, path: (string | number)[], out: FoundRefer
     const props = (s.properties ?? {}) as Record<string, Json>;
     const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Json>);
     for (const [k, child] of Object.entries(v as Json)) {
-      const sub = props[k] ?? patterns.find(([re]) => regExpOf(re).test(k))?.[1];
+      const sub = ownField(props, k) ?? patterns.find(([re]) => regExpOf(re).test(k))?.[1];
       if (sub) collect(sub, child, [...path, k], out);
     }
   } else if (Array.isArray(s.anyOf)) {
@@ -436,16 +437,28 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
   const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Json>);
   const additional = s.additionalProperties as Json | boolean | undefined;
   entries: for (const [key, raw] of Object.entries(input)) {
+    if (key.length > Limits.keyLength || key === '__proto__') {
+      out.push({
+        path: [...path, shorten(key)],
+        atKey: true,
+        message:
+          key === '__proto__'
+            ? 'the key "__proto__" is not allowed'
+            : `a key of ${key.length} characters, over the limit of ${Limits.keyLength}`,
+        hint: 'rename or remove it',
+      });
+      continue;
+    }
     let name = key;
-    if (!(key in props)) {
+    if (!Object.hasOwn(props, key)) {
       // AILERON (protojson) also accepts the proto field name: the camelCase name capitalised, with acronyms
       // in capitals (`ShutdownTimeout`, `TLSHandshakeTimeout` for `tlsHandshakeTimeout`).
       const lower = key.toLowerCase();
       const alias =
         key.length > 0 && /^[A-Z]/.test(key) ? names.find((n) => n.toLowerCase() === lower) : undefined;
-      if (alias !== undefined && !(alias in input)) name = alias;
+      if (alias !== undefined && !Object.hasOwn(input, alias)) name = alias;
     }
-    const child = props[name];
+    const child = ownField(props, name);
     if (child) {
       // protojson reads `field: null` (e.g. a YAML key whose children are all commented out) as "not set".
       if (raw === null) continue;
@@ -462,9 +475,9 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
       const guess = closest(key, names);
       const known = (s.unknownFieldHints as Record<string, string> | undefined)?.[key];
       out.push({
-        path: [...path, key],
+        path: [...path, shorten(key)],
         atKey: true,
-        message: `unknown field "${key}"`,
+        message: `unknown field "${shorten(key)}"`,
         expected: names.length > 0 ? `one of ${names.join(', ')}` : 'no fields',
         ...(known
           ? { hint: known }
@@ -477,7 +490,7 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     result[key] = typeof additional === 'object' ? walk(additional, raw, [...path, key], out) : raw;
   }
   for (const [name, child] of Object.entries(props)) {
-    if (name in result) continue;
+    if (Object.hasOwn(result, name)) continue;
     if ('default' in child) {
       result[name] = walk(child, structuredClone(child.default), [...path, name], out);
     } else if (required.has(name) && !isOptional(child)) {
@@ -506,6 +519,19 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     });
   }
   return result;
+}
+
+/**
+ * The schema of a declared field, or undefined: only own names count, so `constructor` or `toString` are unknown
+ * fields like any other, not Object.prototype's.
+ */
+function ownField(props: Record<string, Json>, name: string): Json | undefined {
+  return Object.hasOwn(props, name) ? props[name] : undefined;
+}
+
+/** A key or value short enough to quote in a message. */
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function isOptional(s: Json): boolean {
@@ -567,6 +593,26 @@ function walkString(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     const quoted =
       typeof v === 'number' || typeof v === 'boolean' ? { hint: `write it in quotes: "${String(v)}"` } : {};
     out.push({ path, message: 'wrong type', expected: expectedOf(s), found: typeName(v), ...quoted });
+    return v;
+  }
+  // Before any pattern runs on it: a huge string is refused as it is, and a NUL is never meant.
+  const cap = typeof s.maxLength === 'number' ? Math.max(s.maxLength, Limits.valueSize) : Limits.valueSize;
+  if (v.length > cap) {
+    out.push({
+      path,
+      message: `the value has ${v.length} characters, over the limit of ${formatSize(cap)} per value`,
+      found: typeName(v.slice(0, 100)), // shown shortened anyway; not worth quoting megabytes first
+      hint: 'shorten it; keep large content in a file the config refers to',
+    });
+    return v;
+  }
+  if (v.includes('\0')) {
+    out.push({
+      path,
+      message: 'the value contains a NUL character (\\0)',
+      found: typeName(v),
+      hint: 'remove it',
+    });
     return v;
   }
   if (typeof s.pattern === 'string' && !regExpOf(s.pattern).test(v)) {

@@ -87,7 +87,7 @@ describe('parseDocuments', () => {
     const { docs, problems } = parse(lines.join('\n'));
     assert.equal(docs.length, 0);
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!.message, /^YAML error: .*alias/i);
+    assert.equal(problems[0]!.message, 'the document expands aliases (*name) more than 100 times');
     assert.equal(where(problems[0]!), 'c.yaml:1:1');
   });
 
@@ -181,5 +181,111 @@ describe('expandPaths and readDocuments', () => {
     readDocuments(join(dir, 'sub.yaml'), {}, problems);
     assert.equal(problems.length, 1);
     assert.match(problems[0]!.message, /^cannot read .*sub\.yaml: EISDIR/);
+  });
+});
+
+describe('limits: a hostile file is a problem with its place, never a crash', () => {
+  const problemOf = (text: string, env: Record<string, string> = {}) => {
+    const { docs, problems } = parse(text, env);
+    assert.equal(docs.length, 0);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    const p = problems[0]!;
+    return `${where(p)} ${p.message}`;
+  };
+
+  it('nesting deeper than 64 levels, flow or block, names the line', () => {
+    const flow = (n: number) => `kind: A\nspec:\n  x: ${'['.repeat(n)}${']'.repeat(n)}\n`;
+    // The document's mapping, spec's and x's list make 3 levels: 61 more brackets reach the limit exactly.
+    assert.equal(parse(flow(62)).problems.length, 0);
+    assert.equal(problemOf(flow(63)), 'c.yaml:3:68 mappings and lists are nested more than 64 levels deep');
+    assert.match(
+      problemOf(flow(100_000)),
+      /^c\.yaml:3:\d+ mappings and lists are nested more than 64 levels/,
+    );
+    const block = `kind: A\nspec:\n  x:\n${'- '.repeat(100_000)}a\n`;
+    assert.match(problemOf(block), /^c\.yaml:4:\d+ mappings and lists are nested more than 64 levels/);
+    const keys = `kind: A\n${'? '.repeat(100_000)}a\n`;
+    assert.match(problemOf(keys), /^c\.yaml:2:\d+ mappings and lists are nested more than 64 levels/);
+    const indent = Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
+    assert.match(problemOf(indent), /^c\.yaml:65:\d+ mappings and lists are nested more than 64 levels/);
+  });
+
+  it('at most 100,000 YAML tokens per file (the parser costs time per node)', () => {
+    assert.match(
+      problemOf(`x: [${'1,'.repeat(1_000_000)}]\n`),
+      /^c\.yaml:1:\d+ the file has more than 100000 YAML tokens/,
+    );
+    assert.match(problemOf(`x: ${'- '.repeat(1_000_000)}\n`), /more than 100000 YAML tokens/);
+  });
+
+  it('a file over 4 MiB is refused before parsing; so is a file that expansion makes larger', () => {
+    assert.equal(
+      problemOf(`# ${'x'.repeat(4 * 1024 * 1024)}\n`),
+      'c.yaml:1:1 the text has 4194307 characters, over the limit of 4 MiB per config file',
+    );
+    const env = { V: 'x'.repeat(200 * 1024) };
+    assert.equal(
+      problemOf(`a: 1\nb: "${'${V}'.repeat(30)}"\n`, env),
+      'c.yaml:2:85 environment substitution failed: ${V} makes the expanded text longer than the limit of 4 MiB',
+    );
+    const { problems } = parse('a: ${BIG}\n', { BIG: 'x'.repeat(300 * 1024) });
+    assert.equal(
+      problems[0]!.hint,
+      'variables that expand into each other grow too large; keep large content in files',
+    );
+  });
+
+  it('a NUL byte: the file is not text', () => {
+    assert.equal(
+      problemOf('kind: A\nspec:\n  addr: ":80\u000080"\n'),
+      'c.yaml:3:13 the file contains a NUL byte',
+    );
+  });
+
+  it('keys named like Object.prototype members are ordinary keys of the data', () => {
+    const { docs } = parse('__proto__: {a: 1}\nconstructor: 2\ntoString: 3\n');
+    const data = docs[0]!.data as Record<string, unknown>;
+    assert.deepEqual(Object.keys(data), ['__proto__', 'constructor', 'toString']);
+    assert.equal(Object.getPrototypeOf(data), Object.prototype);
+  });
+});
+
+describe('limits: files on disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aileron-limits-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a file over 4 MiB is refused without reading it', () => {
+    const file = join(dir, 'big.yaml');
+    writeFileSync(file, `# ${'x'.repeat(4 * 1024 * 1024)}\n`);
+    const problems: ConfigProblem[] = [];
+    assert.deepEqual(readDocuments(file, {}, problems), []);
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0]!.message,
+      /^the file is 4194307 bytes, over the limit of 4 MiB per config file$/,
+    );
+    assert.match(where(problems[0]!), /big\.yaml:1:1$/);
+  });
+
+  it('one load shares a budget of 16 MiB and 400,000 tokens among its files', () => {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, 'kind: A\nspec: {a: 1, b: 2}\n');
+    const problems: ConfigProblem[] = [];
+    const budget = { bytes: 60, tokens: 1000 };
+    assert.equal(readDocuments(file, {}, problems, budget).length, 1);
+    assert.equal(readDocuments(file, {}, problems, budget).length, 1);
+    assert.equal(budget.bytes, 60 - 2 * 27);
+    assert.equal(budget.tokens, 1000 - 2 * 22);
+    assert.deepEqual(readDocuments(file, {}, problems, budget), []);
+    assert.deepEqual(
+      problems.map((p) => [where(p).replace(`${dir}/`, ''), p.message]),
+      [['small.yaml:1:1', 'the configuration files add up to more than 16 MiB with this one']],
+    );
+    problems.length = 0;
+    assert.deepEqual(readDocuments(file, {}, problems, { bytes: 1000, tokens: 10 }), []);
+    assert.deepEqual(
+      problems.map((p) => [where(p).replace(`${dir}/`, ''), p.message]),
+      [['small.yaml:2:7', 'the configuration files have more than 400000 YAML tokens in all with this one']],
+    );
   });
 });

@@ -5,8 +5,21 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
-import { type Env, type SubstitutionError, substitute } from './env.ts';
+import {
+  Composer,
+  CST,
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  type Node,
+  Parser,
+} from 'yaml';
+import { type Env, ExpansionLimitError, type SubstitutionError, substitute } from './env.ts';
+import { formatSize, Limits } from './limits.ts';
 import type { ConfigProblem, Position } from './problems.ts';
 import type { FieldPath } from './schema.ts';
 
@@ -67,16 +80,50 @@ export function displayPath(file: string): string {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
-export function readDocuments(file: string, env: Env, problems: ConfigProblem[]): SourceDocument[] {
+/**
+ * What is left for the rest of one load (every -f file together): a thousand files each under the limits would
+ * still take minutes to read, with SIGTERM waiting behind the synchronous load.
+ */
+export interface LoadBudget {
+  bytes: number;
+  tokens: number;
+}
+
+export function newLoadBudget(): LoadBudget {
+  return { bytes: Limits.totalSize, tokens: Limits.totalTokens };
+}
+
+export function readDocuments(
+  file: string,
+  env: Env,
+  problems: ConfigProblem[],
+  budget: LoadBudget = newLoadBudget(),
+): SourceDocument[] {
   const shown = displayPath(file);
   let text: string;
   try {
+    // Refused before it is read: a huge file would exhaust the heap before any limit could be checked.
+    const size = statSync(file).size;
+    if (size > Limits.fileSize) {
+      problems.push(tooLarge(shown, `the file is ${size} bytes`));
+      return [];
+    }
+    if (size > budget.bytes) {
+      problems.push({
+        position: { file: shown, line: 1, col: 1 },
+        message: `the configuration files add up to more than ${formatSize(Limits.totalSize)} with this one`,
+        hint: 'load fewer or smaller files',
+      });
+      budget.bytes = 0;
+      return [];
+    }
+    budget.bytes -= size;
     text = readFileSync(file, 'utf8');
   } catch (err) {
     problems.push({ position: undefined, message: `cannot read ${shown}: ${(err as Error).message}` });
     return [];
   }
-  return parseDocuments(shown, text, env, problems);
+  return parseDocuments(shown, text, env, problems, budget);
 }
 
 export function parseDocuments(
@@ -84,27 +131,63 @@ export function parseDocuments(
   raw: string,
   env: Env,
   problems: ConfigProblem[],
+  budget: LoadBudget = newLoadBudget(),
 ): SourceDocument[] {
+  if (raw.length > Limits.fileSize) {
+    problems.push(tooLarge(file, `the text has ${raw.length} characters`));
+    return [];
+  }
   const original = raw.replace(/\r\n/g, '\n');
-  const lines = new LineCounter();
+  const nul = original.indexOf('\0');
+  if (nul >= 0) {
+    const lp = linesOf(original).linePos(nul);
+    problems.push({
+      position: { file, line: lp.line, col: lp.col },
+      message: 'the file contains a NUL byte',
+      hint: 'a config file is text (YAML or JSON); check that this is the file you meant',
+    });
+    return [];
+  }
   const failures: SubstitutionError[] = [];
   const text = substitute(original, env, failures);
   if (failures.length > 0) {
     // Every missing variable of the file at once; the documents are not parsed (their text is incomplete).
-    const pos = new LineCounter();
-    parseAllDocuments(original, { lineCounter: pos });
+    const pos = linesOf(original);
     for (const err of failures) {
       const lp = pos.linePos(err.offset);
       problems.push({
         position: { file, line: lp.line, col: lp.col },
         message: `environment substitution failed: ${err.message}`,
-        hint: 'set the variable (or load it with -e FILE)',
+        hint:
+          err instanceof ExpansionLimitError
+            ? 'variables that expand into each other grow too large; keep large content in files'
+            : 'set the variable (or load it with -e FILE)',
       });
     }
     return [];
   }
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [];
+  const lines = new LineCounter();
+  const maxTokens = Math.min(Limits.tokens, budget.tokens);
+  const parsed = parseYaml(text, lines, maxTokens);
+  budget.tokens -= parsed.tokens;
+  if ('stopped' in parsed) {
+    const lp = lines.linePos(parsed.stopped.offset);
+    problems.push({
+      position: { file, line: lp.line, col: lp.col },
+      message:
+        parsed.stopped.limit === 'depth'
+          ? `mappings and lists are nested more than ${Limits.depth} levels deep`
+          : maxTokens < Limits.tokens
+            ? `the configuration files have more than ${Limits.totalTokens} YAML tokens in all with this one`
+            : `the file has more than ${Limits.tokens} YAML tokens (values and the indicators - : ? , [ {)`,
+      hint:
+        parsed.stopped.limit === 'depth'
+          ? `nest at most ${Limits.depth} levels`
+          : 'split it into several files (-f takes a directory)',
+    });
+    return [];
+  }
+  const list = parsed.docs;
   const out: SourceDocument[] = [];
   list.forEach((doc, index) => {
     if (doc.errors.length > 0) {
@@ -128,12 +211,15 @@ export function parseDocuments(
     };
     let data: unknown;
     try {
-      data = doc.toJS({ maxAliasCount: 100 });
+      data = doc.toJS({ maxAliasCount: Limits.aliases });
     } catch (err) {
-      // e.g. "excessive alias count" (a billion-laughs document): a config problem, not a crash.
+      // "Excessive alias count" (a billion-laughs document): a config problem, not a crash.
+      const aliases = /alias count/i.test((err as Error).message);
       problems.push({
         position: at(rangeStart(root)),
-        message: `YAML error: ${(err as Error).message}`,
+        message: aliases
+          ? `the document expands aliases (*name) more than ${Limits.aliases} times`
+          : `YAML error: ${(err as Error).message}`,
         hint: 'use fewer aliases (*name), or write the values out',
       });
       return;
@@ -148,6 +234,79 @@ export function parseDocuments(
     });
   });
   return out;
+}
+
+function tooLarge(file: string, found: string): ConfigProblem {
+  return {
+    position: { file, line: 1, col: 1 },
+    message: `${found}, over the limit of ${formatSize(Limits.fileSize)} per config file`,
+    hint: 'split it into several files (-f takes a directory)',
+  };
+}
+
+/** Line positions of `text` without parsing it (what parsing takes is bounded only after substitution). */
+function linesOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
+}
+
+const Collections = new Set(['block-map', 'block-seq', 'flow-collection']);
+/** Lexemes that make no node: what the token limit does not count. */
+const Layout = new Set(['space', 'newline', 'comment']);
+
+interface Stopped {
+  readonly limit: 'depth' | 'tokens';
+  readonly offset: number;
+}
+
+/**
+ * `parseAllDocuments` with a nesting and a token limit. The CST parser keeps its open nodes on a stack of its
+ * own, so the depth is checked as it goes, before the composer (which recurses) sees anything; the composer
+ * costs about the same per node whatever the file's size, so bounding the tokens bounds the time it takes.
+ * Returns where a limit was passed instead of the documents.
+ */
+function parseYaml(
+  text: string,
+  lines: LineCounter,
+  maxTokens: number,
+): ({ docs: Document.Parsed[] } | { stopped: Stopped }) & { tokens: number } {
+  const parser = new Parser(lines.addNewLine);
+  let stopped: Stopped | undefined;
+  let count = 0;
+  function* tokens() {
+    lines.addNewLine(0);
+    for (const lexeme of new Lexer().lex(text)) {
+      yield* parser.next(lexeme);
+      if (parser.stack.length > Limits.depth && depthOf(parser.stack) > Limits.depth) {
+        stopped = { limit: 'depth', offset: parser.offset - lexeme.length }; // where the token starts
+        return;
+      }
+      if (!Layout.has(CST.tokenType(lexeme) ?? '') && ++count > maxTokens) {
+        stopped = { limit: 'tokens', offset: parser.offset - lexeme.length };
+        return;
+      }
+    }
+    yield* parser.end();
+  }
+  // The parser makes an Error for each syntax error; their stacks are never shown, and capturing them is most of
+  // the time a broken file takes (one per token, on some input).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let docs: Document.Parsed[];
+  try {
+    docs = Array.from(new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens()));
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  return stopped === undefined ? { docs, tokens: count } : { stopped, tokens: count };
+}
+
+function depthOf(stack: readonly { type: string }[]): number {
+  let n = 0;
+  for (const token of stack) if (Collections.has(token.type)) n++;
+  return n;
 }
 
 function nodeOffset(root: Node | null, path: FieldPath, atKey: boolean): number {
