@@ -18,9 +18,12 @@ export class EnvFileError extends Error {
 
 export class SubstitutionError extends Error {
   readonly offset: number;
-  constructor(message: string, offset: number) {
+  /** What a user can do about it. */
+  readonly hint: string;
+  constructor(message: string, offset: number, hint = 'set the variable (or load it with -e FILE)') {
     super(message);
     this.offset = offset;
+    this.hint = hint;
   }
 }
 
@@ -38,21 +41,91 @@ const Case = /^([0-9A-Za-z_]+)@([UuLl])$/;
  * (offsets into `text`) so a user sees all missing variables at once, and the result should not be used.
  */
 export function substitute(text: string, env: Env, errors?: SubstitutionError[]): string {
-  const first = expandOnce(text, env, errors);
+  // The text a user wrote is checked for syntax too; values of variables (the second pass) are not.
+  const skip = errors ? syntaxErrors(text, errors) : undefined;
+  const spans: Span[] = [];
+  const first = expandOnce(text, env, errors, skip, spans);
   if (errors && errors.length > 0) return first;
-  return expandOnce(first, env);
+  if (!errors) return expandOnce(first, env);
+  // A value holding `${V:?msg}` fails in the second pass: reported at the expression that brought it in.
+  const second: SubstitutionError[] = [];
+  const result = expandOnce(first, env, second);
+  for (const err of second) {
+    const from = spans.find((s) => err.offset >= s.start && err.offset < s.end);
+    errors.push(new SubstitutionError(err.message, from?.offset ?? 0, err.hint));
+  }
+  return result;
 }
 
-function expandOnce(text: string, env: Env, errors?: SubstitutionError[]): string {
+/** Where a first-pass replacement landed in the result (`start`..`end`), and the expression's offset. */
+interface Span {
+  readonly start: number;
+  readonly end: number;
+  readonly offset: number;
+}
+
+const NameStart = /^[#!]?([0-9A-Za-z_]*)/;
+
+/**
+ * `${` that does not close on its line, and expressions naming no valid variable (`${}`, `${1BAD}`): AILERON
+ * silently keeps the first as written and expands the second to "". Returns their offsets, not to be expanded.
+ */
+function syntaxErrors(text: string, errors: SubstitutionError[]): Set<number> {
+  const flagged = new Set<number>();
+  for (let at = text.indexOf('${'); at >= 0; at = text.indexOf('${', at + 2)) {
+    const eol = text.indexOf('\n', at);
+    const close = text.indexOf('}', at);
+    if (close < 0 || (eol >= 0 && eol < close)) {
+      flagged.add(at);
+      errors.push(
+        new SubstitutionError(
+          `"\${" is not closed: ${JSON.stringify(text.slice(at, eol < 0 ? undefined : eol).slice(0, 40))}`,
+          at,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the syntax the hint shows
+          'close the expression with } on the same line, as in ${NAME} or ${NAME:-default}',
+        ),
+      );
+      continue;
+    }
+    const body = text.slice(at + 2, close);
+    if (body.includes('{')) continue; // not an expression (left as written)
+    const name = NameStart.exec(body)![1]!;
+    if (name === '' ? body === '' : /^[0-9]/.test(name)) {
+      flagged.add(at);
+      errors.push(
+        new SubstitutionError(
+          `"\${${body.slice(0, 40)}}" does not name a variable`,
+          at,
+          'a variable name starts with a letter or _ and has letters, digits and _ (a regex group is written $1)',
+        ),
+      );
+    }
+  }
+  return flagged;
+}
+
+function expandOnce(
+  text: string,
+  env: Env,
+  errors?: SubstitutionError[],
+  skip?: ReadonlySet<number>,
+  spans?: Span[],
+): string {
   if (!text.includes('${')) return text;
+  let shift = 0;
   return text.replace(Expression, (whole, body: string, offset: number) => {
+    if (skip?.has(offset)) return whole;
+    let out: string;
     try {
-      return evaluate(body, env, offset) ?? whole;
+      out = evaluate(body, env, offset) ?? whole;
     } catch (err) {
       if (!errors || !(err instanceof SubstitutionError)) throw err;
       errors.push(err);
-      return '';
+      out = '';
     }
+    spans?.push({ start: offset + shift, end: offset + shift + out.length, offset });
+    shift += out.length - whole.length;
+    return out;
   });
 }
 

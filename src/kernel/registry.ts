@@ -325,9 +325,27 @@ export class Registry {
         visit(target, [...chain, target]);
       }
       done.add(id);
+      if (this.#manifests.has(id)) this.#preflight(id, stored, problems);
     };
     const rootId = identity({ ...root.manifest, ...root.manifest.metadata });
     visit(rootId, [rootId]);
+  }
+
+  /** The kind's checks of files and other things outside the configuration (ResourceDefinition.preflight). */
+  #preflight(id: string, stored: Stored, problems: ConfigProblem[]): void {
+    const { definition, manifest, source } = stored;
+    for (const p of definition.preflight?.(manifest.spec as never, manifest as never) ?? []) {
+      const path = ['spec', ...p.path];
+      problems.push({
+        position: source?.locate(path, p.atKey),
+        field: formatPath(path),
+        resource: id,
+        message: p.message,
+        ...(p.expected !== undefined ? { expected: p.expected } : {}),
+        ...(p.found !== undefined ? { found: p.found } : {}),
+        ...(p.hint !== undefined ? { hint: p.hint } : {}),
+      });
+    }
   }
 
   #missing(ref: Reference, path: FieldPath, where: Position | undefined, from: string): ConfigProblem {

@@ -98,7 +98,7 @@ export function parseDocuments(
       problems.push({
         position: { file, line: lp.line, col: lp.col },
         message: `environment substitution failed: ${err.message}`,
-        hint: 'set the variable (or load it with -e FILE)',
+        hint: err.hint,
       });
     }
     return [];
