@@ -179,8 +179,11 @@ spec:
   addr: "127.0.0.1:${port}"
 `);
       const { code, stderr } = await runCli(['-f', file]);
-      assert.equal(code, 1);
-      assert.match(stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`));
+      assert.equal(code, 2, 'a listen address that cannot be bound is a configuration problem');
+      assert.match(
+        stderr,
+        new RegExp(`spec\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`),
+      );
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
     } finally {
       blocker.close();
