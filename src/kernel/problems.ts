@@ -18,6 +18,8 @@ export interface ConfigProblem {
   readonly expected?: string;
   readonly found?: string;
   readonly hint?: string;
+  /** A problem that may cause others (a syntax error hides the documents around it): listed first. */
+  readonly rootCause?: boolean;
 }
 
 export function formatPosition(p: Position | undefined): string {

@@ -158,7 +158,20 @@ export class Registry {
 
   #loadDocuments(docs: SourceDocument[], problems: ConfigProblem[]): void {
     for (const doc of docs) this.#store(doc, problems);
+    const unread = problems.some((p) => p.rootCause);
+    const before = problems.length;
     this.#checkReferences(problems);
+    if (unread) {
+      // A document the syntax error hid may be the one referred to: say so, rather than only "not defined".
+      for (let i = before; i < problems.length; i++) {
+        const p = problems[i]!;
+        if (p.message.startsWith('reference to a resource that is not defined'))
+          problems[i] = {
+            ...p,
+            hint: `${p.hint}; or it is in a document the error listed first hides`,
+          };
+      }
+    }
     if (problems.length > 0) throw new ConfigError(sortProblems(problems));
   }
 
@@ -512,7 +525,10 @@ export class Registry {
   }
 }
 
-/** Problems in file and line order, so a user can fix them top to bottom. */
+/**
+ * Problems without a place (a missing -f path) first, then causes (syntax errors, failed substitutions: they hide
+ * documents), then file and line order, so a user can fix them top to bottom.
+ */
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
   return problems
     .map((p, i) => ({ p, i }))
@@ -520,6 +536,7 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
       const x = a.p.position;
       const y = b.p.position;
       if (!x || !y) return x ? 1 : y ? -1 : a.i - b.i;
+      if (a.p.rootCause !== b.p.rootCause) return a.p.rootCause ? -1 : 1;
       return x.file.localeCompare(y.file) || x.line - y.line || x.col - y.col || a.i - b.i;
     })
     .map(({ p }) => p);

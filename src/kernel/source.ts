@@ -99,6 +99,7 @@ export function parseDocuments(
         position: { file, line: lp.line, col: lp.col },
         message: `environment substitution failed: ${err.message}`,
         hint: err.hint,
+        rootCause: true,
       });
     }
     return [];
@@ -106,17 +107,30 @@ export function parseDocuments(
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
   const out: SourceDocument[] = [];
+  const json = file.endsWith('.json');
+  // A JSON file is read by the YAML parser (JSON is YAML), but its mistakes are told in JSON's words.
+  const jsonError = json && list.some((d) => d.errors.length > 0) ? jsonSyntaxError(text) : undefined;
+  if (jsonError) {
+    const lp = lines.linePos(jsonError.offset ?? list.find((d) => d.errors.length > 0)!.errors[0]!.pos[0]);
+    problems.push({
+      position: { file, line: lp.line, col: lp.col },
+      message: `JSON syntax error: ${jsonError.message}`,
+      hint: 'fix the JSON at this position',
+      rootCause: true,
+    });
+  }
   list.forEach((doc, index) => {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
+      for (const e of jsonError ? [] : doc.errors) {
         const lp = lines.linePos(e.pos[0]);
         problems.push({
           position: { file, line: lp.line, col: lp.col },
-          message: `${file.endsWith('.json') ? 'JSON' : 'YAML'} syntax error: ${e.message.split('\n')[0]}`,
+          message: `${json ? 'JSON' : 'YAML'} syntax error: ${e.message.split('\n')[0]}`,
           hint:
             e.code === 'DUPLICATE_KEY'
               ? 'each key may appear once in a mapping'
               : 'fix the syntax at this position',
+          rootCause: true,
         });
       }
       return;
@@ -148,6 +162,19 @@ export function parseDocuments(
     });
   });
   return out;
+}
+
+/** JSON.parse's account of a syntax error (without its position, returned as `offset` when it gives one). */
+function jsonSyntaxError(text: string): { message: string; offset: number | undefined } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    const full = (err as Error).message;
+    const at = / in JSON at position (\d+)/.exec(full);
+    const message = full.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '');
+    return { message, offset: at ? Number(at[1]) : undefined };
+  }
 }
 
 function nodeOffset(root: Node | null, path: FieldPath, atKey: boolean): number {
