@@ -198,7 +198,20 @@ describe('Registry: documents', () => {
     assert.equal(rest.length, 0);
     assert.equal(at(p), 'c.yaml:5:1');
     assert.equal(p?.message, 'duplicate resource test/v1/Node/default/twin');
-    assert.equal(p?.hint, 'it is already defined at c.yaml:1; give one of them another metadata.name');
+    assert.equal(
+      p?.hint,
+      'it is already defined at c.yaml:1; give one of them another metadata.name (or metadata.namespace), and refer to it by that name',
+    );
+  });
+
+  it('two documents without metadata.name: the fix says both are named "default"', () => {
+    const doc = 'apiVersion: test/v1\nkind: Node\n';
+    const [p] = problemsOf(`${doc}---\n${doc}`);
+    assert.equal(p?.message, 'duplicate resource test/v1/Node/default/default');
+    assert.match(
+      p?.hint ?? '',
+      /neither sets metadata\.name, so both are named "default": give each its own/,
+    );
   });
 
   it('duplicate identity is reported even when the first document has problems of its own', () => {

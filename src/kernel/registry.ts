@@ -15,6 +15,7 @@ import {
   check,
   collectReferences,
   type FieldPath,
+  fieldLocations,
   formatPath,
   NamePattern,
   Obj,
@@ -243,12 +244,19 @@ export class Registry {
     for (const k of Object.keys(raw)) {
       if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) {
         const guess = closest(k, ['apiVersion', 'kind', 'metadata', 'spec']);
+        const inSpec = fieldLocations(definition.spec, k)
+          .sort((a, b) => a.length - b.length)
+          .slice(0, 3);
         problems.push({
           position: at([k], true),
           field: k,
           message: `unknown field "${k}"`,
           expected: 'apiVersion, kind, metadata, spec',
-          hint: guess ? `did you mean "${guess}"?` : 'move it under spec, or remove it',
+          hint: guess
+            ? `did you mean "${guess}"?`
+            : inSpec.length > 0
+              ? `did you mean ${inSpec.map((p) => `"spec.${p}"`).join(' or ')}? (move it under spec)`
+              : 'move it under spec, or remove it',
         });
       }
     }
@@ -275,7 +283,7 @@ export class Registry {
       problems.push({
         position: at([]),
         message: `duplicate resource ${finalId}`,
-        hint: `it is already defined at ${where.file}:${where.line}; give one of them another metadata.name`,
+        hint: `it is already defined at ${where.file}:${where.line}; ${duplicateFix(kind, finalId !== id, [raw, first.data])}`,
       });
     } else {
       this.#seen.set(finalId, doc);
@@ -523,6 +531,21 @@ export class Registry {
       }
     }
   }
+}
+
+/**
+ * What to do about two documents with one identity. `fixed`: the kind sets the identity itself (the Entrypoint's
+ * is always `.entrypoint`), so a name does not help: there is one such resource.
+ */
+function duplicateFix(kind: string, fixed: boolean, docs: readonly unknown[]): string {
+  if (fixed) return `a configuration has one ${kind} (its name is fixed): merge the two into one document`;
+  const named = docs.map((d) => {
+    const meta = (d as { metadata?: unknown } | null)?.metadata;
+    return typeof meta === 'object' && meta !== null && 'name' in meta;
+  });
+  if (!named.some(Boolean))
+    return `neither sets metadata.name, so both are named "default": give each its own metadata.name (references name it)`;
+  return 'give one of them another metadata.name (or metadata.namespace), and refer to it by that name';
 }
 
 /**

@@ -27,6 +27,7 @@ export interface SourceDocument {
  */
 export function expandPaths(paths: readonly string[], problems: ConfigProblem[]): string[] {
   const files: string[] = [];
+  const empty: ConfigProblem[] = [];
   const seen = new Set<string>();
   const add = (file: string) => {
     const key = resolve(file);
@@ -47,17 +48,35 @@ export function expandPaths(paths: readonly string[], problems: ConfigProblem[])
       continue;
     }
     if (stat.isDirectory()) {
-      const names = readdirSync(p)
-        .filter((n) => ConfigExtensions.some((e) => n.endsWith(e)))
-        .sort();
+      const all = readdirSync(p);
+      const names = all.filter((n) => ConfigExtensions.some((e) => n.endsWith(e))).sort();
+      let found = 0;
       for (const n of names) {
         const full = join(p, n);
-        if (statSync(full).isFile()) add(full);
+        if (statSync(full).isFile()) {
+          add(full);
+          found++;
+        }
+      }
+      if (found === 0) {
+        const others = all.filter((n) => !n.startsWith('.')).sort();
+        empty.push({
+          position: undefined,
+          message: `no config files in the directory ${p}`,
+          expected: `files named *${ConfigExtensions.join(', *')} (subdirectories are not read)`,
+          found:
+            others.length === 0
+              ? 'an empty directory'
+              : `${others.slice(0, 5).join(', ')}${others.length > 5 ? `, and ${others.length - 5} more` : ''}`,
+          hint: 'check the path given to -f, or name the files .yaml, .yml or .json',
+        });
       }
     } else {
       add(p);
     }
   }
+  // A directory without config files is only a mistake when nothing else was found (rather than "no Entrypoint").
+  if (files.length === 0) problems.push(...empty);
   return files;
 }
 
