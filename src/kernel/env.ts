@@ -45,14 +45,14 @@ export function substitute(text: string, env: Env, errors?: SubstitutionError[])
   const skip = errors ? syntaxErrors(text, errors) : undefined;
   const spans: Span[] = [];
   const first = expandOnce(text, env, errors, skip, spans);
-  if (errors && errors.length > 0) return first;
   if (!errors) return expandOnce(first, env);
-  // A value holding `${V:?msg}` fails in the second pass: reported at the expression that brought it in.
+  // A value holding `${V:?msg}` fails in the second pass: reported at the expression that brought it in (a
+  // failure outside the values is the first pass's, already reported).
   const second: SubstitutionError[] = [];
   const result = expandOnce(first, env, second);
   for (const err of second) {
     const from = spans.find((s) => err.offset >= s.start && err.offset < s.end);
-    errors.push(new SubstitutionError(err.message, from?.offset ?? 0, err.hint));
+    if (from) errors.push(new SubstitutionError(err.message, from.offset, err.hint));
   }
   return result;
 }
