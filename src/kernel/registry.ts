@@ -244,9 +244,7 @@ export class Registry {
     for (const k of Object.keys(raw)) {
       if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) {
         const guess = closest(k, ['apiVersion', 'kind', 'metadata', 'spec']);
-        const inSpec = fieldLocations(definition.spec, k)
-          .sort((a, b) => a.length - b.length)
-          .slice(0, 3);
+        const inSpec = fieldLocations(definition.spec, k).slice(0, 3);
         problems.push({
           position: at([k], true),
           field: k,

@@ -309,9 +309,9 @@ export function check(schema: TSchema, input: unknown): { value: unknown; proble
     const here = patternOf(p.path.slice(0, -1));
     const there = fieldLocations(schema, name)
       .filter((at) => at !== (here ? `${here}.${name}` : name))
-      // Below the object it was written in first, then the shortest paths.
+      // Below the object it was written in first, then the shallowest, then in the schema's order.
       .sort(
-        (a, b) => Number(b.startsWith(`${here}.`)) - Number(a.startsWith(`${here}.`)) || a.length - b.length,
+        (a, b) => Number(b.startsWith(`${here}.`)) - Number(a.startsWith(`${here}.`)) || depth(a) - depth(b),
       )
       .slice(0, 3);
     if (there.length > 0) {
@@ -323,6 +323,8 @@ export function check(schema: TSchema, input: unknown): { value: unknown; proble
   }
   return { value, problems };
 }
+
+const depth = (path: string) => path.split(/\.|\[\]/).length;
 
 /** Unknown-field problems without a better hint: `check` looks for the field elsewhere in the schema. */
 const misplaced = new WeakSet<SchemaProblem>();
