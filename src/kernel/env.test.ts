@@ -167,7 +167,7 @@ describe('substitute: syntax checks of the text a user wrote (when problems are 
 
   it('a failure inside a variable value is reported at the expression that brought it in', () => {
     assert.deepEqual(check('a: ok\nb: ${OUTER}\n', { OUTER: 'x ${INNER:?set INNER}' }), [
-      ['variable INNER is not set: set INNER', 9],
+      ['variable INNER is not set: set INNER (in the value of ${OUTER})', 9],
     ]);
   });
 

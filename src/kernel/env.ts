@@ -52,16 +52,22 @@ export function substitute(text: string, env: Env, errors?: SubstitutionError[])
   const result = expandOnce(first, env, second);
   for (const err of second) {
     const from = spans.find((s) => err.offset >= s.start && err.offset < s.end);
-    if (from) errors.push(new SubstitutionError(err.message, from.offset, err.hint));
+    if (from) {
+      const expression = text.slice(from.offset, from.offset + from.length);
+      errors.push(
+        new SubstitutionError(`${err.message} (in the value of ${expression})`, from.offset, err.hint),
+      );
+    }
   }
   return result;
 }
 
-/** Where a first-pass replacement landed in the result (`start`..`end`), and the expression's offset. */
+/** Where a first-pass replacement landed in the result (`start`..`end`), and the expression it replaced. */
 interface Span {
   readonly start: number;
   readonly end: number;
   readonly offset: number;
+  readonly length: number;
 }
 
 const NameStart = /^[#!]?([0-9A-Za-z_]*)/;
@@ -123,7 +129,7 @@ function expandOnce(
       errors.push(err);
       out = '';
     }
-    spans?.push({ start: offset + shift, end: offset + shift + out.length, offset });
+    spans?.push({ start: offset + shift, end: offset + shift + out.length, offset, length: whole.length });
     shift += out.length - whole.length;
     return out;
   });

@@ -195,7 +195,7 @@ DIR/badname.yaml:10:10: environment substitution failed: "\${1BAD}" does not nam
     assert.match(r.err, /^2 configuration problems:\n/);
     assert.match(
       r.err,
-      /many\.yaml:10:10: environment substitution failed: variable PORT is not set: set PORT\n/,
+      /many\.yaml:10:10: environment substitution failed: variable PORT is not set: set PORT \(in the value of \$\{ADDR\}\)\n/,
     );
     assert.match(
       r.err,
@@ -368,6 +368,20 @@ DIR/busy.yaml:10:9: spec.addr: cannot listen on 127.0.0.1:${port}: address alrea
 `,
     );
     assert.equal(r.code, 2);
+  });
+});
+
+describe('start-up: an address of another machine', () => {
+  it('is valid for --validate, and at start names the field and says to use an address of this machine', async () => {
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never an address of this machine, so binding it fails.
+    const config = file('other-host.yaml', server('  addr: 192.0.2.1:0'));
+    assert.equal((await run(['--validate', '-f', config])).code, 0);
+    const r = await run(['-f', config]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /other-host\.yaml:10:9: spec\.addr: cannot listen on 192\.0\.2\.1:0: address not available\n.*\n {4}fix: {6}the host is not an address of this machine/,
+    );
   });
 });
 
