@@ -171,6 +171,12 @@ describe('substitute: syntax checks of the text a user wrote (when problems are 
     ]);
   });
 
+  it('a text full of them: the first 20, then one line saying more follow (and one scan of the text)', () => {
+    const errors = check('${'.repeat(100_000));
+    assert.equal(errors.length, 21);
+    assert.deepEqual(errors.at(-1), ['more "${" problems follow', 40]);
+  });
+
   it('env files and the second pass are not checked: a value may hold a literal "${"', () => {
     assert.deepEqual(parseEnvFile('P=pa${ss\n', {}), [['P', 'pa${ss']]);
     assert.deepEqual(check('${P}', { P: 'pa${ss' }), []);

@@ -50,9 +50,12 @@ export function substitute(text: string, env: Env, errors?: SubstitutionError[])
   // failure outside the values is the first pass's, already reported).
   const second: SubstitutionError[] = [];
   const result = expandOnce(first, env, second);
+  // Both lists are in text order: one walk matches each failure to its span.
+  let s = 0;
   for (const err of second) {
-    const from = spans.find((s) => err.offset >= s.start && err.offset < s.end);
-    if (from) {
+    while (s < spans.length && spans[s]!.end <= err.offset) s++;
+    const from = spans[s];
+    if (from && err.offset >= from.start) {
       const expression = text.slice(from.offset, from.offset + from.length);
       errors.push(
         new SubstitutionError(`${err.message} (in the value of ${expression})`, from.offset, err.hint),
@@ -71,6 +74,7 @@ interface Span {
 }
 
 const NameStart = /^[#!]?([0-9A-Za-z_]*)/;
+const MaxSyntaxErrors = 20;
 
 /**
  * `${` that does not close on its line, and expressions naming no valid variable (`${}`, `${1BAD}`): AILERON
@@ -78,14 +82,23 @@ const NameStart = /^[#!]?([0-9A-Za-z_]*)/;
  */
 function syntaxErrors(text: string, errors: SubstitutionError[]): Set<number> {
   const flagged = new Set<number>();
+  // The next line end and `}` at or after `at`, found again only once `at` passes them: one scan of the text.
+  const orEnd = (found: number) => (found < 0 ? Number.POSITIVE_INFINITY : found);
+  let eol = -1;
+  let close = -1;
   for (let at = text.indexOf('${'); at >= 0; at = text.indexOf('${', at + 2)) {
-    const eol = text.indexOf('\n', at);
-    const close = text.indexOf('}', at);
-    if (close < 0 || (eol >= 0 && eol < close)) {
+    if (flagged.size === MaxSyntaxErrors) {
+      // A file full of them (binary, or not a config) is not worth a problem each; the first ones show it.
+      errors.push(new SubstitutionError(`more "\${" problems follow`, at, 'fix the ones above first'));
+      break;
+    }
+    if (eol < at) eol = orEnd(text.indexOf('\n', at));
+    if (close < at) close = orEnd(text.indexOf('}', at));
+    if (close === Number.POSITIVE_INFINITY || eol < close) {
       flagged.add(at);
       errors.push(
         new SubstitutionError(
-          `"\${" is not closed: ${JSON.stringify(text.slice(at, eol < 0 ? undefined : eol).slice(0, 40))}`,
+          `"\${" is not closed: ${JSON.stringify(text.slice(at, Math.min(eol, at + 40)))}`,
           at,
           // biome-ignore lint/suspicious/noTemplateCurlyInString: the syntax the hint shows
           'close the expression with } on the same line, as in ${NAME} or ${NAME:-default}',
