@@ -165,7 +165,7 @@ spec:
     await gw.stop();
   });
 
-  it('exits 1 with a clear message when its port is taken', async () => {
+  it('exits 2 (a config problem) with a clear message when its port is taken', async () => {
     const blocker = createServer();
     blocker.listen(0, '127.0.0.1');
     await once(blocker, 'listening');
