@@ -195,8 +195,9 @@ export async function cli(
     try {
       await prepareSockets(registry);
     } catch (err) {
+      // A unix socket another process answers on (or a file in its place): like a port in use, a config problem.
       io.err(`aileron: failed to start: ${(err as Error).message}\n`);
-      return 1;
+      return 2;
     }
     return primary(load, workers, argv, signal, io, reloads, watch);
   }

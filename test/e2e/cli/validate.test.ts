@@ -502,6 +502,20 @@ no config files in the directory DIR/empty
 });
 
 describe('the aileron process', () => {
+  it('--workers: a unix socket path taken by another process is exit 2 too, before any worker starts', async () => {
+    const path = join(dir, 'taken.sock');
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(path, resolve));
+    try {
+      const r = await runCli(['-f', file('taken.yaml', server(`  addr: unix://${path}`)), '--workers', '2']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /address already in use \(another process listens on .*taken\.sock\)/);
+      assert.doesNotMatch(r.stdout, /worker 1 started/);
+    } finally {
+      other.close();
+    }
+  });
+
   it('--validate: an unclosed ${ is exit 2 with its file:line:col', async () => {
     const r = await runCli(['--validate', '-f', file('proc.yaml', server('  addr: "${GW_ADDR"'))]);
     assert.equal(r.code, 2);
