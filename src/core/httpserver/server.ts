@@ -308,7 +308,6 @@ export class HTTPServer implements Runner {
       });
     });
     this.boundAddress = describeAddress(server.address());
-    this.#listening.resolve(this.boundAddress);
   }
 
   /** Closes a listener bound by `bind` whose server will not run (another server of the start-up could not bind). */
@@ -320,6 +319,8 @@ export class HTTPServer implements Runner {
   async run(signal: AbortSignal): Promise<void> {
     await this.bind();
     this.#logger.info(`server started. listening on ${this.boundAddress}`, { addr: this.boundAddress });
+    // After the log line: whoever waits for `listening` (readiness, --workers) sees "server started" first.
+    this.#listening.resolve(this.boundAddress);
     this.#tls?.watch();
     if (!signal.aborted)
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
