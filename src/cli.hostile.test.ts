@@ -106,7 +106,8 @@ describe('hostile configs: exit 2 with the limit and the place, never a stack', 
   it("a failure inside a variable's value (expanded a second time) is located at the expression", async () => {
     await refused(
       server('  addr: "${A}"\n'),
-      (p) => `${p}:9:10: environment substitution failed: variable PORT is not set: needed by A`,
+      (p) =>
+        `${p}:9:10: environment substitution failed: variable PORT is not set: needed by A (in the value of \${A})`,
       { env: { A: '127.0.0.1:${PORT:?needed by A}' } },
     );
   });

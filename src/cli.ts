@@ -35,8 +35,8 @@ An API gateway configured by AILERON-compatible resources (apiVersion, kind, met
 Flags:
   -f, --file PATH        config file or directory (.yaml, .yml, .json); repeatable
   -e, --env PATH         env file (KEY=VALUE lines) loaded before the configs; repeatable
-  -t, --template KIND    print the default spec of a kind (e.g. core/v1/HTTPServer), or with
-                         /namespace/name the loaded config of that resource; then exit
+  -t, --template KIND    print the default spec of a kind (e.g. core/v1/HTTPServer, or HTTPServer), or
+                         with /namespace/name the loaded config of that resource; then exit
   -o, --out FORMAT       template format: yaml (default) or json
       --validate         load and validate the configs, print every problem, create nothing
       --workers N        run N worker processes that share the listeners; auto = one per core [1]
@@ -195,8 +195,9 @@ export async function cli(
     try {
       await prepareSockets(registry);
     } catch (err) {
+      // A unix socket another process answers on (or a file in its place): like a port in use, a config problem.
       io.err(`aileron: failed to start: ${(err as Error).message}\n`);
-      return 1;
+      return 2;
     }
     return primary(load, workers, argv, signal, io, reloads, watch);
   }
@@ -269,7 +270,37 @@ async function primary(
   }
 }
 
-function template(registry: Registry, name: string, out: 'yaml' | 'json', io: CliIO): number {
+/**
+ * `-t HTTPServer` (or `HTTPServer/namespace/name`): the kind name alone, completed with its apiVersion when one
+ * registered kind has that name (compared without case if none matches exactly). Otherwise `name` as it is, or a
+ * message listing the candidates when the name is ambiguous.
+ */
+function completeKind(registry: Registry, name: string): { name: string } | { error: string } {
+  const parts = name.split('/');
+  if ((parts.length !== 1 && parts.length !== 3) || registry.kind(parts.slice(0, 3).join('/')))
+    return { name };
+  const bare = parts[0]!;
+  const all = registry.kinds();
+  let found = all.filter((k) => k.kind === bare);
+  if (found.length === 0) found = all.filter((k) => k.kind.toLowerCase() === bare.toLowerCase());
+  if (found.length === 1)
+    return { name: `${found[0]!.apiVersion}/${found[0]!.kind}${name.slice(bare.length)}` };
+  if (found.length > 1) {
+    const keys = found.map((k) => `${k.apiVersion}/${k.kind}`).sort();
+    return {
+      error: `aileron: "${bare}" is the name of several kinds: ${keys.join(', ')}; give -t one of them\n`,
+    };
+  }
+  return { name };
+}
+
+function template(registry: Registry, given: string, out: 'yaml' | 'json', io: CliIO): number {
+  const completed = completeKind(registry, given);
+  if ('error' in completed) {
+    io.err(completed.error);
+    return 2;
+  }
+  const name = completed.name;
   const parts = name.split('/');
   const key = parts.slice(0, 3).join('/');
   const definition = registry.kind(key);
@@ -280,7 +311,12 @@ function template(registry: Registry, name: string, out: 'yaml' | 'json', io: Cl
   }
   if (!definition) {
     const known = registry.kinds().map((k) => `${k.apiVersion}/${k.kind}`);
-    const guess = parts.length >= 3 ? registry.suggestKind(`${parts[0]}/${parts[1]}`, parts[2]!) : undefined;
+    const guess =
+      parts.length >= 3
+        ? registry.suggestKind(`${parts[0]}/${parts[1]}`, parts[2]!)
+        : parts.length === 1
+          ? registry.suggestKind('', name)
+          : undefined;
     io.err(
       `aileron: unknown kind "${name}"${guess ? `; did you mean ${guess}?` : ''}\nknown kinds:\n  ${known.sort().join('\n  ')}\n`,
     );

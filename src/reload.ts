@@ -162,6 +162,7 @@ export class Gateway {
     try {
       await runLoop(signal, () => (this.#gen ?? gen).log, {
         initializers: gen.entrypoint.initializers,
+        prepare: () => bindAll(gen.servers.map((p) => p.server)),
         start: (group) => {
           this.#group = group;
           this.#gen = gen;
@@ -401,6 +402,23 @@ export class Gateway {
       }
     }
     await gen.registry.close();
+  }
+}
+
+/**
+ * Start-up: binds every listener, in the Entrypoint's order, before any runner runs. If one cannot bind, those
+ * bound are closed and its ConfigError (the address field, its file:line) is thrown: nothing has served.
+ */
+async function bindAll(servers: readonly ListenerOwner[]): Promise<void> {
+  const bound: ListenerOwner[] = [];
+  try {
+    for (const server of servers) {
+      await server.bind();
+      bound.push(server);
+    }
+  } catch (err) {
+    await Promise.allSettled(bound.map((s) => s.unbind()));
+    throw err;
   }
 }
 

@@ -19,6 +19,13 @@ export interface ListenerIdentity {
 export interface ListenerOwner extends Runner {
   /** undefined: it listens on nothing. */
   listenerIdentity(): ListenerIdentity | undefined;
+  /**
+   * Binds its address now (start-up binds every listener before any runner runs; `run` binds it if not yet).
+   * Rejects with a ConfigError naming the address field when the address cannot be bound.
+   */
+  bind(): Promise<void>;
+  /** Closes a listener `bind` opened when the runner will not run (another listener could not bind). */
+  unbind(): Promise<void>;
   /** Resolves with the bound address once it listens, or once it took over a listener (`swap`). */
   readonly listening: Promise<string>;
   /** The address bound, once `listening` resolved. */

@@ -247,3 +247,97 @@ describe('hostile input', () => {
     );
   });
 });
+
+describe('substitute: syntax checks of the text a user wrote (when problems are collected)', () => {
+  const check = (text: string, env: Record<string, string | undefined> = {}) => {
+    const errors: SubstitutionError[] = [];
+    substitute(text, env, errors);
+    return errors.map((e) => [e.message, e.offset]);
+  };
+
+  it('a ${ without } on its line is reported at the ${, even when a } follows on a later line', () => {
+    assert.deepEqual(check('addr: "${GW_ADDR"\n'), [['"${" is not closed: "${GW_ADDR\\""', 7]]);
+    assert.deepEqual(check('{"addr": "${A",\n "b": 1\n}'), [['"${" is not closed: "${A\\","', 10]]);
+    assert.deepEqual(check('x: ${'), [['"${" is not closed: "${"', 3]]);
+  });
+
+  it('an expression that names no variable: empty, or a name starting with a digit', () => {
+    assert.deepEqual(check('a: ${1BAD}\nb: ${}\nc: ${2:-x}\nd: ${#3}'), [
+      ['"${1BAD}" does not name a variable', 3],
+      ['"${}" does not name a variable', 14],
+      ['"${2:-x}" does not name a variable', 21],
+      ['"${#3}" does not name a variable', 32],
+    ]);
+  });
+
+  it('what was accepted before still is: names, defaults, braces inside, unknown forms left as written', () => {
+    assert.deepEqual(check('${A} ${_B:-1} ${C:-{}} ${not a var} ${!P*} $1 {x}', { A: 'a' }), []);
+  });
+
+  it('a failure inside a variable value is reported at the expression that brought it in', () => {
+    assert.deepEqual(check('a: ok\nb: ${OUTER}\n', { OUTER: 'x ${INNER:?set INNER}' }), [
+      ['variable INNER is not set: set INNER (in the value of ${OUTER})', 9],
+    ]);
+  });
+
+  it('a text full of them: the first 20, then one line saying more follow (and one scan of the text)', () => {
+    const errors = check('${'.repeat(100_000));
+    assert.equal(errors.length, 21);
+    assert.deepEqual(errors.at(-1), ['more "${" problems follow', 40]);
+  });
+
+  it('env files and the second pass are not checked: a value may hold a literal "${"', () => {
+    assert.deepEqual(parseEnvFile('P=pa${ss\n', {}), [['P', 'pa${ss']]);
+    assert.deepEqual(check('${P}', { P: 'pa${ss' }), []);
+  });
+});
+
+describe('substitute: fuzz', () => {
+  /** mulberry32: the cases are the same on every run. */
+  function prng(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('any text: problems are SubstitutionErrors at a "${" of the text, or the text expands; nothing else', () => {
+    const pieces = [
+      '${',
+      '}',
+      '{',
+      '$',
+      'A',
+      '1',
+      '_',
+      ':-',
+      ':?',
+      '#',
+      '@U',
+      ':2',
+      '\n',
+      ' ',
+      'x',
+      '"',
+      '!',
+    ];
+    const random = prng(20261206);
+    const env = { A: 'v${A', B: '${C:?c}' };
+    for (let n = 0; n < 2000; n++) {
+      let text = '';
+      const length = Math.floor(random() * 16);
+      for (let k = 0; k < length; k++) text += pieces[Math.floor(random() * pieces.length)];
+      const errors: SubstitutionError[] = [];
+      const out = substitute(text, { ...env }, errors);
+      assert.equal(typeof out, 'string');
+      for (const e of errors) {
+        assert.ok(e instanceof SubstitutionError, text);
+        assert.equal(text.slice(e.offset, e.offset + 2), '${', `${JSON.stringify(text)}: ${e.message}`);
+        assert.ok(e.hint.length > 0);
+      }
+    }
+  });
+});

@@ -21,9 +21,12 @@ export class EnvFileError extends Error {
 
 export class SubstitutionError extends Error {
   readonly offset: number;
-  constructor(message: string, offset: number) {
+  /** What a user can do about it. */
+  readonly hint: string;
+  constructor(message: string, offset: number, hint = 'set the variable (or load it with -e FILE)') {
     super(message);
     this.offset = offset;
+    this.hint = hint;
   }
 }
 
@@ -66,20 +69,25 @@ export function substitute(
   errors?: SubstitutionError[],
   limit: number = Limits.fileSize,
 ): string {
+  // The text a user wrote is checked for syntax too; values of variables (the second pass) are not.
+  const skip = errors ? syntaxErrors(text, errors) : undefined;
   const marks: Mark[] = [];
   let first: string;
   try {
-    first = expandOnce(text, env, limit, errors, marks);
+    first = expandOnce(text, env, limit, errors, marks, skip);
   } catch (err) {
     return limitReached(err, errors, (e) => e);
   }
-  if (errors && errors.length > 0) return first;
-  // The second pass's failures are located at the expression of the first pass whose value held them.
-  const located = (err: SubstitutionError) =>
-    new (err instanceof ExpansionLimitError ? ExpansionLimitError : SubstitutionError)(
-      err.message,
-      sourceOffset(marks, err.offset),
-    );
+  // A value holding `${V:?msg}` fails in the second pass: reported at the expression of the first pass whose
+  // value held it (and, in a list of problems, naming that expression). Failures of both passes are listed.
+  const located = (err: SubstitutionError) => {
+    const mark = markAt(marks, err.offset);
+    if (mark === undefined) return err;
+    const expression = text.slice(mark.from, mark.end);
+    const Class = err instanceof ExpansionLimitError ? ExpansionLimitError : SubstitutionError;
+    const message = errors ? `${err.message} (in the value of ${expression})` : err.message;
+    return new Class(message, mark.from, err.hint);
+  };
   const second: SubstitutionError[] = [];
   try {
     const out = expandOnce(first, env, limit, errors ? second : undefined);
@@ -110,15 +118,63 @@ interface Mark {
   readonly length: number;
 }
 
-/** Maps an offset in the first pass's output back to the text it was made from. */
-function sourceOffset(marks: readonly Mark[], offset: number): number {
-  let shift = 0;
+/** The first-pass expression whose value covers `offset` of the first pass's output, if any. */
+function markAt(marks: readonly Mark[], offset: number): Mark | undefined {
   for (const m of marks) {
-    if (offset < m.at) break;
-    if (offset < m.at + m.length) return m.from;
-    shift = m.at + m.length - m.end;
+    if (offset < m.at) return undefined;
+    if (offset < m.at + m.length) return m;
   }
-  return offset - shift;
+  return undefined;
+}
+
+const NameStart = /^[#!]?([0-9A-Za-z_]*)/;
+const MaxSyntaxErrors = 20;
+
+/**
+ * `${` that does not close on its line, and expressions naming no valid variable (`${}`, `${1BAD}`): AILERON
+ * silently keeps the first as written and expands the second to "". Returns their offsets, not to be expanded.
+ */
+function syntaxErrors(text: string, errors: SubstitutionError[]): Set<number> {
+  const flagged = new Set<number>();
+  // The next line end and `}` at or after `at`, found again only once `at` passes them: one scan of the text.
+  const orEnd = (found: number) => (found < 0 ? Number.POSITIVE_INFINITY : found);
+  let eol = -1;
+  let close = -1;
+  for (let at = text.indexOf('${'); at >= 0; at = text.indexOf('${', at + 2)) {
+    if (flagged.size === MaxSyntaxErrors) {
+      // A file full of them (binary, or not a config) is not worth a problem each; the first ones show it.
+      errors.push(new SubstitutionError(`more "\${" problems follow`, at, 'fix the ones above first'));
+      break;
+    }
+    if (eol < at) eol = orEnd(text.indexOf('\n', at));
+    if (close < at) close = orEnd(text.indexOf('}', at));
+    if (close === Number.POSITIVE_INFINITY || eol < close) {
+      flagged.add(at);
+      errors.push(
+        new SubstitutionError(
+          `"\${" is not closed: ${JSON.stringify(text.slice(at, Math.min(eol, at + 40)))}`,
+          at,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the syntax the hint shows
+          'close the expression with } on the same line, as in ${NAME} or ${NAME:-default}',
+        ),
+      );
+      continue;
+    }
+    const body = text.slice(at + 2, close);
+    if (body.includes('{')) continue; // not an expression (left as written)
+    const name = NameStart.exec(body)![1]!;
+    if (name === '' ? body === '' : /^[0-9]/.test(name)) {
+      flagged.add(at);
+      errors.push(
+        new SubstitutionError(
+          `"\${${body.slice(0, 40)}}" does not name a variable`,
+          at,
+          'a variable name starts with a letter or _ and has letters, digits and _ (a regex group is written $1)',
+        ),
+      );
+    }
+  }
+  return flagged;
 }
 
 function expandOnce(
@@ -127,10 +183,12 @@ function expandOnce(
   limit: number,
   errors?: SubstitutionError[],
   marks?: Mark[],
+  skip?: ReadonlySet<number>,
 ): string {
   if (!text.includes('${')) return text;
   let size = text.length;
   return text.replace(Expression, (whole, body: string, offset: number) => {
+    if (skip?.has(offset)) return whole;
     let value: string;
     try {
       value = evaluate(body, env, offset) ?? whole;

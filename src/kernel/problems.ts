@@ -18,6 +18,8 @@ export interface ConfigProblem {
   readonly expected?: string;
   readonly found?: string;
   readonly hint?: string;
+  /** A problem that may cause others (a syntax error hides the documents around it): listed first. */
+  readonly rootCause?: boolean;
 }
 
 export function formatPosition(p: Position | undefined): string {
@@ -47,6 +49,21 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+/** Why a file named in the configuration cannot be read, in words (the code too, for searching). */
+export function fileErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'it is a directory, not a file',
+    ENOTDIR: 'a part of the path is not a directory',
+    ELOOP: 'too many symbolic links',
+  };
+  const text = code ? words[code] : undefined;
+  return text ? `${text} (${code})` : (code ?? (err as Error).message);
 }
 
 /** Shows a value the way a user wrote it, shortened so a message stays readable. */

@@ -236,7 +236,20 @@ describe('Registry: documents', () => {
     assert.equal(rest.length, 0);
     assert.equal(at(p), 'c.yaml:5:1');
     assert.equal(p?.message, 'duplicate resource test/v1/Node/default/twin');
-    assert.equal(p?.hint, 'it is already defined at c.yaml:1; give one of them another metadata.name');
+    assert.equal(
+      p?.hint,
+      'it is already defined at c.yaml:1; give one of them another metadata.name (or metadata.namespace), and refer to it by that name',
+    );
+  });
+
+  it('two documents without metadata.name: the fix says both are named "default"', () => {
+    const doc = 'apiVersion: test/v1\nkind: Node\n';
+    const [p] = problemsOf(`${doc}---\n${doc}`);
+    assert.equal(p?.message, 'duplicate resource test/v1/Node/default/default');
+    assert.match(
+      p?.hint ?? '',
+      /neither sets metadata\.name, so both are named "default": give each its own/,
+    );
   });
 
   it('duplicate identity is reported even when the first document has problems of its own', () => {
@@ -507,15 +520,17 @@ describe('Registry: every problem at once', () => {
           (p) => `${p.position ? at(p).slice(dir.length + 1) : '-'} ${p.message}`,
         );
         const syntax = err.problems.find((p) => p.message.startsWith('YAML syntax error'))?.message;
-        // Problems without a place in a file (a missing -f path) come first, then by file, line and column.
+        // Problems without a place in a file (a missing -f path) come first, then the causes of others (a syntax
+        // error or a failed substitution hides a document that may be the one referred to), then by file and line.
         assert.deepEqual(lines, [
           `- no such file or directory: ${join(dir, 'nope.yaml')}`,
+          `c.yaml:2:1 ${syntax}`,
+          'd.yaml:3:15 environment substitution failed: variable NEEDED is not set',
           'a.yaml:4:13 reference to a resource that is not defined: test/v1/Node/default/missing',
           'b.yaml:5:10 wrong type',
           'b.yaml:8:7 unknown kind test/v1/Nope',
-          `c.yaml:2:1 ${syntax}`,
-          'd.yaml:3:15 environment substitution failed: variable NEEDED is not set',
         ]);
+        assert.match(err.problems[3]!.hint!, /; or it is in a document the error listed first hides$/);
         assert.match(err.message, /^6 configuration problems:\n/);
         return true;
       },

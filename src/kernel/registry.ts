@@ -16,6 +16,7 @@ import {
   check,
   collectReferences,
   type FieldPath,
+  fieldLocations,
   formatPath,
   NamePattern,
   Obj,
@@ -196,7 +197,20 @@ export class Registry {
 
   #loadDocuments(docs: SourceDocument[], problems: ConfigProblem[]): void {
     for (const doc of docs) this.#store(doc, problems);
+    const unread = problems.some((p) => p.rootCause);
+    const before = problems.length;
     this.#checkReferences(problems);
+    if (unread) {
+      // A document the syntax error hid may be the one referred to: say so, rather than only "not defined".
+      for (let i = before; i < problems.length; i++) {
+        const p = problems[i]!;
+        if (p.message.startsWith('reference to a resource that is not defined'))
+          problems[i] = {
+            ...p,
+            hint: `${p.hint}; or it is in a document the error listed first hides`,
+          };
+      }
+    }
     if (problems.length > 0) throw new ConfigError(firstProblems(sortProblems(problems)));
   }
 
@@ -278,12 +292,17 @@ export class Registry {
     for (const k of Object.keys(raw)) {
       if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) {
         const guess = closest(k, ['apiVersion', 'kind', 'metadata', 'spec']);
+        const inSpec = fieldLocations(definition.spec, k).slice(0, 3);
         problems.push({
           position: at([k], true),
           field: k,
           message: `unknown field "${k}"`,
           expected: 'apiVersion, kind, metadata, spec',
-          hint: guess ? `did you mean "${guess}"?` : 'move it under spec, or remove it',
+          hint: guess
+            ? `did you mean "${guess}"?`
+            : inSpec.length > 0
+              ? `did you mean ${inSpec.map((p) => `"spec.${p}"`).join(' or ')}? (move it under spec)`
+              : 'move it under spec, or remove it',
         });
       }
     }
@@ -316,7 +335,7 @@ export class Registry {
       problems.push({
         position: at([]),
         message: `duplicate resource ${finalId}`,
-        hint: `it is already defined at ${where.file}:${where.line}; give one of them another metadata.name`,
+        hint: `it is already defined at ${where.file}:${where.line}; ${duplicateFix(kind, finalId !== id, [raw, first.data])}`,
       });
     } else {
       this.#seen.set(finalId, doc);
@@ -379,9 +398,27 @@ export class Registry {
         visit(target, [...chain, target]);
       }
       done.add(id);
+      if (this.#manifests.has(id)) this.#preflight(id, stored, problems);
     };
     const rootId = identity({ ...root.manifest, ...root.manifest.metadata });
     visit(rootId, [rootId]);
+  }
+
+  /** The kind's checks of files and other things outside the configuration (ResourceDefinition.preflight). */
+  #preflight(id: string, stored: Stored, problems: ConfigProblem[]): void {
+    const { definition, manifest, source } = stored;
+    for (const p of definition.preflight?.(manifest.spec as never, manifest as never) ?? []) {
+      const path = ['spec', ...p.path];
+      problems.push({
+        position: source?.locate(path, p.atKey),
+        field: formatPath(path),
+        resource: id,
+        message: p.message,
+        ...(p.expected !== undefined ? { expected: p.expected } : {}),
+        ...(p.found !== undefined ? { found: p.found } : {}),
+        ...(p.hint !== undefined ? { hint: p.hint } : {}),
+      });
+    }
   }
 
   #missing(ref: Reference, path: FieldPath, where: Position | undefined, from: string): ConfigProblem {
@@ -573,7 +610,25 @@ function firstProblems(problems: ConfigProblem[]): ConfigProblem[] {
   ];
 }
 
-/** Problems in file and line order, so a user can fix them top to bottom. */
+/**
+ * What to do about two documents with one identity. `fixed`: the kind sets the identity itself (the Entrypoint's
+ * is always `.entrypoint`), so a name does not help: there is one such resource.
+ */
+function duplicateFix(kind: string, fixed: boolean, docs: readonly unknown[]): string {
+  if (fixed) return `a configuration has one ${kind} (its name is fixed): merge the two into one document`;
+  const named = docs.map((d) => {
+    const meta = (d as { metadata?: unknown } | null)?.metadata;
+    return typeof meta === 'object' && meta !== null && 'name' in meta;
+  });
+  if (!named.some(Boolean))
+    return `neither sets metadata.name, so both are named "default": give each its own metadata.name (references name it)`;
+  return 'give one of them another metadata.name (or metadata.namespace), and refer to it by that name';
+}
+
+/**
+ * Problems without a place (a missing -f path) first, then causes (syntax errors, failed substitutions: they hide
+ * documents), then file and line order, so a user can fix them top to bottom.
+ */
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
   return problems
     .map((p, i) => ({ p, i }))
@@ -581,6 +636,7 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
       const x = a.p.position;
       const y = b.p.position;
       if (!x || !y) return x ? 1 : y ? -1 : a.i - b.i;
+      if (a.p.rootCause !== b.p.rootCause) return a.p.rootCause ? -1 : 1;
       return x.file.localeCompare(y.file) || x.line - y.line || x.col - y.col || a.i - b.i;
     })
     .map(({ p }) => p);

@@ -39,6 +39,13 @@ export interface ResourceDefinition<S extends TSchema = TSchema, O = unknown> {
   mutate?(manifest: Manifest<Static<S>>): void;
   /** Checks a schema cannot express. Paths are relative to `spec`. */
   validate?(spec: Static<S>, manifest: Manifest<Static<S>>): SchemaProblem[];
+  /**
+   * Checks of what the object will need outside the configuration (certificate, key, CA and template files),
+   * for the resources start-up creates: run, after `validate`, for those reachable from the Entrypoint when a
+   * configuration is loaded, so by `--validate`, at start and on reload alike. Paths are relative to `spec`.
+   * `failureOf` turns a create-time check that calls `fail` into problems, so both run the same code.
+   */
+  preflight?(spec: Static<S>, manifest: Manifest<Static<S>>): SchemaProblem[];
   create(ctx: CreateContext, manifest: Manifest<Static<S>>): O | Promise<O>;
 }
 
@@ -71,4 +78,34 @@ export interface CreateContext {
   position(field: FieldPath): Position | undefined;
   /** Called when the process stops: close files, pools, timers. */
   onClose(fn: () => void | Promise<void>): void;
+}
+
+/** A `fail` as CreateContext has it: throws a configuration error at a field (relative to the manifest root). */
+export type Fail = CreateContext['fail'];
+
+class Failed extends Error {
+  readonly problem: SchemaProblem;
+  constructor(problem: SchemaProblem) {
+    super(problem.message);
+    this.problem = problem;
+  }
+}
+
+/**
+ * Runs a create-time check written against `fail` (which stops at the first problem) and returns that problem,
+ * if any, with its field made relative to `spec`: what a kind's preflight() reports, from the same code as
+ * create(). Other errors are thrown as they are.
+ */
+export function failureOf(check: (fail: Fail) => void): SchemaProblem[] {
+  const fail: Fail = (field, message, extra = {}) => {
+    const path = field[0] === 'spec' ? field.slice(1) : field;
+    throw new Failed({ path, message, ...extra });
+  };
+  try {
+    check(fail);
+    return [];
+  } catch (err) {
+    if (err instanceof Failed) return [err.problem];
+    throw err;
+  }
 }

@@ -6,6 +6,7 @@ import {
   collectReferences,
   defaults,
   Enum,
+  fieldLocations,
   formatPath,
   HTTPMethodList,
   methodList,
@@ -257,6 +258,47 @@ describe('check: problems', () => {
 
   it('reports every problem of a document, not only the first', () => {
     assert.equal(problems({ addr: 1, timeout: 'x', mode: 'y', nested: { depth: 'z' }, extra: 1 }).length, 5);
+  });
+});
+
+describe('check: a field written at the wrong level', () => {
+  const Inner = Obj({ addr: Type.String({ default: '' }), tlsConfig: Type.Optional(Obj({})) });
+  const Spec = Obj({
+    addr: Type.String({ default: '' }),
+    httpConfig: Obj(
+      { listenConfig: Type.Optional(Inner), timeout: Type.Integer({ default: 0 }) },
+      { default: {} },
+    ),
+    hosts: Type.Array(Obj({ listenConfig: Type.Optional(Inner) }), { default: [] }),
+  });
+  const hint = (input: unknown) => check(Spec, input).problems.map((p) => [formatPath(p.path), p.hint]);
+
+  it('points at where a field of that name is, below the object it was written in first', () => {
+    assert.deepEqual(hint({ listenConfig: {} }), [
+      [
+        'listenConfig',
+        'did you mean "httpConfig.listenConfig" or "hosts[].listenConfig"? (a field of that name is there, not here)',
+      ],
+    ]);
+    assert.deepEqual(hint({ httpConfig: { tlsConfig: {} } }), [
+      [
+        'httpConfig.tlsConfig',
+        'did you mean "httpConfig.listenConfig.tlsConfig" or "hosts[].listenConfig.tlsConfig"? (a field of that name is there, not here)',
+      ],
+    ]);
+  });
+
+  it('a close spelling in the same object wins; a name found nowhere keeps the generic hint', () => {
+    assert.deepEqual(hint({ httpConfig: { timout: 1 } }), [['httpConfig.timout', 'did you mean "timeout"?']]);
+    assert.deepEqual(hint({ nowhere: 1 }), [['nowhere', 'remove it, or check the kind and apiVersion']]);
+  });
+
+  it('fieldLocations lists every place of a name, without case', () => {
+    assert.deepEqual(fieldLocations(Spec, 'ADDR'), [
+      'addr',
+      'httpConfig.listenConfig.addr',
+      'hosts[].listenConfig.addr',
+    ]);
   });
 });
 

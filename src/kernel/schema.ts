@@ -303,7 +303,67 @@ function verify(s: Json, owner: string, at: string): void {
 export function check(schema: TSchema, input: unknown): { value: unknown; problems: SchemaProblem[] } {
   const problems: SchemaProblem[] = [];
   const value = walk(schema as unknown as Json, input, [], problems);
+  // A field the object does not have but the schema has elsewhere was most likely written at the wrong level.
+  for (const [i, p] of problems.entries()) {
+    if (!misplaced.has(p)) continue;
+    const name = String(p.path.at(-1));
+    const here = patternOf(p.path.slice(0, -1));
+    const there = fieldLocations(schema, name)
+      .filter((at) => at !== (here ? `${here}.${name}` : name))
+      // Below the object it was written in first, then the shallowest, then in the schema's order.
+      .sort(
+        (a, b) => Number(b.startsWith(`${here}.`)) - Number(a.startsWith(`${here}.`)) || depth(a) - depth(b),
+      )
+      .slice(0, 3);
+    if (there.length > 0) {
+      problems[i] = {
+        ...p,
+        hint: `did you mean ${there.map((t) => `"${t}"`).join(' or ')}? (a field of that name is there, not here)`,
+      };
+    }
+  }
   return { value, problems };
+}
+
+const depth = (path: string) => path.split(/\.|\[\]/).length;
+
+/** Unknown-field problems without a better hint: `check` looks for the field elsewhere in the schema. */
+const misplaced = new WeakSet<SchemaProblem>();
+
+/** `virtualHosts[].handlers` for the path `virtualHosts[0].handlers`: how fieldLocations writes paths. */
+function patternOf(path: FieldPath): string {
+  let text = '';
+  for (const p of path) text += typeof p === 'number' ? '[]' : text ? `.${p}` : p;
+  return text;
+}
+
+const locations = new WeakMap<object, Map<string, string[]>>();
+
+/**
+ * Where a field named `name` (compared without case) occurs in `schema`, as paths from its root such as
+ * `httpConfig.listenConfig` (`[]` for a list item), for "did you mean" hints on a field written at the wrong level.
+ */
+export function fieldLocations(schema: TSchema, name: string): string[] {
+  let index = locations.get(schema);
+  if (!index) {
+    index = new Map();
+    indexFields(schema as unknown as Json, '', index, 0);
+    locations.set(schema, index);
+  }
+  return index.get(name.toLowerCase()) ?? [];
+}
+
+function indexFields(s: Json, at: string, index: Map<string, string[]>, depth: number): void {
+  if (depth > 12 || s === null || typeof s !== 'object') return; // schemas are trees; the bound is a guard
+  if (Array.isArray(s.anyOf)) for (const alt of s.anyOf as Json[]) indexFields(alt, at, index, depth + 1);
+  if (s.type === 'array' && s.items) indexFields(s.items as Json, `${at}[]`, index, depth + 1);
+  for (const [name, child] of Object.entries((s.properties ?? {}) as Record<string, Json>)) {
+    const path = at ? `${at}.${name}` : name;
+    const list = index.get(name.toLowerCase()) ?? [];
+    if (!list.includes(path)) list.push(path);
+    index.set(name.toLowerCase(), list);
+    indexFields(child, path, index, depth + 1);
+  }
 }
 
 /** The value a field has when the user writes nothing: defaults applied to an empty object. */
@@ -474,7 +534,7 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
     if (additional === false || (additional === undefined && patterns.length === 0 && names.length > 0)) {
       const guess = closest(key, names);
       const known = (s.unknownFieldHints as Record<string, string> | undefined)?.[key];
-      out.push({
+      const problem: SchemaProblem = {
         path: [...path, shorten(key)],
         atKey: true,
         message: `unknown field "${shorten(key)}"`,
@@ -484,7 +544,9 @@ function walkObject(s: Json, v: unknown, path: (string | number)[], out: SchemaP
           : guess
             ? { hint: `did you mean "${guess}"?` }
             : { hint: 'remove it, or check the kind and apiVersion' }),
-      });
+      };
+      if (!known && !guess) misplaced.add(problem);
+      out.push(problem);
       continue;
     }
     result[key] = typeof additional === 'object' ? walk(additional, raw, [...path, key], out) : raw;

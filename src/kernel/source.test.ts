@@ -128,6 +128,28 @@ describe('parseDocuments', () => {
   });
 });
 
+describe('parseDocuments: syntax errors', () => {
+  it("a JSON file gets JSON.parse's words and position, one problem, marked as a cause", () => {
+    const { docs, problems } = parse('{\n  "kind": "A"\n  "spec": {}\n}\n', {}, 'c.json');
+    assert.equal(docs.length, 0);
+    assert.deepEqual(
+      problems.map((p) => [where(p), p.message, p.rootCause]),
+      [['c.json:3:3', "JSON syntax error: Expected ',' or '}' after property value", true]],
+    );
+  });
+
+  it('JSON that only YAML reads (an unquoted word) stays accepted, as AILERON reads JSON as YAML', () => {
+    const { docs, problems } = parse('{"kind": A}', {}, 'c.json');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(docs[0]!.data, { kind: 'A' });
+  });
+
+  it('a YAML syntax error and a failed substitution are causes too', () => {
+    assert.equal(parse('key: [unclosed\n').problems[0]?.rootCause, true);
+    assert.equal(parse('a: ${1X}\n').problems[0]?.rootCause, true);
+  });
+});
+
 describe('expandPaths and readDocuments', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aileron-source-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,6 +160,21 @@ describe('expandPaths and readDocuments', () => {
   writeFileSync(join(dir, 'upper.YAML'), 'kind: Upper\n');
   mkdirSync(join(dir, 'sub.yaml'));
   writeFileSync(join(dir, 'sub.yaml', 'inner.yaml'), 'kind: Inner\n');
+
+  it('a directory without config files is a problem when nothing else was found, naming what it holds', () => {
+    const empty = join(dir, 'nothing');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'config.yaml.orig'), '');
+    const problems: ConfigProblem[] = [];
+    assert.deepEqual(expandPaths([empty], problems), []);
+    assert.deepEqual(
+      problems.map((p) => [p.message, p.found]),
+      [[`no config files in the directory ${empty}`, 'config.yaml.orig']],
+    );
+    const withOthers: ConfigProblem[] = [];
+    assert.equal(expandPaths([empty, join(dir, 'b.yaml')], withOthers).length, 1);
+    assert.deepEqual(withOthers, [], 'another -f path gave files: an empty directory is fine');
+  });
 
   it('takes .yaml, .yml and .json files of a directory, sorted, not recursing', () => {
     const problems: ConfigProblem[] = [];

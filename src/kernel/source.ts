@@ -40,6 +40,7 @@ export interface SourceDocument {
  */
 export function expandPaths(paths: readonly string[], problems: ConfigProblem[]): string[] {
   const files: string[] = [];
+  const empty: ConfigProblem[] = [];
   const seen = new Set<string>();
   const add = (file: string) => {
     const key = resolve(file);
@@ -60,17 +61,35 @@ export function expandPaths(paths: readonly string[], problems: ConfigProblem[])
       continue;
     }
     if (stat.isDirectory()) {
-      const names = readdirSync(p)
-        .filter((n) => ConfigExtensions.some((e) => n.endsWith(e)))
-        .sort();
+      const all = readdirSync(p);
+      const names = all.filter((n) => ConfigExtensions.some((e) => n.endsWith(e))).sort();
+      let found = 0;
       for (const n of names) {
         const full = join(p, n);
-        if (statSync(full).isFile()) add(full);
+        if (statSync(full).isFile()) {
+          add(full);
+          found++;
+        }
+      }
+      if (found === 0) {
+        const others = all.filter((n) => !n.startsWith('.')).sort();
+        empty.push({
+          position: undefined,
+          message: `no config files in the directory ${p}`,
+          expected: `files named *${ConfigExtensions.join(', *')} (subdirectories are not read)`,
+          found:
+            others.length === 0
+              ? 'an empty directory'
+              : `${others.slice(0, 5).join(', ')}${others.length > 5 ? `, and ${others.length - 5} more` : ''}`,
+          hint: 'check the path given to -f, or name the files .yaml, .yml or .json',
+        });
       }
     } else {
       add(p);
     }
   }
+  // A directory without config files is only a mistake when nothing else was found (rather than "no Entrypoint").
+  if (files.length === 0) problems.push(...empty);
   return files;
 }
 
@@ -161,7 +180,8 @@ export function parseDocuments(
         hint:
           err instanceof ExpansionLimitError
             ? 'variables that expand into each other grow too large; keep large content in files'
-            : 'set the variable (or load it with -e FILE)',
+            : err.hint,
+        rootCause: true,
       });
     }
     return [];
@@ -189,17 +209,30 @@ export function parseDocuments(
   }
   const list = parsed.docs;
   const out: SourceDocument[] = [];
+  const json = file.endsWith('.json');
+  // A JSON file is read by the YAML parser (JSON is YAML), but its mistakes are told in JSON's words.
+  const jsonError = json && list.some((d) => d.errors.length > 0) ? jsonSyntaxError(text) : undefined;
+  if (jsonError) {
+    const lp = lines.linePos(jsonError.offset ?? list.find((d) => d.errors.length > 0)!.errors[0]!.pos[0]);
+    problems.push({
+      position: { file, line: lp.line, col: lp.col },
+      message: `JSON syntax error: ${jsonError.message}`,
+      hint: 'fix the JSON at this position',
+      rootCause: true,
+    });
+  }
   list.forEach((doc, index) => {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
+      for (const e of jsonError ? [] : doc.errors) {
         const lp = lines.linePos(e.pos[0]);
         problems.push({
           position: { file, line: lp.line, col: lp.col },
-          message: `${file.endsWith('.json') ? 'JSON' : 'YAML'} syntax error: ${e.message.split('\n')[0]}`,
+          message: `${json ? 'JSON' : 'YAML'} syntax error: ${e.message.split('\n')[0]}`,
           hint:
             e.code === 'DUPLICATE_KEY'
               ? 'each key may appear once in a mapping'
               : 'fix the syntax at this position',
+          rootCause: true,
         });
       }
       return;
@@ -307,6 +340,19 @@ function depthOf(stack: readonly { type: string }[]): number {
   let n = 0;
   for (const token of stack) if (Collections.has(token.type)) n++;
   return n;
+}
+
+/** JSON.parse's account of a syntax error (without its position, returned as `offset` when it gives one). */
+function jsonSyntaxError(text: string): { message: string; offset: number | undefined } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    const full = (err as Error).message;
+    const at = / in JSON at position (\d+)/.exec(full);
+    const message = full.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '');
+    return { message, offset: at ? Number(at[1]) : undefined };
+  }
 }
 
 function nodeOffset(root: Node | null, path: FieldPath, atKey: boolean): number {

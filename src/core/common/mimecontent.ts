@@ -7,6 +7,7 @@
  * with a message rather than rendered wrongly. GoHTML escapes substituted values for HTML.
  */
 import { readFileSync } from 'node:fs';
+import { fileErrorText } from '../../kernel/problems.ts';
 import { Enum, Obj, type Static, Type } from '../../kernel/schema.ts';
 import { globRegExp } from './match.ts';
 
@@ -127,9 +128,7 @@ export function compileContent(spec: MIMEContentSpec, keys: readonly string[]): 
     try {
       text = readFileSync(spec.templateFile, 'utf8');
     } catch (err) {
-      throw new TemplateError(
-        `cannot read templateFile ${spec.templateFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
+      throw new TemplateError(`cannot read templateFile ${spec.templateFile}: ${fileErrorText(err)}`);
     }
   }
   return {

@@ -104,6 +104,11 @@ export class RunnerGroup {
 
 export interface RunPlan {
   readonly initializers: readonly Initializer[];
+  /**
+   * After the initializers, before any runner starts (e.g. binding every listener, so that an address that cannot
+   * be bound stops the start-up before anything serves). A failure is thrown as it is, after the finalizers.
+   */
+  prepare?(): Promise<void>;
   /** Starts the runners, once the initializers have run. */
   start(group: RunnerGroup): void;
   /** Once the group is asked to stop, before its runners are. */
@@ -126,6 +131,7 @@ export async function runLoop(signal: AbortSignal, logger: () => Logger, plan: R
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   try {
+    await plan.prepare?.();
     plan.start(group);
     if (!group.stopping.aborted)
       await new Promise((resolve) => group.stopping.addEventListener('abort', resolve, { once: true }));

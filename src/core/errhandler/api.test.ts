@@ -210,7 +210,7 @@ describe('core/v1 ErrorHandler resource', () => {
       build(
         '  errorMessages:\n    - codes: ["*"]\n      mimeContents: [{mimeType: text/html, templateFile: /nonexistent/e.html}]\n',
       ),
-      /spec\.errorMessages\[0\]\.mimeContents\[0\]\.templateFile: cannot read templateFile \/nonexistent\/e\.html: ENOENT/,
+      /spec\.errorMessages\[0\]\.mimeContents\[0\]\.templateFile: cannot read templateFile \/nonexistent\/e\.html: no such file \(ENOENT\)/,
     );
   });
 });

@@ -138,6 +138,12 @@ export const resource = defineResource({
     compileMessages(spec, false, problems);
     return problems;
   },
+  preflight(spec) {
+    // The template files (validate() checked everything else).
+    const problems: SchemaProblem[] = [];
+    compileMessages(spec, true, problems);
+    return problems.filter((p) => p.path.at(-1) === 'templateFile');
+  },
   create(ctx, manifest) {
     const spec = manifest.spec;
     const problems: SchemaProblem[] = [];

@@ -4,7 +4,8 @@
  * transport. Field names and defaults follow AILERON; see
  * docs/reference/core/httpclient.md for every field and the differences.
  */
-import { defineResource } from '../../kernel/resource.ts';
+import { silentLogger } from '../../kernel/logger.ts';
+import { defineResource, failureOf } from '../../kernel/resource.ts';
 import { Obj, RefList, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
 import { DialConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { composeTripperwares } from '../common/tripperware.ts';
@@ -188,17 +189,16 @@ export const resource = defineResource({
     );
     return problems;
   },
+  preflight(spec) {
+    // The transport plan start-up builds: CA, certificate and key files, proxy variables (transport.ts).
+    return failureOf((fail) => {
+      transportPlan(spec, { fail, logger: silentLogger, env: process.env });
+    });
+  },
   async create(ctx, manifest) {
     const spec = manifest.spec;
     const build: BuildContext = { fail: ctx.fail, logger: ctx.logger, env: process.env };
-    let plan: TransportPlan;
-    if (spec.httpTransportConfig) {
-      plan = httpTransportPlan(spec.httpTransportConfig, ['spec', 'httpTransportConfig'], build);
-    } else if (spec.http2TransportConfig) {
-      plan = http2TransportPlan(spec.http2TransportConfig, ['spec', 'http2TransportConfig'], build);
-    } else {
-      plan = defaultTransportPlanAt(build);
-    }
+    const plan = transportPlan(spec, build);
     const tripperwares = await ctx.getAll(spec.tripperwares, TripperwareRole, ['spec', 'tripperwares']);
     if (plan.proxy) {
       const via = [plan.proxy.source.http, plan.proxy.source.https].filter(Boolean).join(' and ');
@@ -228,6 +228,14 @@ export const resource = defineResource({
     );
   },
 });
+
+function transportPlan(spec: HTTPClientSpec, build: BuildContext): TransportPlan {
+  if (spec.httpTransportConfig)
+    return httpTransportPlan(spec.httpTransportConfig, ['spec', 'httpTransportConfig'], build);
+  if (spec.http2TransportConfig)
+    return http2TransportPlan(spec.http2TransportConfig, ['spec', 'http2TransportConfig'], build);
+  return defaultTransportPlanAt(build);
+}
 
 /** The default transport, with a bad proxy variable reported as a configuration error of this resource. */
 function defaultTransportPlanAt(build: BuildContext): TransportPlan {

@@ -72,7 +72,7 @@ describe('clientTLS', () => {
           fail,
           silentLogger,
         ),
-      /spec\.tlsConfig\.certKeyPairs\.0\.certFile: cannot read the client certificate file \/nonexistent\.crt: ENOENT/,
+      /spec\.tlsConfig\.certKeyPairs\.0\.certFile: cannot read the client certificate file \/nonexistent\.crt: no such file \(ENOENT\)/,
     );
   });
 

@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, createSecureContext, getCACertificates } from 'node:tls';
 import type { Logger } from '../../kernel/logger.ts';
+import { fileErrorText } from '../../kernel/problems.ts';
 import { type FieldPath, formatPath, type Static } from '../../kernel/schema.ts';
 import type { TLSConfig } from '../common/tls.ts';
 import { NodeTLSVersion, OpenSSLCipher, OpenSSLCurve, type TLSCipherName } from '../common/tlsnames.ts';
@@ -47,13 +48,9 @@ export function clientTLS(
     try {
       return readFileSync(file);
     } catch (err) {
-      return fail(
-        at,
-        `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        {
-          hint: 'check the path; a relative path is resolved from the directory the gateway was started in',
-        },
-      );
+      return fail(at, `cannot read the ${what} file ${file}: ${fileErrorText(err)}`, {
+        hint: 'check the path; a relative path is resolved from the directory the gateway was started in',
+      });
     }
   };
 

@@ -3,7 +3,8 @@
  * virtual hosts to handlers. Field names and defaults follow AILERON; see docs/reference/core/httpserver.md.
  */
 
-import { defineResource } from '../../kernel/resource.ts';
+import { silentLogger } from '../../kernel/logger.ts';
+import { defineResource, failureOf } from '../../kernel/resource.ts';
 import type { Static } from '../../kernel/schema.ts';
 import {
   Enum,
@@ -20,8 +21,10 @@ import { ListenConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { HandlerRole, MiddlewareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
 import { http2Problems } from './http2.ts';
+import { listenAddressProblems } from './listen.ts';
 import { debugRoutes } from './profile.ts';
 import { type CompiledRoute, HTTPServer } from './server.ts';
+import { ServerTLS } from './tls.ts';
 
 const HTTPConfig = Obj(
   {
@@ -153,11 +156,26 @@ export const resource = defineResource({
         hint: 'remove http3Config and serve HTTP/1.1 and HTTP/2 here; put HTTP/3 in front with a CDN or an edge proxy (docs/http3.md)',
       });
     }
+    problems.push(...listenAddressProblems(spec));
     problems.push(...http2Problems(spec));
     problems.push(
       ...networkProblems(spec.forwardedHeaders.trustedProxies, ['forwardedHeaders', 'trustedProxies']),
     );
     return problems;
+  },
+  preflight(spec) {
+    // The certificate, key and CA files, read and checked by the code start-up runs (tls.ts).
+    const tls = spec.httpConfig.listenConfig?.tlsConfig;
+    if (!tls || tls.certKeyPairs.length === 0) return [];
+    return failureOf((fail) => {
+      new ServerTLS(tls, {
+        fail,
+        logger: silentLogger,
+        field: ['spec', 'httpConfig', 'listenConfig', 'tlsConfig'],
+        id: 'preflight',
+        handshakeTimeout: 0,
+      });
+    });
   },
   async create(ctx, manifest) {
     const spec = manifest.spec;

@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { lstat, unlink } from 'node:fs/promises';
 import { connect, type ListenOptions } from 'node:net';
+import type { FieldPath, SchemaProblem } from '../../kernel/schema.ts';
 
 export function parseListenAddress(addr: string): ListenOptions {
   const scheme = /^([a-z0-9]+):\/\/(.*)$/.exec(addr);
@@ -36,12 +37,43 @@ export function parseListenAddress(addr: string): ListenOptions {
     port = rest.slice(colon + 1);
   }
   const n = Number(port);
-  if (!/^\d+$/.test(port) || n > 65535) throw new Error(`"${addr}" has an invalid port "${port}"`);
+  if (!/^\d+$/.test(port) || n > 65535)
+    throw new Error(`"${addr}" has an invalid port "${port}" (a port is a number from 0 to 65535)`);
   const options: ListenOptions = { port: n };
   if (host) options.host = host === 'localhost' ? '127.0.0.1' : host;
   else if (network === 'tcp4') options.host = '0.0.0.0';
   if (network === 'tcp6') options.ipv6Only = true;
   return options;
+}
+
+/** The spec field that holds the address a server listens on: `httpConfig.listenConfig.addr` wins when set. */
+export function listenAddressField(spec: {
+  addr: string;
+  httpConfig: { listenConfig?: { addr: string } | undefined };
+}): { readonly addr: string; readonly path: FieldPath } {
+  const inner = spec.httpConfig.listenConfig?.addr;
+  return inner
+    ? { addr: inner, path: ['httpConfig', 'listenConfig', 'addr'] }
+    : { addr: spec.addr, path: ['addr'] };
+}
+
+/** A listen address that cannot be used, found without binding it (the HTTPServer's validate()). */
+export function listenAddressProblems(spec: Parameters<typeof listenAddressField>[0]): SchemaProblem[] {
+  const { addr, path } = listenAddressField(spec);
+  try {
+    parseListenAddress(addr);
+    return [];
+  } catch (err) {
+    return [
+      {
+        path,
+        message: `not a listen address: ${(err as Error).message}`,
+        expected: ':port, host:port, [ipv6]:port, tcp4://host:port, tcp6://[ipv6]:port or unix:///path',
+        found: JSON.stringify(addr),
+        hint: 'write it as in ":8080", "127.0.0.1:8080", "[::1]:8443" or "unix:///run/gateway.sock" (port 0: any free port)',
+      },
+    ];
+  }
 }
 
 export function describeAddress(

@@ -28,7 +28,7 @@ import type { HTTPServerSpec } from './api.ts';
 import { guardRequests, installClientErrorHandler, logDroppedConnections } from './hardening.ts';
 import { http2Plan, secureHTTP2Server, serveH2C } from './http2.ts';
 import { listenerIdentity } from './identity.ts';
-import { describeAddress, parseListenAddress, prepareUnixSocket } from './listen.ts';
+import { describeAddress, listenAddressField, parseListenAddress, prepareUnixSocket } from './listen.ts';
 import { RouteConflictError, Router } from './router.ts';
 import { ServerTLS } from './tls.ts';
 import { serveUpgrades } from './upgrade.ts';
@@ -69,6 +69,9 @@ export class HTTPServer implements Runner {
   /** Certificates, client authentication and certificate reloads when the listener is TLS (tls.ts). */
   readonly #tls: ServerTLS | undefined;
   #closing = false;
+  /** The bind in progress or done (`bind`). */
+  #bound: Promise<void> | undefined;
+  readonly #failAt: HTTPServerOptions['fail'];
   /** The address actually bound (after `run` starts listening), e.g. `127.0.0.1:41234`. */
   boundAddress = '';
   /** Whose handlers serve this server's connections: itself, or after a reload the newer server (`swap`). */
@@ -81,6 +84,7 @@ export class HTTPServer implements Runner {
   constructor(options: HTTPServerOptions) {
     const { spec } = options;
     this.#spec = spec;
+    this.#failAt = options.fail;
     this.#logger = options.logger;
     this.#errorHandler = options.errorHandler;
     const hc = spec.httpConfig;
@@ -269,23 +273,44 @@ export class HTTPServer implements Runner {
     this.#errorHandler.serveHTTPError(req, res, error);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Binds the listen address (start-up binds every server's before any of them runs; `run` binds it if not yet).
+   * An address that cannot be bound is a ConfigError at the field that names it (exit 2, as every config problem).
+   */
+  async bind(): Promise<void> {
+    if (this.#bound) return this.#bound;
+    this.#bound = this.#bind();
+    return this.#bound;
+  }
+
+  async #bind(): Promise<void> {
     const server = this.#server;
+    const { path: field } = listenAddressField(this.#spec);
+    const fail = (reason: string, hint: string): never =>
+      this.#failAt(['spec', ...field], `cannot listen on ${this.#addr}: ${reason}`, { hint });
     let options: ReturnType<typeof parseListenAddress>;
     try {
       options = parseListenAddress(this.#addr);
     } catch (err) {
-      throw new Error(`cannot listen on "${this.#addr}": ${(err as Error).message}`);
+      return fail((err as Error).message, 'write the address as host:port, :port or unix:///path');
     }
-    if (options.path !== undefined) await prepareUnixSocket(this.#addr, options.path);
+    if (options.path !== undefined) {
+      try {
+        await prepareUnixSocket(this.#addr, options.path);
+      } catch (err) {
+        return fail(
+          (err as Error).message.replace(`cannot listen on ${this.#addr}: `, ''),
+          'stop the other process, or choose another socket path',
+        );
+      }
+    }
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(
-          new Error(
-            `cannot listen on ${this.#addr}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`,
-            { cause: err },
-          ),
-        );
+        try {
+          fail(...bindFailure(err));
+        } catch (problem) {
+          reject(problem);
+        }
       };
       server.once('error', onError);
       server.listen({ ...options, backlog: 511 }, () => {
@@ -294,8 +319,19 @@ export class HTTPServer implements Runner {
       });
     });
     this.boundAddress = describeAddress(server.address());
-    this.#listening.resolve(this.boundAddress);
+  }
+
+  /** Closes a listener bound by `bind` whose server will not run (another server of the start-up could not bind). */
+  async unbind(): Promise<void> {
+    if (!this.#bound || !this.#server.listening) return;
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await this.bind();
     this.#logger.info(`server started. listening on ${this.boundAddress}`, { addr: this.boundAddress });
+    // After the log line: whoever waits for `listening` (readiness, --workers) sees "server started" first.
+    this.#listening.resolve(this.boundAddress);
     this.#tls?.watch();
     if (!signal.aborted)
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
@@ -324,5 +360,32 @@ export class HTTPServer implements Runner {
       this.#tls?.close();
     }
     this.#logger.info(`server stopped ${this.boundAddress}`);
+  }
+}
+
+/** Why a listen address cannot be bound, and what to do about it. */
+function bindFailure(err: NodeJS.ErrnoException): [reason: string, hint: string] {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return [
+        'address already in use',
+        'stop the process that listens there (ss -ltnp shows it), or choose another port',
+      ];
+    case 'EACCES':
+    case 'EPERM':
+      return [
+        'permission denied',
+        'ports below 1024 need root or the CAP_NET_BIND_SERVICE capability; choose a port from 1024, or grant it',
+      ];
+    case 'EADDRNOTAVAIL':
+      return [
+        'address not available',
+        'the host is not an address of this machine: use one of its addresses, 0.0.0.0 or :port',
+      ];
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return ['the host name does not resolve', 'use an IP address, or a name this machine resolves'];
+    default:
+      return [err.message, 'check the address'];
   }
 }

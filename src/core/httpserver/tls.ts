@@ -26,6 +26,7 @@ import {
   type TlsOptions,
 } from 'node:tls';
 import type { Logger } from '../../kernel/logger.ts';
+import { fileErrorText } from '../../kernel/problems.ts';
 import { type FieldPath, formatPath, type Static } from '../../kernel/schema.ts';
 import type { TLSConfig } from '../common/tls.ts';
 import { NodeTLSVersion, OpenSSLCipher, OpenSSLCurve } from '../common/tlsnames.ts';
@@ -514,11 +515,7 @@ function readSync(file: string, at: FieldPath): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new TLSProblem(
-      at,
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      FileHint,
-    );
+    throw new TLSProblem(at, `cannot read ${file}: ${fileErrorText(err)}`, FileHint);
   }
 }
 
@@ -526,11 +523,7 @@ async function readAsync(file: string, at: FieldPath): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new TLSProblem(
-      at,
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      FileHint,
-    );
+    throw new TLSProblem(at, `cannot read ${file}: ${fileErrorText(err)}`, FileHint);
   }
 }
 

@@ -65,13 +65,33 @@ describe('aileron process', () => {
     assert.equal(await gw.stop('SIGINT'), 0);
   });
 
-  it('a port already in use: exit 1, says which address', async () => {
+  it('a port already in use: exit 2 like every config problem, names the field, its file:line and the resource; nothing else starts', async () => {
     const { server, port } = await listen();
     try {
-      const r = await runCli(['-f', writeConfig(echoConfig(`127.0.0.1:${port}`))]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`));
+      // Two servers: the first one's port is free, but it must not start serving when the second cannot bind.
+      const config = echoConfig('127.0.0.1:0')
+        .replace(
+          '      kind: HTTPServer\n',
+          '      kind: HTTPServer\n    - {apiVersion: core/v1, kind: HTTPServer, name: busy}\n',
+        )
+        .concat(`---
+apiVersion: core/v1
+kind: HTTPServer
+metadata: {name: busy}
+spec:
+  addr: "127.0.0.1:${port}"
+`);
+      const r = await runCli(['-f', writeConfig(config)]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `config\\.yaml:25:9: spec\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\n` +
+            ' {4}in: {7}core/v1/HTTPServer/default/busy\n {4}fix: {6}stop the process that listens there',
+        ),
+      );
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(r.stdout, /server started/, 'the other server never started');
     } finally {
       server.close();
     }

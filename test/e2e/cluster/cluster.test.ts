@@ -135,16 +135,16 @@ describe('--workers', () => {
     assert.doesNotMatch(r.stdout, /worker 1 started/);
   });
 
-  it('stops with the workers exit code when they cannot start (port in use): exit 1', async () => {
+  it('stops with the workers exit code when they cannot start (port in use): exit 2', async () => {
     const taken = net.createServer();
     taken.listen(0, '127.0.0.1');
     await once(taken, 'listening');
     try {
       const addr = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
       const r = await runCli(['-f', writeConfig(config(addr)), '--workers', '2']);
-      assert.equal(r.code, 1);
+      assert.equal(r.code, 2);
       assert.match(r.stderr, /address already in use/);
-      assert.match(r.stdout, /worker \d exited with code 1 before the gateway was ready/);
+      assert.match(r.stdout, /worker \d exited with code 2 before the gateway was ready/);
       assert.doesNotMatch(r.stdout, /restarting it/, 'no restart loop');
     } finally {
       taken.close();

@@ -12,8 +12,9 @@
  * configs side by side, listed in `Alternatives` below and checked to be alternatives), in-process (a process per file
  * would take tens of seconds), with the working directory set to the config's folder so that relative data paths
  * (`./pki/cert.pem`, `./root/`) resolve. Some AILERON configs point at `./_example/<name>/...` (AILERON's own repo
- * layout); those paths resolve nowhere, which does not matter to --validate (files are read when objects are
- * created, not when documents are validated).
+ * layout); those paths resolve nowhere. --validate reads the files of the resources the Entrypoint reaches (a kind's
+ * preflight: certificates, keys, templates), so once such a config's kinds exist it fails naming the file, unless
+ * its kind reads the file only when created.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -141,7 +141,7 @@ describe('HTTPClient TLS', () => {
       assert.ok(err instanceof ConfigError);
       assert.match(
         err.message,
-        /client\.yaml:6:\d+: spec\.httpTransportConfig\.tlsConfig\.rootCAs\[0\]: cannot read the CA certificate file \/nonexistent\/ca\.pem: ENOENT/,
+        /client\.yaml:6:\d+: spec\.httpTransportConfig\.tlsConfig\.rootCAs\[0\]: cannot read the CA certificate file \/nonexistent\/ca\.pem: no such file \(ENOENT\)/,
       );
       assert.match(err.message, /fix: +check the path/);
       return true;

@@ -84,7 +84,7 @@ describe('addresses', () => {
     await once(other, 'listening');
     try {
       const taken = await runCli(['-f', writeConfig(plain(`unix://${busy}`))]);
-      assert.equal(taken.code, 1);
+      assert.equal(taken.code, 2);
       assert.match(taken.stderr, /address already in use \(another process listens on .*busy\.sock\)/);
       assert.ok(existsSync(busy), "the other process's socket is left alone");
     } finally {
@@ -93,7 +93,7 @@ describe('addresses', () => {
     const file = join(dir, 'notes.txt');
     writeFileSync(file, 'keep me');
     const notSocket = await runCli(['-f', writeConfig(plain(`unix://${file}`))]);
-    assert.equal(notSocket.code, 1);
+    assert.equal(notSocket.code, 2);
     assert.match(notSocket.stderr, /notes\.txt exists and is not a socket/);
     assert.ok(existsSync(file), 'a regular file is never removed');
   });

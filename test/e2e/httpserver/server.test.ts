@@ -165,7 +165,7 @@ spec:
     await gw.stop();
   });
 
-  it('exits 1 with a clear message when its port is taken', async () => {
+  it('exits 2 (a config problem) with a clear message when its port is taken', async () => {
     const blocker = createServer();
     blocker.listen(0, '127.0.0.1');
     await once(blocker, 'listening');
@@ -179,8 +179,11 @@ spec:
   addr: "127.0.0.1:${port}"
 `);
       const { code, stderr } = await runCli(['-f', file]);
-      assert.equal(code, 1);
-      assert.match(stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`));
+      assert.equal(code, 2, 'a listen address that cannot be bound is a configuration problem');
+      assert.match(
+        stderr,
+        new RegExp(`spec\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`),
+      );
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
     } finally {
       blocker.close();

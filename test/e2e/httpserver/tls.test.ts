@@ -287,7 +287,7 @@ describe('TLS configuration errors', () => {
         [
           `certKeyPairs: [{certFile: "${dir}/missing.crt", keyFile: "${pki.server.key}"}]`,
           'missing certificate',
-          /certKeyPairs\[0\]\.certFile: cannot read .*missing\.crt: ENOENT/,
+          /certKeyPairs\[0\]\.certFile: cannot read .*missing\.crt: no such file \(ENOENT\)/,
           /fix:\s+check the path/,
         ],
         [

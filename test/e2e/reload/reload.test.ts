@@ -215,7 +215,7 @@ describe('reload (SIGHUP)', () => {
       const [line] = logLines(gw, /reload rejected/, from);
       assert.match(
         String(line?.msg),
-        /a new listener could not start: cannot listen on .*address already in use/,
+        /a new listener could not start: 1 configuration problem:\n.*spec\.addr: cannot listen on .*address already in use/,
       );
       assert.equal((await get(`${gw.url}/x`)).upstream, '0', 'the old configuration still serves');
     } finally {
