@@ -27,11 +27,26 @@ import { displayPath, expandPaths, parseDocuments, readDocuments, type SourceDoc
 export const EntrypointKey = 'core/v1/Entrypoint';
 export const EntrypointName = '.entrypoint';
 
-const MetadataSchema = Obj({
-  name: Type.String({ pattern: NamePattern, default: 'default' }),
-  namespace: Type.String({ pattern: NamePattern, default: 'default' }),
-  logger: Type.Optional(Type.String()),
-  errorHandler: Type.Optional(Type.String()),
+/** The envelope's `metadata`; exported for the JSON Schema (jsonschema.ts) and `-t`. */
+export const MetadataSchema = Obj({
+  name: Type.String({
+    pattern: NamePattern,
+    default: 'default',
+    description: 'the name in the identity apiVersion/kind/namespace/name; letters, digits, - and .',
+  }),
+  namespace: Type.String({
+    pattern: NamePattern,
+    default: 'default',
+    description: 'the namespace in the identity; letters, digits, - and .',
+  }),
+  logger: Type.Optional(
+    Type.String({ description: "a logger of the Entrypoint's loggers, as apiVersion/kind/namespace/name" }),
+  ),
+  errorHandler: Type.Optional(
+    Type.String({
+      description: "an error handler of the Entrypoint's errorHandlers, as apiVersion/kind/namespace/name",
+    }),
+  ),
 });
 
 interface Stored {

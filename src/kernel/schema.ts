@@ -310,7 +310,9 @@ export function defaults(schema: TSchema): unknown {
   return check(schema, {}).value;
 }
 
-function expectedOf(s: Json): string {
+/** What a value of schema `s` must be, in words ("an integer from 0 to 100", "one of Debug, Info"). */
+export function expectedOf(schema: TSchema | Json): string {
+  const s = schema as Json;
   if (Array.isArray(s.enumNames)) {
     const names = (s.enumNames as string[]).filter((n) => !n.endsWith('Unknown'));
     return `one of ${names.join(', ')}`;
