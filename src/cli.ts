@@ -7,7 +7,6 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import {
   bindingRegistry,
   connectWorker,

@@ -34,6 +34,7 @@ const Shared: Record<string, Json> = {
   substitution: {
     type: 'string',
     pattern: '\\$\\{[^{}]*\\}',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the syntax
     description: 'a ${VAR} substitution; its value is checked when the file is loaded',
   },
   /** protojson's quoted numbers; their range is checked when loading. */
