@@ -62,7 +62,13 @@ export function configJsonSchema(registry: Registry, only?: ResourceDefinition):
   const skipped: Json = {
     type: 'object',
     description: 'a mapping with neither apiVersion nor kind is skipped when loading, as AILERON does',
-    not: { anyOf: [{ required: ['apiVersion'] }, { required: ['kind'] }] },
+    // "Neither" as the loader reads it: absent, or a value that is not there (null, "", 0, false).
+    not: {
+      anyOf: ['apiVersion', 'kind'].map((k) => ({
+        required: [k],
+        properties: { [k]: { not: { enum: [null, '', 0, false] } } },
+      })),
+    },
   };
   return {
     $schema: JsonSchemaDraft,
@@ -223,13 +229,23 @@ class Emitter {
     const properties: Record<string, Json> = {};
     const patternProperties: Record<string, Json> = {};
     const mustHave: string[] = [];
+    /** Required fields that have a capitalised alias: either spelling will do. */
+    const eitherOf: Json[] = [];
     for (const [name, child] of Object.entries(props)) {
       const isRequired = required.has(name) && !('default' in child) && !isOptional(child);
       const field = this.#schema(child, `${hint}.${name}`);
       // The loader reads `field: null` as "not set"; a required field still has to be given.
       properties[name] = isRequired ? field : nullable(field);
-      if (isRequired) mustHave.push(name);
       const alias = capitalisedAlias(name);
+      if (isRequired && alias) {
+        eitherOf.push({
+          anyOf: [
+            { required: [name], properties: { [name]: {} } },
+            // Some key matches the alias: "not every key fails to match it".
+            { not: { propertyNames: { not: { pattern: alias } } } },
+          ],
+        });
+      } else if (isRequired) mustHave.push(name);
       if (alias && definition !== undefined)
         patternProperties[alias] = { $ref: `#/definitions/${definition}/properties/${name}` };
     }
@@ -242,6 +258,7 @@ class Emitter {
     const out: Json = { type: 'object' };
     if (names.length > 0) out.properties = properties;
     if (mustHave.length > 0) out.required = mustHave;
+    if (eitherOf.length > 0) out.allOf = eitherOf;
     if (Object.keys(patternProperties).length > 0) out.patternProperties = patternProperties;
     // As the loader: unknown fields are refused by additionalProperties: false, or by default when the object
     // declares fields and no patterns.
