@@ -88,6 +88,33 @@ function reachable(registry: Registry): Set<string> {
   return seen;
 }
 
+interface SchemaNode {
+  readonly type?: unknown;
+  readonly description?: unknown;
+  readonly role?: unknown;
+  readonly enumNames?: unknown;
+  readonly properties?: Record<string, SchemaNode>;
+  readonly patternProperties?: Record<string, SchemaNode>;
+  readonly items?: SchemaNode;
+  readonly anyOf?: readonly SchemaNode[];
+}
+
+/** Paths of the fields (object properties, at any depth) that have no description. */
+function undescribedFields(s: SchemaNode, at: string): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(s.properties ?? {})) {
+    if (typeof child.description !== 'string' || child.description.trim() === '') out.push(`${at}.${name}`);
+    if (typeof child.role !== 'string') out.push(...undescribedFields(child, `${at}.${name}`));
+  }
+  if (s.type === 'array' && s.items && typeof s.items.role !== 'string')
+    out.push(...undescribedFields(s.items, `${at}[]`));
+  if (Array.isArray(s.anyOf) && s.enumNames === undefined)
+    for (const alt of s.anyOf) out.push(...undescribedFields(alt, at));
+  for (const child of Object.values(s.patternProperties ?? {}))
+    out.push(...undescribedFields(child, `${at}.<key>`));
+  return out;
+}
+
 describe('contract of every registered kind', () => {
   it('covers every kind, and every role some field expects', () => {
     assert.ok(kinds.length >= 9, `only ${kinds.length} kinds registered`);
@@ -168,6 +195,15 @@ describe('contract of every registered kind', () => {
           assert.match(validated.out, /^configuration is valid: /);
         });
       }
+
+      it('describes every field of its spec (the comments of -t, the descriptions of the JSON Schema)', () => {
+        const missing = undescribedFields(d.spec as unknown as SchemaNode, 'spec');
+        assert.deepEqual(
+          missing,
+          [],
+          'give each field a description (one short line, what it does and what 0/empty means) in its api.ts',
+        );
+      });
 
       it('refuses an unknown field in its spec, naming the field at its line', () => {
         const doc = {
