@@ -119,7 +119,7 @@ class Writer {
     }
     if (isMapping(value) && Object.keys(value).length > 0) {
       // A reference or a map: plain YAML.
-      const text = stringify([value], { lineWidth: 0 }).trimEnd();
+      const text = stringify([value], Stringify).trimEnd();
       for (const line of text.split('\n')) out.push(`${pad}${line}`);
       return;
     }
@@ -272,9 +272,13 @@ function yamlKey(key: string): string {
 
 /** A scalar on one line (a string with a line break in double quotes, which YAML reads as JSON does). */
 function scalar(v: unknown): string {
-  if (typeof v === 'string' && /[\n\r]/.test(v)) return JSON.stringify(v);
-  return stringify(v, { lineWidth: 0 }).trimEnd();
+  const text = stringify(v, Stringify).trimEnd();
+  // Never more than one line after `key:`: double quotes, which YAML reads as JSON does.
+  return text.includes('\n') ? JSON.stringify(v) : text;
 }
+
+/** One line per scalar: no folding, no block scalars (`|`, `>`), which would not fit after `key:`. */
+const Stringify = { lineWidth: 0, blockQuote: false } as const;
 
 /**
  * ` value` after `key:` for a scalar or an empty collection; otherwise nothing, and the value's lines (indented
@@ -285,7 +289,7 @@ function inlineOrBlock(v: unknown, indent: number, tail: string[]): string {
   if (Array.isArray(v) && v.length === 0) return ' []';
   if (!Array.isArray(v) && Object.keys(v).length === 0) return ' {}';
   const pad = ' '.repeat(indent + 2);
-  const text = stringify(v, { lineWidth: 0 }).trimEnd();
+  const text = stringify(v, Stringify).trimEnd();
   for (const line of text.split('\n')) tail.push(`${pad}${line}`);
   return '';
 }
