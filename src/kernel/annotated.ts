@@ -188,7 +188,12 @@ class Writer {
 /** Enumerations with many names are cut short in a comment (the reference page lists them). */
 const MaxNamesShown = 8;
 
+/** Longer patterns are left out of a comment (the reference page explains the syntax). */
+const MaxPatternShown = 40;
+
 function expected(s: Json): string {
+  if (s.type === 'string' && typeof s.pattern === 'string' && s.pattern.length > MaxPatternShown)
+    return 'a string';
   if (Array.isArray(s.enumNames)) {
     const names = (s.enumNames as string[]).filter((n) => !n.endsWith('Unknown'));
     if (names.length > MaxNamesShown)

@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -124,6 +124,17 @@ describe('the JSON Schema of a config file', () => {
       assert.deepEqual(schemaProblems(text), [], relative(root, file));
       assert.deepEqual(schemaProblems(substitute(text, {})), [], `${relative(root, file)} (substituted)`);
     }
+  });
+
+  it('the yaml-language-server lines of the examples point at the checked-in schema', () => {
+    let lines = 0;
+    for (const file of configFiles(join(root, 'examples'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/^# yaml-language-server: \$schema=(\S+)$/gm)) {
+        lines++;
+        assert.equal(resolve(dirname(file), m[1]!), checkedIn, relative(root, file));
+      }
+    }
+    assert.ok(lines > 0, 'examples/quickstart/config.yaml shows the line');
   });
 
   it('every AILERON example the loader accepts validates', { skip: !existsSync(corpus) }, () => {
