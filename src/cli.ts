@@ -32,7 +32,6 @@ import { Gateway, type LoadOptions, loadConfig, watchConfig } from './reload.ts'
 const Usage = `Usage: aileron [flags]
        aileron schema
 
-
 An API gateway configured by AILERON-compatible resources (apiVersion, kind, metadata, spec).
 
 Flags:
