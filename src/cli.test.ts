@@ -119,10 +119,10 @@ describe('aileron CLI: flags', () => {
     assert.match(r.err, /^aileron: Option '-f, --file <value>' argument missing/);
   });
 
-  it('-o takes yaml or json only', async () => {
+  it('-o takes yaml, json or jsonschema only', async () => {
     const r = await run(['-t', 'core/v1/HTTPServer', '-o', 'xml']);
     assert.equal(r.code, 2);
-    assert.equal(r.err, 'aileron: -o must be yaml or json, not "xml"\n');
+    assert.equal(r.err, 'aileron: -o must be yaml, json or jsonschema, not "xml"\n');
   });
 
   it('nothing to run: says to use -f, exit 2', async () => {
@@ -250,8 +250,72 @@ describe('aileron CLI: -t', () => {
       metadata: { name: 'default', namespace: 'default' },
       spec: defaults(definition.spec),
     });
-    assert.match(r.out, /^apiVersion: core\/v1\nkind: HTTPServer\n/);
+    assert.match(r.out, /^# core\/v1 HTTPServer: Listens on .*\napiVersion: core\/v1\nkind: HTTPServer\n/);
     assert.match(r.out, /\n {2}addr: :8080\n/);
+  });
+
+  it('-t prints every field: a comment above each, and the fields not set commented out with their defaults', async () => {
+    const r = await run(['-t', 'core/v1/HTTPClient']);
+    assert.equal(r.code, 0, r.err);
+    // All six spec fields, set or not, each with its comment.
+    for (const field of [
+      'tripperwares',
+      'retryConfig',
+      'httpTransportConfig',
+      'http2TransportConfig',
+      'http3TransportConfig',
+      'requestTimeout',
+    ])
+      assert.match(r.out, new RegExp(`\\n {2}# [^\\n]+\\n {2}(# )?${field}:`), field);
+    assert.match(
+      r.out,
+      /\n {2}# retries of failed upstream requests; unset = no retry \(a mapping; not set\)\n/,
+    );
+    // Nested objects and their fields, with defaults: the retry block commented out.
+    assert.match(
+      r.out,
+      /\n {2}# retryConfig:\n {2}# {3}# retries after the first attempt[^\n]*\n {2}# {3}maxRetry: 1\n/,
+    );
+    // Deeper optional objects stay commented inside (uncommenting the transport does not set its TLS).
+    assert.match(r.out, /\n {2}# {3}# tlsConfig:\n/);
+  });
+
+  it('-t: uncommenting a block gives a config that loads with that block and its defaults', async () => {
+    const r = await run(['-t', 'core/v1/HTTPClient']);
+    const lines = r.out.split('\n');
+    const start = lines.indexOf('  # retryConfig:');
+    assert.ok(start > 0, r.out);
+    let end = start + 1;
+    while (lines[end]?.startsWith('  #   ')) end++;
+    const uncommented = [
+      ...lines.slice(0, start),
+      ...lines.slice(start, end).map((l) => l.replace(/^ {2}# /, '  ')),
+      ...lines.slice(end),
+    ].join('\n');
+    const registry = registerAll(new Registry());
+    registry.loadText('uncommented.yaml', uncommented, {});
+    const spec = registry.manifest('core/v1/HTTPClient/default/default')?.spec as Record<string, unknown>;
+    assert.deepEqual(spec.retryConfig, { maxRetry: 1, maxContentLength: 0, retryStatusCodes: [] });
+  });
+
+  it('-t: a list of objects shows the fields of an item, commented out', async () => {
+    const r = await run(['-t', 'app/v1/TimeoutMiddleware']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /\n {2}apiTimeouts: \[\]\n {4}# # which request paths match[^\n]*required\)\n {4}# - matcher:\n/,
+    );
+    assert.match(r.out, /\n {4}# {3}timeout: 0\n/);
+  });
+
+  it('-o jsonschema prints the JSON Schema of the kind', async () => {
+    const r = await run(['-t', 'core/v1/HTTPServer', '-o', 'jsonschema']);
+    assert.equal(r.code, 0, r.err);
+    const schema = JSON.parse(r.out) as { $schema: string; title: string; definitions: object };
+    assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.equal(schema.title, 'aileron core/v1 HTTPServer');
+    assert.ok('core.v1.HTTPServer' in schema.definitions);
+    assert.ok(!('core.v1.HTTPClient' in schema.definitions), 'only the kind and what it uses');
   });
 
   it('-o json prints JSON', async () => {
@@ -318,6 +382,32 @@ describe('aileron CLI: -t', () => {
       r.err,
       'aileron: no resource core/v1/HTTPServer/default/other was loaded; loaded HTTPServer resources: core/v1/HTTPServer/default/web\n',
     );
+  });
+});
+
+describe('aileron CLI: schema', () => {
+  it('prints the JSON Schema of a config file, every kind in it, exit 0', async () => {
+    const r = await run(['schema']);
+    assert.equal(r.code, 0, r.err);
+    const schema = JSON.parse(r.out) as { $schema: string; definitions: Record<string, unknown> };
+    assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    for (const k of registerAll(new Registry()).kinds())
+      assert.ok(`${k.apiVersion.replace('/', '.')}.${k.kind}` in schema.definitions, k.kind);
+  });
+
+  it('takes no arguments: exit 2 with the usage; -h explains it', async () => {
+    const r = await run(['schema', '-f', 'x.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^aileron: schema takes no arguments, not "-f x\.yaml"\n\nUsage: aileron/);
+    const help = await run(['schema', '-h']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /^Usage: aileron schema\n/);
+  });
+
+  it('the help names the command and the editor line', async () => {
+    const r = await run(['-h']);
+    assert.match(r.out, /\n {2}schema {2,}print the JSON Schema of a whole config file/);
+    assert.match(r.out, /# yaml-language-server: \$schema=/);
   });
 });
 

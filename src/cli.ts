@@ -7,7 +7,6 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import {
   bindingRegistry,
   connectWorker,
@@ -20,29 +19,39 @@ import {
 } from './cluster.ts';
 import { ErrEntrypointRun } from './core/errors.ts';
 import { createDefaultLogger } from './core/slogger/default.ts';
+import { annotatedYaml } from './kernel/annotated.ts';
 import { isGatewayError } from './kernel/errors.ts';
+import { configJsonSchema } from './kernel/jsonschema.ts';
 import { ConfigError } from './kernel/problems.ts';
-import { Registry } from './kernel/registry.ts';
+import { MetadataSchema, Registry } from './kernel/registry.ts';
 import type { Manifest, ResourceDefinition } from './kernel/resource.ts';
 import { defaults } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
 import { Gateway, type LoadOptions, loadConfig, watchConfig } from './reload.ts';
 
 const Usage = `Usage: aileron [flags]
+       aileron schema
 
 An API gateway configured by AILERON-compatible resources (apiVersion, kind, metadata, spec).
 
 Flags:
   -f, --file PATH        config file or directory (.yaml, .yml, .json); repeatable
   -e, --env PATH         env file (KEY=VALUE lines) loaded before the configs; repeatable
-  -t, --template KIND    print the default spec of a kind (e.g. core/v1/HTTPServer, or HTTPServer), or
-                         with /namespace/name the loaded config of that resource; then exit
-  -o, --out FORMAT       template format: yaml (default) or json
+  -t, --template KIND    print a kind with every field, its default and (in YAML) a comment saying what
+                         it takes (e.g. core/v1/HTTPServer, or HTTPServer), or with /namespace/name the
+                         loaded config of that resource; then exit
+  -o, --out FORMAT       template format: yaml (default, commented), json, or jsonschema (the kind's
+                         JSON Schema)
       --validate         load and validate the configs, print every problem, create nothing
       --workers N        run N worker processes that share the listeners; auto = one per core [1]
       --watch            reload the configuration when a -f or -e file changes (as SIGHUP does)
   -v, --version          print the version
   -h, --help             print this help
+
+Commands:
+  schema                 print the JSON Schema of a whole config file (every kind, with descriptions and
+                         defaults) for editors: yaml-language-server reads a first line
+                         # yaml-language-server: $schema=<path or URL of the schema> (docs/configuration.md)
 
 Signals: SIGTERM or SIGINT stop gracefully (a second one exits at once); SIGHUP reloads the configuration
 without dropping requests (docs/operations.md).
@@ -51,6 +60,7 @@ Examples:
   aileron -f examples/quickstart/
   aileron --validate -f config/ -e prod.env
   aileron -t core/v1/ReverseProxyHandler
+  aileron schema > aileron.schema.json
 `;
 
 export interface CliIO {
@@ -113,6 +123,7 @@ export async function cli(
     io.out(help(register));
     return 0;
   }
+  if (argv[0] === 'schema') return schema(argv.slice(1), register, io);
   let values: ReturnType<typeof parse>['values'];
   try {
     values = parse(argv).values;
@@ -129,8 +140,8 @@ export async function cli(
     return 0;
   }
   const out = values.out ?? 'yaml';
-  if (out !== 'yaml' && out !== 'json') {
-    io.err(`aileron: -o must be yaml or json, not "${out}"\n`);
+  if (out !== 'yaml' && out !== 'json' && out !== 'jsonschema') {
+    io.err(`aileron: -o must be yaml, json or jsonschema, not "${out}"\n`);
     return 2;
   }
   let workers: number;
@@ -294,7 +305,23 @@ function completeKind(registry: Registry, name: string): { name: string } | { er
   return { name };
 }
 
-function template(registry: Registry, given: string, out: 'yaml' | 'json', io: CliIO): number {
+/** `aileron schema`: the JSON Schema of a config file's documents, from the registered kinds. */
+function schema(args: readonly string[], register: (registry: Registry) => Registry, io: CliIO): number {
+  if (args.length === 1 && (args[0] === '-h' || args[0] === '--help')) {
+    io.out(
+      'Usage: aileron schema\n\nPrints the JSON Schema (draft-07) of an aileron config file: every kind, with descriptions\nand defaults. Point an editor at it (docs/configuration.md).\n',
+    );
+    return 0;
+  }
+  if (args.length > 0) {
+    io.err(`aileron: schema takes no arguments, not "${args.join(' ')}"\n\n${Usage}`);
+    return 2;
+  }
+  io.out(`${JSON.stringify(configJsonSchema(register(new Registry())), null, 2)}\n`);
+  return 0;
+}
+
+function template(registry: Registry, given: string, out: 'yaml' | 'json' | 'jsonschema', io: CliIO): number {
   const completed = completeKind(registry, given);
   if ('error' in completed) {
     io.err(completed.error);
@@ -328,6 +355,10 @@ function template(registry: Registry, given: string, out: 'yaml' | 'json', io: C
     );
     return 2;
   }
+  if (out === 'jsonschema') {
+    io.out(`${JSON.stringify(configJsonSchema(registry, definition), null, 2)}\n`);
+    return 0;
+  }
   let doc: Manifest;
   if (parts.length === 5) {
     const found = registry.manifest(`${key}/${parts[3]}/${parts[4]}`);
@@ -352,7 +383,22 @@ function template(registry: Registry, given: string, out: 'yaml' | 'json', io: C
     // What a document with an empty spec becomes, as AILERON shows it (e.g. the Entrypoint's fixed identity).
     definition.mutate?.(doc);
   }
-  io.out(out === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc));
+  if (out === 'json') {
+    io.out(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+  const kindsFor = (role: string) =>
+    registry
+      .kinds()
+      .filter((k) => k.roles.includes(role))
+      .map((k) => `${k.apiVersion}/${k.kind}`)
+      .sort();
+  const annotated = annotatedYaml(
+    { ...doc },
+    { metadata: MetadataSchema, spec: definition.spec },
+    { kindsFor },
+  );
+  io.out(`# ${definition.apiVersion} ${definition.kind}: ${definition.summary}\n${annotated}`);
   return 0;
 }
 

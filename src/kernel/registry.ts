@@ -36,11 +36,32 @@ import {
 export const EntrypointKey = 'core/v1/Entrypoint';
 export const EntrypointName = '.entrypoint';
 
-const MetadataSchema = Obj({
-  name: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
-  namespace: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
-  logger: Type.Optional(Type.String({ maxLength: Limits.nameLength })),
-  errorHandler: Type.Optional(Type.String({ maxLength: Limits.nameLength })),
+/** The envelope's `metadata`; exported for the JSON Schema (jsonschema.ts) and `-t`. */
+export const MetadataSchema = Obj({
+  name: Type.String({
+    pattern: NamePattern,
+    maxLength: Limits.nameLength,
+    default: 'default',
+    description: 'the name in the identity apiVersion/kind/namespace/name; letters, digits, - and .',
+  }),
+  namespace: Type.String({
+    pattern: NamePattern,
+    maxLength: Limits.nameLength,
+    default: 'default',
+    description: 'the namespace in the identity; letters, digits, - and .',
+  }),
+  logger: Type.Optional(
+    Type.String({
+      maxLength: Limits.nameLength,
+      description: "a logger of the Entrypoint's loggers, as apiVersion/kind/namespace/name",
+    }),
+  ),
+  errorHandler: Type.Optional(
+    Type.String({
+      maxLength: Limits.nameLength,
+      description: "an error handler of the Entrypoint's errorHandlers, as apiVersion/kind/namespace/name",
+    }),
+  ),
 });
 
 interface Stored {

@@ -54,8 +54,18 @@ export const NamePattern = '^[0-9A-Za-z-.]*$';
 export const Reference = Obj({
   apiVersion: Type.String({ pattern: '^[0-9A-Za-z]+/[0-9A-Za-z]+$', description: 'e.g. core/v1' }),
   kind: Type.String({ pattern: '^[0-9A-Za-z]+$', description: 'e.g. HTTPServer' }),
-  namespace: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
-  name: Type.String({ pattern: NamePattern, maxLength: Limits.nameLength, default: 'default' }),
+  namespace: Type.String({
+    pattern: NamePattern,
+    maxLength: Limits.nameLength,
+    default: 'default',
+    description: 'metadata.namespace of the resource',
+  }),
+  name: Type.String({
+    pattern: NamePattern,
+    maxLength: Limits.nameLength,
+    default: 'default',
+    description: 'metadata.name of the resource',
+  }),
 });
 export type Reference = Static<typeof Reference>;
 
@@ -118,6 +128,10 @@ export const HTTPMethods = [
 /** AILERON's HTTPMethod enum; number 0 is `HTTPMethodUnknown`, which is ignored. */
 export const HTTPMethod = Enum(['HTTPMethodUnknown', ...HTTPMethods]);
 export const HTTPMethodList = Type.Array(HTTPMethod, { uniqueItems: true, default: [] });
+/** HTTPMethodList with the field's description (what the methods are for, what empty means). */
+export function MethodList(description: string) {
+  return Type.Array(HTTPMethod, { uniqueItems: true, default: [], description });
+}
 
 /** Normalises a method list from config: drops `HTTPMethodUnknown`, sorts, de-duplicates. */
 export function methodList(list: readonly string[] | undefined): string[] {
@@ -371,7 +385,9 @@ export function defaults(schema: TSchema): unknown {
   return check(schema, {}).value;
 }
 
-function expectedOf(s: Json): string {
+/** What a value of schema `s` must be, in words ("an integer from 0 to 100", "one of Debug, Info"). */
+export function expectedOf(schema: TSchema | Json): string {
+  const s = schema as Json;
   if (Array.isArray(s.enumNames)) {
     const names = (s.enumNames as string[]).filter((n) => !n.endsWith('Unknown'));
     return `one of ${names.join(', ')}`;

@@ -22,6 +22,7 @@ import { identity, Registry } from '../../src/kernel/registry.ts';
 import type { Manifest, ResourceDefinition } from '../../src/kernel/resource.ts';
 import { collectReferences } from '../../src/kernel/schema.ts';
 import { registerAll } from '../../src/register.ts';
+import { exampleEnv } from '../helpers/exampleenv.ts';
 import { Config, chainOf, fieldOf, identityOf, key, reachability, slotPerRole } from './wiring.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -35,7 +36,8 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 async function aileron(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: {} };
+  // examples/tls reads a certificate its README makes first.
+  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: exampleEnv() };
   const code = await cli(args, new AbortController().signal, io);
   return { code, out, err };
 }
@@ -86,6 +88,33 @@ function reachable(registry: Registry): Set<string> {
   };
   visit(identity(registry.entrypointRef()));
   return seen;
+}
+
+interface SchemaNode {
+  readonly type?: unknown;
+  readonly description?: unknown;
+  readonly role?: unknown;
+  readonly enumNames?: unknown;
+  readonly properties?: Record<string, SchemaNode>;
+  readonly patternProperties?: Record<string, SchemaNode>;
+  readonly items?: SchemaNode;
+  readonly anyOf?: readonly SchemaNode[];
+}
+
+/** Paths of the fields (object properties, at any depth) that have no description. */
+function undescribedFields(s: SchemaNode, at: string): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(s.properties ?? {})) {
+    if (typeof child.description !== 'string' || child.description.trim() === '') out.push(`${at}.${name}`);
+    if (typeof child.role !== 'string') out.push(...undescribedFields(child, `${at}.${name}`));
+  }
+  if (s.type === 'array' && s.items && typeof s.items.role !== 'string')
+    out.push(...undescribedFields(s.items, `${at}[]`));
+  if (Array.isArray(s.anyOf) && s.enumNames === undefined)
+    for (const alt of s.anyOf) out.push(...undescribedFields(alt, at));
+  for (const child of Object.values(s.patternProperties ?? {}))
+    out.push(...undescribedFields(child, `${at}.<key>`));
+  return out;
 }
 
 describe('contract of every registered kind', () => {
@@ -169,6 +198,15 @@ describe('contract of every registered kind', () => {
         });
       }
 
+      it('describes every field of its spec (the comments of -t, the descriptions of the JSON Schema)', () => {
+        const missing = undescribedFields(d.spec as unknown as SchemaNode, 'spec');
+        assert.deepEqual(
+          missing,
+          [],
+          'give each field a description (one short line, what it does and what 0/empty means) in its api.ts',
+        );
+      });
+
       it('refuses an unknown field in its spec, naming the field at its line', () => {
         const doc = {
           apiVersion: d.apiVersion,
@@ -245,7 +283,7 @@ describe('contract of every registered kind', () => {
           const validated = await aileron(['--validate', '-f', join(root, folder)]);
           assert.equal(validated.code, 0, `${folder}: ${validated.err}`);
           const registry = registerAll(new Registry());
-          registry.loadFiles([join(root, folder)], {});
+          registry.loadFiles([join(root, folder)], exampleEnv());
           const used = [...reachable(registry)].some((id) => id.startsWith(`${key(d)}/`));
           assert.ok(used, `${folder} defines a ${key(d)} that its Entrypoint does not reach`);
         }

@@ -15,14 +15,17 @@ export const MatchTypeSpec = Enum(MatchTypes, {
   description: 'Exact, Prefix, Suffix, Contains, Path, FilePath, Regex or RegexPOSIX',
 });
 
-export const MatcherSpec = Obj({
-  patterns: Type.Array(Type.String(), {
-    default: [],
-    uniqueItems: true,
-    description: 'OR-ed, in the syntax of matchType; none = never matches',
-  }),
-  matchType: MatchTypeSpec,
-});
+export const MatcherSpec = Obj(
+  {
+    patterns: Type.Array(Type.String(), {
+      default: [],
+      uniqueItems: true,
+      description: 'OR-ed, in the syntax of matchType; none = never matches',
+    }),
+    matchType: MatchTypeSpec,
+  },
+  { description: 'which request paths match: patterns and how they are read' },
+);
 export type MatcherSpec = Static<typeof MatcherSpec>;
 
 /** The matcher as one test function. Call `matcherProblems` first (in the kind's `validate`). */

@@ -11,15 +11,23 @@ import { fileErrorText } from '../../kernel/problems.ts';
 import { Enum, Obj, type Static, Type } from '../../kernel/schema.ts';
 import { globRegExp } from './match.ts';
 
-export const TemplateType = Enum(['Text', 'GoText', 'GoHTML'], { default: 'Text' });
+export const TemplateType = Enum(['Text', 'GoText', 'GoHTML'], {
+  default: 'Text',
+  description: 'Text: the template is the body; GoText, GoHTML: {{.name}} is replaced (GoHTML escapes it)',
+});
 
 export const MIMEContentSpec = Obj({
   mimeType: Type.String({ pattern: '^[a-z]+/[0-9a-zA-Z.+-]+$', description: 'e.g. application/json' }),
-  statusCode: Type.Integer({ default: 0, minimum: 0, maximum: 999 }),
-  header: Type.Record(Type.String(), Type.String(), { default: {} }),
+  statusCode: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 999,
+    description: 'response status; 0 = the status of the error',
+  }),
+  header: Type.Record(Type.String(), Type.String(), { default: {}, description: 'headers set as written' }),
   templateType: TemplateType,
-  template: Type.String({ default: '' }),
-  templateFile: Type.String({ default: '' }),
+  template: Type.String({ default: '', description: 'the body, or its template' }),
+  templateFile: Type.String({ default: '', description: 'file read at start-up; wins over template' }),
 });
 export type MIMEContentSpec = Static<typeof MIMEContentSpec>;
 

@@ -60,74 +60,156 @@ export const CommonKeyCryptType = Enum([
   'AESOFB',
 ]);
 
-const CutSets = Type.Array(Type.String(), { default: [] });
-
-export const ReplacerSpec = Obj({
-  fixed: Type.Optional(Obj({ value: Type.String({ default: '' }) })),
-  value: Type.Optional(Obj({ fromTo: Type.Record(Type.String(), Type.String(), { default: {} }) })),
-  left: Type.Optional(
-    Obj({ char: Type.String({ default: '' }), length: Type.Integer({ default: 0, minimum: 0 }) }),
-  ),
-  right: Type.Optional(
-    Obj({ char: Type.String({ default: '' }), length: Type.Integer({ default: 0, minimum: 0 }) }),
-  ),
-  trim: Type.Optional(Obj({ cutSets: CutSets })),
-  trimLeft: Type.Optional(Obj({ cutSets: CutSets })),
-  trimRight: Type.Optional(Obj({ cutSets: CutSets })),
-  trimPrefix: Type.Optional(Obj({ prefixes: Type.Array(Type.String(), { default: [] }) })),
-  trimSuffix: Type.Optional(Obj({ suffixes: Type.Array(Type.String(), { default: [] }) })),
-  encode: Type.Optional(
-    Obj({
-      pattern: Type.String({ default: '' }),
-      posix: Type.Boolean({ default: false }),
-      encoding: EncodingType,
-    }),
-  ),
-  hash: Type.Optional(
-    Obj({
-      pattern: Type.String({ default: '' }),
-      posix: Type.Boolean({ default: false }),
-      alg: HashAlg,
-      encoding: EncodingType,
-    }),
-  ),
-  regexp: Type.Optional(
-    Obj({
-      pattern: Type.String({ minLength: 1 }),
-      replace: Type.String({ default: '' }),
-      posix: Type.Boolean({ default: false }),
-      literal: Type.Boolean({ default: false }),
-    }),
-  ),
-  expand: Type.Optional(
-    Obj({
-      pattern: Type.String({ minLength: 1 }),
-      template: Type.String({ default: '' }),
-      posix: Type.Boolean({ default: false }),
-    }),
-  ),
-  encrypt: Type.Optional(
-    Obj({
-      pattern: Type.String({ default: '' }),
-      posix: Type.Boolean({ default: false }),
-      alg: CommonKeyCryptType,
-      encoding: EncodingType,
-      password: Type.String({ description: 'hex-encoded AES key: 16, 24 or 32 bytes' }),
-    }),
-  ),
-  hmac: Type.Optional(
-    Obj({
-      pattern: Type.String({ default: '' }),
-      posix: Type.Boolean({ default: false }),
-      alg: HashAlg,
-      encoding: EncodingType,
-      key: Type.String({ description: 'hex-encoded HMAC key' }),
-    }),
-  ),
+const CutSets = Type.Array(Type.String(), {
+  default: [],
+  description: 'sets of characters stripped; the first set that changes the value is used',
 });
+const Pattern = (options: { required?: boolean } = {}) =>
+  options.required
+    ? Type.String({ minLength: 1, description: 'regular expression (Go syntax)' })
+    : Type.String({
+        default: '',
+        description: 'regular expression (Go syntax); each match is rewritten; "" = the whole value',
+      });
+const Posix = Type.Boolean({ default: false, description: 'read pattern as POSIX ERE (leftmost-longest)' });
+const Encoding = Type.Unsafe<Static<typeof EncodingType>>({
+  ...EncodingType,
+  description: 'how the bytes are written: Base16, Base32, Base64, ...',
+});
+const Char = Type.String({ default: '', description: 'the character that replaces them' });
+const Length = Type.Integer({ default: 0, minimum: 0, description: 'how many characters are replaced' });
+
+export const ReplacerSpec = Obj(
+  {
+    fixed: Type.Optional(
+      Obj(
+        { value: Type.String({ default: '', description: 'the value that replaces the whole value' }) },
+        { description: 'the whole value becomes value' },
+      ),
+    ),
+    value: Type.Optional(
+      Obj(
+        {
+          fromTo: Type.Record(Type.String(), Type.String(), {
+            default: {},
+            description: 'each key is replaced by its value, in the order written',
+          }),
+        },
+        { description: 'replace substrings' },
+      ),
+    ),
+    left: Type.Optional(
+      Obj({ char: Char, length: Length }, { description: 'mask the first length characters' }),
+    ),
+    right: Type.Optional(
+      Obj({ char: Char, length: Length }, { description: 'mask the last length characters' }),
+    ),
+    trim: Type.Optional(Obj({ cutSets: CutSets }, { description: 'strip characters at both ends' })),
+    trimLeft: Type.Optional(Obj({ cutSets: CutSets }, { description: 'strip characters at the start' })),
+    trimRight: Type.Optional(Obj({ cutSets: CutSets }, { description: 'strip characters at the end' })),
+    trimPrefix: Type.Optional(
+      Obj(
+        {
+          prefixes: Type.Array(Type.String(), {
+            default: [],
+            description: 'the first that matches is removed',
+          }),
+        },
+        { description: 'remove a prefix' },
+      ),
+    ),
+    trimSuffix: Type.Optional(
+      Obj(
+        {
+          suffixes: Type.Array(Type.String(), {
+            default: [],
+            description: 'the first that matches is removed',
+          }),
+        },
+        { description: 'remove a suffix' },
+      ),
+    ),
+    encode: Type.Optional(
+      Obj({ pattern: Pattern(), posix: Posix, encoding: Encoding }, { description: 'encode each match' }),
+    ),
+    hash: Type.Optional(
+      Obj(
+        {
+          pattern: Pattern(),
+          posix: Posix,
+          alg: Type.Unsafe<Static<typeof HashAlg>>({ ...HashAlg, description: 'hash algorithm' }),
+          encoding: Encoding,
+        },
+        { description: 'hash each match, then encode' },
+      ),
+    ),
+    regexp: Type.Optional(
+      Obj(
+        {
+          pattern: Pattern({ required: true }),
+          replace: Type.String({
+            default: '',
+            description: 'replacement; may use $1, $name (or with braces) unless literal',
+          }),
+          posix: Posix,
+          literal: Type.Boolean({
+            default: false,
+            description: 'replace is used as written, without $ references',
+          }),
+        },
+        { description: 'replace every match of pattern' },
+      ),
+    ),
+    expand: Type.Optional(
+      Obj(
+        {
+          pattern: Pattern({ required: true }),
+          template: Type.String({
+            default: '',
+            description: 'expanded for each match ($1, $name); the results joined',
+          }),
+          posix: Posix,
+        },
+        { description: 'the value becomes template expanded for each match' },
+      ),
+    ),
+    encrypt: Type.Optional(
+      Obj(
+        {
+          pattern: Pattern(),
+          posix: Posix,
+          alg: Type.Unsafe<Static<typeof CommonKeyCryptType>>({
+            ...CommonKeyCryptType,
+            description: 'cipher',
+          }),
+          encoding: Encoding,
+          password: Type.String({ description: 'hex-encoded AES key: 16, 24 or 32 bytes' }),
+        },
+        { description: 'encrypt each match (random IV first), then encode' },
+      ),
+    ),
+    hmac: Type.Optional(
+      Obj(
+        {
+          pattern: Pattern(),
+          posix: Posix,
+          alg: Type.Unsafe<Static<typeof HashAlg>>({ ...HashAlg, description: 'hash algorithm of the HMAC' }),
+          encoding: Encoding,
+          key: Type.String({ description: 'hex-encoded HMAC key' }),
+        },
+        { description: 'HMAC of each match, then encode' },
+      ),
+    ),
+  },
+  { description: 'one rewrite of a value: set exactly one of its fields' },
+);
 export type ReplacerSpec = Static<typeof ReplacerSpec>;
 
 export const ReplacerList = Type.Array(ReplacerSpec, { default: [] });
+/** ReplacerList with the field's description. */
+export function Replacers(description: string) {
+  return Type.Array(ReplacerSpec, { default: [], description });
+}
 
 export type Replacer = (input: string) => string;
 

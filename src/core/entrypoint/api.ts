@@ -21,13 +21,19 @@ import { DefaultName, ErrorHandlerTable, LoggerTable } from '../services.ts';
 import { runLoop } from './loop.ts';
 
 export const EntrypointSpec = Obj({
-  defaultLogger: Type.Optional(RefTo('Logger')),
-  loggers: RefList('Logger'),
-  defaultErrorHandler: Type.Optional(RefTo('ErrorHandler')),
-  errorHandlers: RefList('ErrorHandler'),
-  runners: RefList('Runner'),
-  initializers: RefList('Initializer'),
-  finalizers: RefList('Finalizer'),
+  defaultLogger: Type.Optional(
+    RefTo('Logger', { description: 'the logger of resources that name none; unset = JSON lines on stdout' }),
+  ),
+  loggers: RefList('Logger', { description: 'loggers resources may name in metadata.logger' }),
+  defaultErrorHandler: Type.Optional(
+    RefTo('ErrorHandler', { description: 'the error handler of resources that name none; unset = built-in' }),
+  ),
+  errorHandlers: RefList('ErrorHandler', {
+    description: 'error handlers resources may name in metadata.errorHandler',
+  }),
+  runners: RefList('Runner', { description: 'what runs until the gateway stops (HTTPServers)' }),
+  initializers: RefList('Initializer', { description: 'run once at start, before the runners' }),
+  finalizers: RefList('Finalizer', { description: 'run once at stop, after the runners (log flushes)' }),
 });
 export type EntrypointSpec = Static<typeof EntrypointSpec>;
 

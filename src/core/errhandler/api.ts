@@ -25,19 +25,32 @@ const ErrorMessageSpec = Obj({
   codes: Patterns('globs on the error code, e.g. E21*'),
   kinds: Patterns('globs on the error kind, e.g. CoreServer*'),
   messages: Patterns('regular expressions on "<code>.<Kind> <message>"'),
-  headerTemplate: Type.Record(Type.String(), Type.String(), { default: {} }),
-  mimeContents: Type.Array(MIMEContentSpec, { default: [] }),
+  headerTemplate: Type.Record(Type.String(), Type.String(), {
+    default: {},
+    description:
+      'headers added to the response; values may use {{status}}, {{statusText}}, {{code}}, {{kind}}',
+  }),
+  mimeContents: Type.Array(MIMEContentSpec, {
+    default: [],
+    description: 'bodies by media type, chosen by Accept; empty = the default body',
+  }),
 });
 
 export const ErrorHandlerSpec = Obj({
-  stackAlways: Type.Boolean({ default: false }),
+  stackAlways: Type.Boolean({
+    default: false,
+    description: 'also log the stack of client errors (status < 500); server errors always have it',
+  }),
   maxErrorLogsPerSecond: Type.Integer({
     default: DefaultErrorLogsPerSecond,
     minimum: 0,
     description:
       'addition: most ERROR lines per second for one status and error code, the rest counted in one line; 0 = all',
   }),
-  errorMessages: Type.Array(ErrorMessageSpec, { default: [] }),
+  errorMessages: Type.Array(ErrorMessageSpec, {
+    default: [],
+    description: 'custom responses; the first entry whose paths, codes, kinds and messages match is used',
+  }),
 });
 export type ErrorHandlerSpec = Static<typeof ErrorHandlerSpec>;
 

@@ -29,71 +29,92 @@ const Millis = (description: string) =>
 const Uint32 = (description: string) =>
   Type.Integer({ default: 0, minimum: 0, maximum: 4_294_967_295, description });
 
-export const RetryConfig = Obj({
-  maxRetry: Type.Integer({
-    default: 1,
-    minimum: 0,
-    maximum: 100,
-    description: 'retries after the first attempt; 0 = no retry',
-  }),
-  maxContentLength: Type.Integer({
-    default: 0,
-    minimum: 0,
-    maximum: 16_777_216,
-    description:
-      'largest request body (bytes) buffered so it can be retried; 0 = only requests without a body',
-  }),
-  retryStatusCodes: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), {
-    default: [],
-    uniqueItems: true,
-    description: 'response statuses that are retried; empty = only transport errors',
-  }),
-});
+export const RetryConfig = Obj(
+  {
+    maxRetry: Type.Integer({
+      default: 1,
+      minimum: 0,
+      maximum: 100,
+      description: 'retries after the first attempt; 0 = no retry',
+    }),
+    maxContentLength: Type.Integer({
+      default: 0,
+      minimum: 0,
+      maximum: 16_777_216,
+      description:
+        'largest request body (bytes) buffered so it can be retried; 0 = only requests without a body',
+    }),
+    retryStatusCodes: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), {
+      default: [],
+      uniqueItems: true,
+      description: 'response statuses that are retried; empty = only transport errors',
+    }),
+  },
+  { description: 'retries of failed upstream requests; unset = no retry' },
+);
 
-export const HTTPTransportConfig = Obj({
-  tlsConfig: Type.Optional(TLSConfig),
-  tlsHandshakeTimeout: Millis('TLS handshake; 0 = no limit'),
-  disableKeepAlives: Type.Boolean({ default: false }),
-  disableCompression: Type.Boolean({ default: false, description: 'accepted; responses are never decoded' }),
-  maxIdleConns: Type.Integer({ default: 0, description: 'accepted; no effect' }),
-  maxIdleConnsPerHost: Type.Integer({ default: 0, description: 'accepted; no effect' }),
-  maxConnsPerHost: Type.Integer({ default: 0, description: 'connections per upstream origin; 0 = no limit' }),
-  idleConnTimeout: Millis('idle keep-alive connections are closed after this; 0 = no limit'),
-  responseHeaderTimeout: Millis('time for the upstream to send its response headers; 0 = no limit'),
-  responseBodyIdleTimeout: Millis('addition: longest silence while reading a response body; 0 = no limit'),
-  expectContinueTimeout: Millis('accepted; no effect'),
-  maxResponseHeaderBytes: Type.Integer({ default: 0, description: 'bytes; 0 = 1 MiB' }),
-  writeBufferSize: Type.Integer({ default: 0, description: 'accepted; no effect' }),
-  readBufferSize: Type.Integer({ default: 0, description: 'accepted; no effect' }),
-  allowHTTP2: Type.Boolean({ default: false, description: 'offer h2 in ALPN on TLS connections' }),
-  dialConfig: Type.Optional(DialConfig),
-});
+export const HTTPTransportConfig = Obj(
+  {
+    tlsConfig: Type.Optional(TLSConfig),
+    tlsHandshakeTimeout: Millis('TLS handshake; 0 = no limit'),
+    disableKeepAlives: Type.Boolean({ default: false, description: 'a new connection for every request' }),
+    disableCompression: Type.Boolean({
+      default: false,
+      description: 'accepted; responses are never decoded',
+    }),
+    maxIdleConns: Type.Integer({ default: 0, description: 'accepted; no effect' }),
+    maxIdleConnsPerHost: Type.Integer({ default: 0, description: 'accepted; no effect' }),
+    maxConnsPerHost: Type.Integer({
+      default: 0,
+      description: 'connections per upstream origin; 0 = no limit',
+    }),
+    idleConnTimeout: Millis('idle keep-alive connections are closed after this; 0 = no limit'),
+    responseHeaderTimeout: Millis('time for the upstream to send its response headers; 0 = no limit'),
+    responseBodyIdleTimeout: Millis('addition: longest silence while reading a response body; 0 = no limit'),
+    expectContinueTimeout: Millis('accepted; no effect'),
+    maxResponseHeaderBytes: Type.Integer({ default: 0, description: 'bytes; 0 = 1 MiB' }),
+    writeBufferSize: Type.Integer({ default: 0, description: 'accepted; no effect' }),
+    readBufferSize: Type.Integer({ default: 0, description: 'accepted; no effect' }),
+    allowHTTP2: Type.Boolean({ default: false, description: 'offer h2 in ALPN on TLS connections' }),
+    dialConfig: Type.Optional(DialConfig),
+  },
+  { description: 'HTTP/1.1 upstreams (h2 too with allowHTTP2); unset = the default transport' },
+);
 
-export const HTTP2TransportConfig = Obj({
-  tlsConfig: Type.Optional(TLSConfig),
-  disableCompression: Type.Boolean({ default: false, description: 'accepted; responses are never decoded' }),
-  allowHTTP: Type.Boolean({ default: false, description: 'h2c (HTTP/2 without TLS) to http:// upstreams' }),
-  maxHeaderListSize: Uint32('accepted; not applied yet'),
-  maxReadFrameSize: Uint32('accepted; not applied yet'),
-  maxDecoderHeaderTableSize: Uint32('accepted; not applied yet'),
-  maxEncoderHeaderTableSize: Uint32('accepted; not applied yet'),
-  strictMaxConcurrentStreams: Type.Boolean({ default: false, description: 'accepted; not applied yet' }),
-  idleConnTimeout: Uint32('milliseconds; idle connections are closed after this; 0 = no limit'),
-  readIdleTimeout: Uint32('milliseconds; send a PING after this much silence; 0 = no health check'),
-  pingTimeout: Uint32('accepted; not applied yet'),
-  writeByteTimeout: Uint32('accepted; not applied yet'),
-  dialConfig: Type.Optional(DialConfig),
-  multiIPConnPool: Type.Boolean({ default: false, description: 'accepted; not applied yet' }),
-  minLookupInterval: Uint32('accepted; not applied yet'),
-});
+export const HTTP2TransportConfig = Obj(
+  {
+    tlsConfig: Type.Optional(TLSConfig),
+    disableCompression: Type.Boolean({
+      default: false,
+      description: 'accepted; responses are never decoded',
+    }),
+    allowHTTP: Type.Boolean({ default: false, description: 'h2c (HTTP/2 without TLS) to http:// upstreams' }),
+    maxHeaderListSize: Uint32('accepted; not applied yet'),
+    maxReadFrameSize: Uint32('accepted; not applied yet'),
+    maxDecoderHeaderTableSize: Uint32('accepted; not applied yet'),
+    maxEncoderHeaderTableSize: Uint32('accepted; not applied yet'),
+    strictMaxConcurrentStreams: Type.Boolean({ default: false, description: 'accepted; not applied yet' }),
+    idleConnTimeout: Uint32('milliseconds; idle connections are closed after this; 0 = no limit'),
+    readIdleTimeout: Uint32('milliseconds; send a PING after this much silence; 0 = no health check'),
+    pingTimeout: Uint32('accepted; not applied yet'),
+    writeByteTimeout: Uint32('accepted; not applied yet'),
+    dialConfig: Type.Optional(DialConfig),
+    multiIPConnPool: Type.Boolean({ default: false, description: 'accepted; not applied yet' }),
+    minLookupInterval: Uint32('accepted; not applied yet'),
+  },
+  { description: 'HTTP/2 upstreams (h2 by ALPN, or h2c with allowHTTP)' },
+);
 
-export const HTTP3TransportConfig = Obj({
-  tlsConfig: Type.Optional(TLSConfig),
-  quicConfig: Type.Optional(QuicConfig),
-  disableCompression: Type.Boolean({ default: false }),
-  enableDatagrams: Type.Boolean({ default: false }),
-  maxResponseHeaderBytes: Type.Integer({ default: 0 }),
-});
+export const HTTP3TransportConfig = Obj(
+  {
+    tlsConfig: Type.Optional(TLSConfig),
+    quicConfig: Type.Optional(QuicConfig),
+    disableCompression: Type.Boolean({ default: false, description: 'accepted; HTTP/3 is not available' }),
+    enableDatagrams: Type.Boolean({ default: false, description: 'accepted; HTTP/3 is not available' }),
+    maxResponseHeaderBytes: Type.Integer({ default: 0, description: 'accepted; HTTP/3 is not available' }),
+  },
+  { description: 'HTTP/3 upstreams: refused with an explanation, Node has no usable QUIC (docs/http3.md)' },
+);
 
 export const HTTPClientSpec = Obj({
   tripperwares: RefList('Tripperware', {

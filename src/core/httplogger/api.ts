@@ -4,7 +4,7 @@
  */
 import { defineResource } from '../../kernel/resource.ts';
 import { Obj, RefTo, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
-import { compileReplacers, ReplacerList, replacerProblems } from '../common/replacer.ts';
+import { compileReplacers, Replacers, replacerProblems } from '../common/replacer.ts';
 import { checkTimeZone, timeFormatter } from '../common/timefmt.ts';
 import { LoggerRole } from '../roles.ts';
 import { HTTPLogger } from './httplogger.ts';
@@ -32,34 +32,53 @@ export const DefaultMimes = [
 
 const LoggingSpec = Obj(
   {
-    headers: Type.Array(Obj({ name: Type.String({ minLength: 1 }), replacers: ReplacerList }), {
-      default: [],
-    }),
+    headers: Type.Array(
+      Obj({
+        name: Type.String({ minLength: 1, description: 'header name; "*" = every header' }),
+        replacers: Replacers('applied in order to the header value'),
+      }),
+      { default: [], description: 'headers to log, with their replacers; none = no headers' },
+    ),
     bodies: Type.Array(
       Obj({
-        mime: Type.String({ minLength: 1 }),
-        replacers: ReplacerList,
-        jsonFields: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        mime: Type.String({ minLength: 1, description: 'media type of the bodies these replacers apply to' }),
+        replacers: Replacers('applied in order to the body (or to the jsonFields)'),
+        jsonFields: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'dotted paths (a.b.0.c) of the JSON values replaced; empty = the whole body',
+        }),
       }),
-      { default: [] },
+      { default: [], description: 'journal mode: replacers for bodies of a media type' },
     ),
-    queries: ReplacerList,
-    logFormat: Type.String({ default: '' }),
+    queries: Replacers('applied in order to the raw query string (request side only)'),
+    logFormat: Type.String({
+      default: '',
+      description: 'a custom line instead of the JSON group; "" = JSON',
+    }),
     bodyOutputPath: Type.String({ default: '', description: 'not implemented: accepted, has no effect' }),
-    base64: Type.Boolean({ default: false }),
-    maxContentLength: Type.Integer({ default: 4096 }),
-    mimes: Type.Array(Type.String({ minLength: 1 }), { default: DefaultMimes }),
+    base64: Type.Boolean({ default: false, description: 'journal mode: log bodies base64-encoded' }),
+    maxContentLength: Type.Integer({
+      default: 4096,
+      description: 'journal mode: bodies are logged only if shorter (bytes); <= 0 = no bodies',
+    }),
+    mimes: Type.Array(Type.String({ minLength: 1 }), {
+      default: DefaultMimes,
+      description: 'journal mode: media types whose bodies are logged',
+    }),
   },
-  { default: {} },
+  { default: {}, description: 'what is logged of this side of the exchange' },
 );
 type LoggingSpec = Static<typeof LoggingSpec>;
 
 export const HTTPLoggerSpec = Obj({
-  logger: Type.Optional(RefTo('Logger')),
-  errorHandler: Type.Optional(RefTo('ErrorHandler')),
-  journal: Type.Boolean({ default: false }),
-  timezone: Type.String({ default: 'Local' }),
-  timeFormat: Type.String({ default: '2006-01-02 15:04:05.000' }),
+  logger: Type.Optional(RefTo('Logger', { description: "where entries go; unset = the resource's logger" })),
+  errorHandler: Type.Optional(RefTo('ErrorHandler', { description: 'accepted; unused' })),
+  journal: Type.Boolean({ default: false, description: 'also log request and response bodies' }),
+  timezone: Type.String({ default: 'Local', description: 'zone of the times: Local, UTC or an IANA name' }),
+  timeFormat: Type.String({
+    default: '2006-01-02 15:04:05.000',
+    description: 'Go time layout of request.time and response.time',
+  }),
   request: LoggingSpec,
   response: LoggingSpec,
 });

@@ -8,7 +8,7 @@ import { type CreateContext, defineResource } from '../../kernel/resource.ts';
 import {
   Enum,
   type FieldPath,
-  HTTPMethodList,
+  MethodList,
   methodList,
   Obj,
   RefList,
@@ -34,13 +34,16 @@ const MatchType = Enum(MatchTypes, {
   description: 'Exact, Prefix, Suffix, Contains, Path, FilePath, Regex or RegexPOSIX',
 });
 
-const PathMatcherSpec = Obj({
-  match: Type.String({ default: '', description: 'the pattern, in the syntax of matchType' }),
-  matchType: MatchType,
-  rewrite: Type.String({ default: '', description: 'Regex/RegexPOSIX only: template with $1 or $name' }),
-  trimPrefix: Type.String({ default: '', description: 'removed from the path before matching' }),
-  appendPrefix: Type.String({ default: '', description: 'put before the upstream path after matching' }),
-});
+const PathMatcherSpec = Obj(
+  {
+    match: Type.String({ default: '', description: 'the pattern, in the syntax of matchType' }),
+    matchType: MatchType,
+    rewrite: Type.String({ default: '', description: 'Regex/RegexPOSIX only: template with $1 or $name' }),
+    trimPrefix: Type.String({ default: '', description: 'removed from the path before matching' }),
+    appendPrefix: Type.String({ default: '', description: 'put before the upstream path after matching' }),
+  },
+  { description: 'a path condition, and how the upstream path is made from the request path' },
+);
 
 const ParamMatcherSpec = Obj({
   key: Type.String({ minLength: 1, description: 'header name, query parameter or path parameter' }),
@@ -67,23 +70,39 @@ const UpstreamSpec = Obj({
   }),
 });
 
-const HTTPHasherSpec = Obj({
-  hashSource: Enum(HashSources, { default: 'ClientAddr' }),
-  key: Type.String({ default: '', description: 'header, cookie, query or path parameter name' }),
-});
+const HTTPHasherSpec = Obj(
+  {
+    hashSource: Enum(HashSources, {
+      default: 'ClientAddr',
+      description: 'what is hashed: the client address, or a header, cookie, query or path parameter',
+    }),
+    key: Type.String({ default: '', description: 'header, cookie, query or path parameter name' }),
+  },
+  { description: 'the key of hash-based algorithms (RingHash, Maglev, DirectHash)' },
+);
 
-const ParamMatchers = Type.Array(ParamMatcherSpec, { default: [] });
+const ParamMatchers = (description: string) => Type.Array(ParamMatcherSpec, { default: [], description });
 
 const LoadBalancerSpec = Obj({
-  lbAlgorithm: Enum(LBAlgorithms, { default: 'RoundRobin' }),
-  upstreams: Type.Array(UpstreamSpec, { default: [] }),
+  lbAlgorithm: Enum(LBAlgorithms, {
+    default: 'RoundRobin',
+    description: 'how an upstream is picked: RoundRobin, Random, RingHash, Maglev, DirectHash, LeastRequest',
+  }),
+  upstreams: Type.Array(UpstreamSpec, { default: [], description: 'the targets; none enabled = 502' }),
   pathMatcher: Type.Optional(PathMatcherSpec),
-  pathMatchers: Type.Array(PathMatcherSpec, { default: [] }),
-  methods: HTTPMethodList,
-  hosts: Type.Array(Type.String(), { default: [], uniqueItems: true }),
-  pathParamMatchers: ParamMatchers,
-  headerMatchers: ParamMatchers,
-  queryMatchers: ParamMatchers,
+  pathMatchers: Type.Array(PathMatcherSpec, {
+    default: [],
+    description: 'OR-ed, after pathMatcher; the first match decides the upstream path',
+  }),
+  methods: MethodList('methods this load balancer takes; empty = all'),
+  hosts: Type.Array(Type.String(), {
+    default: [],
+    uniqueItems: true,
+    description: 'Host headers (port included) this load balancer takes; empty = all',
+  }),
+  pathParamMatchers: ParamMatchers('AND-ed conditions on path parameters ({name} in patterns)'),
+  headerMatchers: ParamMatchers('AND-ed conditions on request headers'),
+  queryMatchers: ParamMatchers('AND-ed conditions on query parameters'),
   hasher: Type.Optional(HTTPHasherSpec),
   healthCheck: Type.Optional(HealthCheckSpec),
   circuitBreaker: Type.Optional(CircuitBreakerSpec),
@@ -91,11 +110,22 @@ const LoadBalancerSpec = Obj({
 type LoadBalancerSpec = Static<typeof LoadBalancerSpec>;
 
 export const ReverseProxyHandlerSpec = Obj({
-  patterns: Type.Array(Type.String(), { default: [], uniqueItems: true }),
-  methods: HTTPMethodList,
-  tripperwares: RefList('Tripperware'),
-  roundTripper: Type.Optional(RefTo('RoundTripper')),
-  loadBalancers: Type.Array(LoadBalancerSpec, { default: [] }),
+  patterns: Type.Array(Type.String(), {
+    default: [],
+    uniqueItems: true,
+    description: "route paths of the handler; none = the handler entry's pattern",
+  }),
+  methods: MethodList('methods the route accepts (others get 405); empty = all'),
+  tripperwares: RefList('Tripperware', {
+    description: 'client-side middleware around the upstream round trip; first = outermost',
+  }),
+  roundTripper: Type.Optional(
+    RefTo('RoundTripper', { description: 'what sends requests upstream (an HTTPClient); unset = built-in' }),
+  ),
+  loadBalancers: Type.Array(LoadBalancerSpec, {
+    default: [],
+    description: 'tried in order; the first that matches the request picks the upstream',
+  }),
 });
 export type ReverseProxyHandlerSpec = Static<typeof ReverseProxyHandlerSpec>;
 

@@ -24,12 +24,15 @@ export const ActiveCheckSpec = Obj(
       pattern: '^/',
       description: 'path (and query) probed when healthCheckAddr names no path',
     }),
-    method: Type.Union([Type.Literal('GET'), Type.Literal('HEAD')], { default: 'GET' }),
+    method: Type.Union([Type.Literal('GET'), Type.Literal('HEAD')], {
+      default: 'GET',
+      description: 'GET or HEAD',
+    }),
     timeout: Seconds(1, 'a probe that has not received a complete answer by then fails'),
     healthyThreshold: Count(2, 'passing probes in a row that bring an upstream back'),
     unhealthyThreshold: Count(3, 'failing probes in a row that take an upstream out'),
   },
-  { default: {} },
+  { default: {}, description: 'probes of the upstreams with enableActive' },
 );
 
 export const PassiveCheckSpec = Obj(
@@ -39,7 +42,7 @@ export const PassiveCheckSpec = Obj(
     ejectionTime: Seconds(30, 'first ejection; doubled at each following one'),
     maxEjectionTime: Seconds(300, 'longest ejection'),
   },
-  { default: {} },
+  { default: {}, description: 'ejection of the upstreams with enablePassive after failed requests' },
 );
 
 export const HealthCheckSpec = Obj(

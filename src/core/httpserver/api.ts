@@ -8,7 +8,7 @@ import { defineResource, failureOf } from '../../kernel/resource.ts';
 import type { Static } from '../../kernel/schema.ts';
 import {
   Enum,
-  HTTPMethodList,
+  MethodList,
   methodList,
   Obj,
   RefList,
@@ -28,16 +28,22 @@ import { ServerTLS } from './tls.ts';
 
 const HTTPConfig = Obj(
   {
-    enableGeneralOptionsHandler: Type.Boolean({ default: false }),
+    enableGeneralOptionsHandler: Type.Boolean({
+      default: false,
+      description: 'answer OPTIONS * with 200 instead of routing it',
+    }),
     readTimeout: Type.Integer({
       default: 30,
       description: 'seconds to receive the whole request; <= 0 = none',
     }),
     readHeaderTimeout: Type.Integer({
       default: 30,
-      description: 'seconds to receive the request headers; <= 0 = none',
+      description: 'seconds to receive the request headers; <= 0 = readTimeout',
     }),
-    writeTimeout: Type.Integer({ default: 30, description: 'seconds; accepted for compatibility, see docs' }),
+    writeTimeout: Type.Integer({
+      default: 30,
+      description: 'seconds; accepted, not applied (Node has no write deadline)',
+    }),
     idleTimeout: Type.Integer({
       default: 10,
       description: 'seconds a keep-alive connection may stay idle; <= 0 = none',
@@ -58,38 +64,84 @@ const HTTPConfig = Obj(
       description:
         'paths with %2F, %5C, a backslash or an encoded dot segment: Reject (400), Decode (decode and normalize before routing) or Keep (as they came)',
     }),
-    disableKeepAlive: Type.Boolean({ default: false }),
+    disableKeepAlive: Type.Boolean({
+      default: false,
+      description: 'close the connection after each response',
+    }),
     listenConfig: Type.Optional(ListenConfig),
-    altSvc: Type.String({ default: '' }),
-    allowHTTP2: Type.Boolean({ default: false }),
+    altSvc: Type.String({ default: '', description: 'Alt-Svc header added to every response; "" = none' }),
+    allowHTTP2: Type.Boolean({
+      default: false,
+      description: 'HTTP/2 by ALPN on a TLS listener, with default limits (as http2Config: {})',
+    }),
   },
-  { default: {} },
+  { default: {}, description: 'HTTP/1.1 settings: timeouts, limits, the listener' },
 );
 
-const HTTP2Config = Obj({
-  maxConcurrentStreams: Type.Integer({ default: 0, minimum: 0 }),
-  maxDecoderHeaderTableSize: Type.Integer({ default: 0, minimum: 0 }),
-  maxEncoderHeaderTableSize: Type.Integer({ default: 0, minimum: 0 }),
-  maxReadFrameSize: Type.Integer({ default: 0, minimum: 0 }),
-  permitProhibitedCipherSuites: Type.Boolean({ default: false }),
-  idleTimeout: Type.Integer({ default: 0, minimum: 0 }),
-  maxUploadBufferPerConnection: Type.Integer({ default: 0 }),
-  maxUploadBufferPerStream: Type.Integer({ default: 0 }),
-  enableH2C: Type.Boolean({ default: false }),
-  altSvc: Type.String({ default: '' }),
-});
+const HTTP2Config = Obj(
+  {
+    maxConcurrentStreams: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: 'streams a client may have open at once; 0 = 100',
+    }),
+    maxDecoderHeaderTableSize: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: 'HPACK table size for request headers; 0 = 4096',
+    }),
+    maxEncoderHeaderTableSize: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: 'HPACK table size for response headers; 0 = 4096',
+    }),
+    maxReadFrameSize: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: 'largest frame a client may send, 16384 to 16777215; 0 = 16384',
+    }),
+    permitProhibitedCipherSuites: Type.Boolean({ default: false, description: 'accepted; no effect' }),
+    idleTimeout: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: 'seconds without an open stream before GOAWAY; 0 = httpConfig.idleTimeout',
+    }),
+    maxUploadBufferPerConnection: Type.Integer({
+      default: 0,
+      description: 'flow-control window of the connection (bytes); 0 = 1 MiB',
+    }),
+    maxUploadBufferPerStream: Type.Integer({
+      default: 0,
+      description: 'flow-control window of each request body (bytes); 0 = 1 MiB',
+    }),
+    enableH2C: Type.Boolean({
+      default: false,
+      description: 'cleartext HTTP/2 (prior knowledge) without TLS',
+    }),
+    altSvc: Type.String({ default: '', description: 'Alt-Svc header when httpConfig.altSvc is ""' }),
+  },
+  { description: 'set = HTTP/2 is served (by ALPN with TLS; with enableH2C without)' },
+);
 
-const HTTP3Config = Obj({
-  quicConfig: Type.Optional(QuicConfig),
-  tlsConfig: Type.Optional(TLSConfig),
-  maxHeaderBytes: Type.Integer({ default: 0 }),
-  altSvc: Type.String({ default: '' }),
-});
+const HTTP3Config = Obj(
+  {
+    quicConfig: Type.Optional(QuicConfig),
+    tlsConfig: Type.Optional(TLSConfig),
+    maxHeaderBytes: Type.Integer({ default: 0, description: 'accepted; HTTP/3 is not available' }),
+    altSvc: Type.String({ default: '', description: 'accepted; HTTP/3 is not available' }),
+  },
+  { description: 'HTTP/3: refused with an explanation, Node has no usable QUIC (docs/http3.md)' },
+);
 
 const HandlerSpec = Obj({
-  pattern: Type.String({ default: '' }),
-  middleware: RefList('Middleware'),
-  handler: RefTo('Handler'),
+  pattern: Type.String({
+    default: '',
+    description: 'path pattern (Go ServeMux syntax) after the virtual host\'s; "" = the handler\'s own',
+  }),
+  middleware: RefList('Middleware', {
+    description: "middleware of this route, after the server's and host's",
+  }),
+  handler: RefTo('Handler', { description: 'the handler that serves this route' }),
 });
 
 const VirtualHostSpec = Obj({
@@ -98,12 +150,13 @@ const VirtualHostSpec = Obj({
     {
       default: [],
       uniqueItems: true,
+      description: 'host names served (api.example.com, *.example.com); empty = any',
     },
   ),
-  pattern: Type.String({ default: '' }),
-  methods: HTTPMethodList,
-  middleware: RefList('Middleware'),
-  handlers: Type.Array(HandlerSpec, { default: [] }),
+  pattern: Type.String({ default: '', description: 'path prefix put before every handler pattern' }),
+  methods: MethodList('methods allowed on every route of this host; empty = all'),
+  middleware: RefList('Middleware', { description: 'middleware of this virtual host' }),
+  handlers: Type.Array(HandlerSpec, { default: [], description: 'routes: a handler at a pattern' }),
 });
 
 /**
@@ -121,7 +174,11 @@ const ForwardedHeadersSpec = Obj(
       description: 'the header trusted proxies name the client in',
     }),
   },
-  { default: {} },
+  {
+    default: {},
+    description:
+      'whose X-Forwarded-For / Forwarded headers to believe (not in AILERON); decides the client address and what the proxy forwards',
+  },
 );
 
 export const HTTPServerSpec = Obj({
@@ -133,10 +190,18 @@ export const HTTPServerSpec = Obj({
   httpConfig: HTTPConfig,
   http2Config: Type.Optional(HTTP2Config),
   http3Config: Type.Optional(HTTP3Config),
-  middleware: RefList('Middleware'),
-  virtualHosts: Type.Array(VirtualHostSpec, { default: [] }),
-  enableProfile: Type.Boolean({ default: false }),
-  enableExpvar: Type.Boolean({ default: false }),
+  middleware: RefList('Middleware', {
+    description: 'server middleware, for every request; first = outermost',
+  }),
+  virtualHosts: Type.Array(VirtualHostSpec, { default: [], description: 'hosts and their routes' }),
+  enableProfile: Type.Boolean({
+    default: false,
+    description: 'GET /debug/pprof/ routes (CPU profile, heap snapshot), loopback clients only',
+  }),
+  enableExpvar: Type.Boolean({
+    default: false,
+    description: 'GET /debug/vars (process figures as JSON), loopback clients only',
+  }),
   forwardedHeaders: ForwardedHeadersSpec,
 });
 export type HTTPServerSpec = Static<typeof HTTPServerSpec>;

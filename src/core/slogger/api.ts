@@ -14,8 +14,12 @@ import { archivePatternProblem, FileSink, type Sink, standardSink, teeSink } fro
 
 export const LogLevelEnum = Enum(['LogLevelUnknown', 'Trace', 'Debug', 'Info', 'Warn', 'Error', 'Fatal'], {
   default: 'Info',
+  description: 'lowest level written (Trace prints as DEBUG, Fatal as ERROR)',
 });
-const OutputTarget = Enum(['Stdout', 'Stderr', 'Discard', 'File'], { default: 'Stdout' });
+const OutputTarget = Enum(['Stdout', 'Stderr', 'Discard', 'File'], {
+  default: 'Stdout',
+  description: 'where lines go; Discard writes nothing',
+});
 
 export const LogOutputSpec = Obj(
   {
@@ -25,36 +29,52 @@ export const LogOutputSpec = Obj(
       description: 'directory of the active file; default: working directory',
     }),
     backupDir: Type.String({ default: '', description: 'directory of archives; default: logDir' }),
-    logFileName: Type.String({ default: 'application.log' }),
+    logFileName: Type.String({ default: 'application.log', description: 'name of the active file (File)' }),
     archivedFilePattern: Type.String({ default: '', description: 'archive name; default <logFileName>.%i' }),
     cron: Type.String({ default: '', description: 'time-based rotation, e.g. "0 0 * * *"' }),
     rotateSize: Type.Integer({ default: 1024, minimum: 0, description: 'MiB; 0 = no size-based rotation' }),
     timeLayout: Type.String({ default: '', description: 'deprecated; accepted and ignored' }),
-    timeZone: Type.String({ default: 'Local' }),
-    compressLevel: Type.Integer({ default: 0, minimum: -2, maximum: 9 }),
+    timeZone: Type.String({
+      default: 'Local',
+      description: 'zone of timestamps and archive names: Local, UTC or an IANA name',
+    }),
+    compressLevel: Type.Integer({
+      default: 0,
+      minimum: -2,
+      maximum: 9,
+      description: 'gzip archives: 0 none, 1 fastest ... 9 smallest, -1 default, -2 Huffman only',
+    }),
     maxAge: Type.Integer({ default: 0, description: 'seconds; <= 0 = keep archives of any age' }),
     maxBackup: Type.Integer({ default: 0, description: '<= 0 = no limit on the number of archives' }),
     maxTotalSize: Type.Integer({ default: 0, minimum: 0, description: 'MiB; 0 = no limit' }),
-    outputRedirectTarget: Enum(['Stdout', 'Stderr', 'Discard', 'File'], { default: 'Discard' }),
+    outputRedirectTarget: Enum(['Stdout', 'Stderr', 'Discard', 'File'], {
+      default: 'Discard',
+      description: 'with File: also copy every line there',
+    }),
   },
-  { default: {} },
+  { default: {}, description: 'where lines go: a stream, or a rotated file' },
 );
 
 export const SLoggerSpec = Obj({
   level: LogLevelEnum,
   logOutput: LogOutputSpec,
-  unstructured: Type.Boolean({ default: false }),
-  outputTimeFormat: Type.String({ default: '2006-01-02 15:04:05' }),
-  dateFormat: Type.String({ default: '2006-01-02' }),
-  timeFormat: Type.String({ default: '15:04:05.000' }),
-  noLocation: Type.Boolean({ default: false }),
-  noDatetime: Type.Boolean({ default: false }),
+  unstructured: Type.Boolean({ default: false, description: 'key=value text lines instead of JSON' }),
+  outputTimeFormat: Type.String({ default: '2006-01-02 15:04:05', description: 'Go time layout of time' }),
+  dateFormat: Type.String({ default: '2006-01-02', description: 'Go time layout of datetime.date' }),
+  timeFormat: Type.String({ default: '15:04:05.000', description: 'Go time layout of datetime.time' }),
+  noLocation: Type.Boolean({ default: false, description: 'drop the location group (file, line, function)' }),
+  noDatetime: Type.Boolean({ default: false, description: 'drop the datetime group (date, time, zone)' }),
   fieldReplacers: Type.Array(
     Obj({
       field: Type.String({ minLength: 1, description: 'dotted path, e.g. request.header.Authorization' }),
-      replacer: Type.Optional(ReplacerSpec),
+      replacer: Type.Optional(
+        Type.Unsafe<Static<typeof ReplacerSpec>>({
+          ...ReplacerSpec,
+          description: 'how the value is rewritten; unset = the field is removed',
+        }),
+      ),
     }),
-    { default: [] },
+    { default: [], description: 'mask or remove fields of every line' },
   ),
 });
 export type SLoggerSpec = Static<typeof SLoggerSpec>;

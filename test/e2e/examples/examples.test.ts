@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli } from '../../../src/cli.ts';
+import { exampleEnv } from '../../helpers/exampleenv.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
 
@@ -56,7 +57,8 @@ describe('examples/', () => {
       // In-process (a process start costs half a second); test/e2e/cli covers the real process.
       let out = '';
       let err = '';
-      const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: {} };
+      // examples/tls reads a certificate its README makes first.
+      const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: exampleEnv() };
       const code = await cli(['--validate', '-f', join(examples, f)], new AbortController().signal, io);
       assert.equal(code, 0, err);
       assert.match(out, /^configuration is valid: /);

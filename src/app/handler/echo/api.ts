@@ -3,7 +3,7 @@
  * A diagnostic upstream for trying routes, middleware and proxies; docs/reference/app/echohandler.md.
  */
 import { defineResource } from '../../../kernel/resource.ts';
-import { HTTPMethodList, methodList, Obj, type Static, Type } from '../../../kernel/schema.ts';
+import { MethodList, methodList, Obj, type Static, Type } from '../../../kernel/schema.ts';
 import { EchoHandler } from './handler.ts';
 
 export const EchoHandlerSpec = Obj({
@@ -11,7 +11,7 @@ export const EchoHandlerSpec = Obj({
     default: [],
     description: 'path patterns, joined under the server handler entry pattern; empty = the entry pattern',
   }),
-  methods: HTTPMethodList,
+  methods: MethodList('methods served (others on these paths get 405); empty = all'),
 });
 export type EchoHandlerSpec = Static<typeof EchoHandlerSpec>;
 

@@ -6,33 +6,31 @@ import { ErrorHandlerRole } from '../../../core/roles.ts';
 import { errorHandlerFor } from '../../../core/services.ts';
 import { identity } from '../../../kernel/registry.ts';
 import { defineResource } from '../../../kernel/resource.ts';
-import {
-  HTTPMethodList,
-  methodList,
-  Obj,
-  RefList,
-  RefTo,
-  type Static,
-  Type,
-} from '../../../kernel/schema.ts';
+import { MethodList, methodList, Obj, RefList, RefTo, type Static, Type } from '../../../kernel/schema.ts';
 import { HealthCheckerRole } from '../../roles.ts';
 import { HealthCheckHandler } from './handler.ts';
 
 export const DefaultPatterns = ['/healthz'];
 
 export const HealthCheckHandlerSpec = Obj({
-  errorHandler: Type.Optional(RefTo('ErrorHandler')),
+  errorHandler: Type.Optional(
+    RefTo('ErrorHandler', {
+      description: 'for 500/504 answers; unset = metadata.errorHandler, else the default',
+    }),
+  ),
   patterns: Type.Array(Type.String(), {
     default: [...DefaultPatterns],
     description: 'path patterns, joined under the server handler entry pattern; empty = ["/healthz"]',
   }),
-  methods: HTTPMethodList,
+  methods: MethodList('methods served (others on these paths get 405); empty = all'),
   timeout: Type.Integer({
     default: 30,
     minimum: 0,
     description: 'seconds for all probes together; 0 = no deadline',
   }),
-  externalProbes: RefList('HealthChecker'),
+  externalProbes: RefList('HealthChecker', {
+    description: 'resources asked, in order, whether they are healthy',
+  }),
 });
 export type HealthCheckHandlerSpec = Static<typeof HealthCheckHandlerSpec>;
 

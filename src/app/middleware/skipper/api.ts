@@ -8,7 +8,7 @@ import { MiddlewareRole, TripperwareRole } from '../../../core/roles.ts';
 import { formatPosition } from '../../../kernel/problems.ts';
 import { defineResource } from '../../../kernel/resource.ts';
 import {
-  HTTPMethodList,
+  MethodList,
   methodList,
   Obj,
   RefList,
@@ -20,7 +20,7 @@ import { Skipper } from './skipper.ts';
 
 const SkipConditionSpec = Obj({
   matcher: Type.Optional(MatcherSpec),
-  methods: HTTPMethodList,
+  methods: MethodList('the methods of the condition; empty = any'),
 });
 
 export const SkipperSpec = Obj({

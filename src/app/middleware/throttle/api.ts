@@ -10,7 +10,7 @@ import { formatPosition } from '../../../kernel/problems.ts';
 import { defineResource } from '../../../kernel/resource.ts';
 import {
   Enum,
-  HTTPMethodList,
+  MethodList,
   methodList,
   Obj,
   RefTo,
@@ -30,22 +30,43 @@ const MaxInt32 = 2_147_483_647;
 const Count = (dflt: number, description: string) =>
   Type.Integer({ default: dflt, minimum: 1, maximum: MaxInt32, description });
 
-const MaxConnectionsSpec = Obj({
-  maxConns: Count(128, 'requests in progress at once; more are rejected'),
-});
-const TokenBucketSpec = Obj({
-  bucketSize: Count(1000, 'tokens the bucket holds (the burst); it starts full'),
-  fillInterval: Count(1000, 'milliseconds per refill step'),
-  fillRate: Count(1000, 'tokens added per fillInterval'),
-});
-const FixedWindowSpec = Obj({
-  windowSize: Count(1000, 'milliseconds'),
-  limit: Count(1000, 'requests per window'),
-});
-const LeakyBucketSpec = Obj({
-  bucketSize: Count(1000, 'requests that may wait for their turn; more are rejected'),
-  leakInterval: Count(1, 'milliseconds between two requests let through'),
-});
+const MaxConnectionsSpec = Obj(
+  {
+    maxConns: Count(128, 'requests in progress at once; more are rejected'),
+  },
+  {
+    description:
+      'at most maxConns requests of this throttler in progress at once (one of the four algorithms)',
+  },
+);
+const TokenBucketSpec = Obj(
+  {
+    bucketSize: Count(1000, 'tokens the bucket holds (the burst); it starts full'),
+    fillInterval: Count(1000, 'milliseconds per refill step'),
+    fillRate: Count(1000, 'tokens added per fillInterval'),
+  },
+  {
+    description:
+      'a token bucket: bursts up to bucketSize, refilled by fillRate every fillInterval (one of the four algorithms)',
+  },
+);
+const FixedWindowSpec = Obj(
+  {
+    windowSize: Count(1000, 'milliseconds'),
+    limit: Count(1000, 'requests per window'),
+  },
+  { description: 'at most limit requests per window of windowSize ms (one of the four algorithms)' },
+);
+const LeakyBucketSpec = Obj(
+  {
+    bucketSize: Count(1000, 'requests that may wait for their turn; more are rejected'),
+    leakInterval: Count(1, 'milliseconds between two requests let through'),
+  },
+  {
+    description:
+      'requests wait in a queue of bucketSize and go on one per leakInterval (one of the four algorithms)',
+  },
+);
 
 const HeaderName = "^[!#$%&'*+.^_`|~0-9A-Za-z-]*$";
 
@@ -62,14 +83,18 @@ const KeySpec = Obj(
       description: 'the header whose value is the key, for source Header (e.g. X-API-Key)',
     }),
   },
-  { default: { source: 'Global', header: '' } },
+  {
+    default: { source: 'Global', header: '' },
+    description:
+      'whose requests are counted together: everybody (Global), a client address, a header value or the authenticated subject',
+  },
 );
 
 const Algorithms = ['maxConnections', 'tokenBucket', 'fixedWindow', 'leakyBucket'] as const;
 
 const APIThrottlerSpec = Obj({
   matcher: MatcherSpec,
-  methods: HTTPMethodList,
+  methods: MethodList('the methods this throttler applies to; empty = all'),
   maxRetry: Type.Integer({
     default: 0,
     minimum: 0,

@@ -8,7 +8,7 @@ import { errorHandlerFor } from '../../../core/services.ts';
 import { formatPosition } from '../../../kernel/problems.ts';
 import { defineResource } from '../../../kernel/resource.ts';
 import {
-  HTTPMethodList,
+  MethodList,
   methodList,
   Obj,
   type SchemaProblem,
@@ -25,7 +25,7 @@ const Milliseconds = (description: string) =>
 
 const APITimeoutSpec = Obj({
   matcher: MatcherSpec,
-  methods: HTTPMethodList,
+  methods: MethodList('methods the entry applies to; empty = all'),
   timeout: Milliseconds('milliseconds for the requests this entry matches; 0 = no deadline for them'),
 });
 

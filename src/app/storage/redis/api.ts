@@ -27,10 +27,13 @@ export const RedisClientSpec = Obj({
   }),
   name: Type.String({ default: '', description: 'connection name (CLIENT SETNAME)' }),
   db: Int(0, 'database number (not with Cluster)'),
-  username: Type.String({ default: '' }),
-  password: Type.String({ default: '' }),
-  sentinelUsername: Type.String({ default: '' }),
-  sentinelPassword: Type.String({ default: '' }),
+  username: Type.String({ default: '', description: 'ACL user name (Redis 6+); empty = the default user' }),
+  password: Type.String({
+    default: '',
+    description: 'password of the user; empty = none (keep it out of the file with an env variable)',
+  }),
+  sentinelUsername: Type.String({ default: '', description: 'user name for the Sentinels (masterName set)' }),
+  sentinelPassword: Type.String({ default: '', description: 'password for the Sentinels (masterName set)' }),
   maxRetries: Int(2, 'times a command is retried after a connection failure while it is connected'),
   minRetryBackoff: Int(
     0,
