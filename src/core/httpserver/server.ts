@@ -27,7 +27,7 @@ import type { HTTPServerSpec } from './api.ts';
 import { guardRequests, installClientErrorHandler, logDroppedConnections } from './hardening.ts';
 import { http2Plan, secureHTTP2Server, serveH2C } from './http2.ts';
 import { listenerIdentity } from './identity.ts';
-import { describeAddress, parseListenAddress, prepareUnixSocket } from './listen.ts';
+import { describeAddress, listenerUrl, parseListenAddress, prepareUnixSocket } from './listen.ts';
 import { RouteConflictError, Router } from './router.ts';
 import { ServerTLS } from './tls.ts';
 import { serveUpgrades } from './upgrade.ts';
@@ -284,7 +284,11 @@ export class HTTPServer implements Runner {
     });
     this.boundAddress = describeAddress(server.address());
     this.#listening.resolve(this.boundAddress);
-    this.#logger.info(`server started. listening on ${this.boundAddress}`, { addr: this.boundAddress });
+    // AILERON's message (tools and tests read it), plus the URL to try.
+    this.#logger.info(`server started. listening on ${this.boundAddress}`, {
+      addr: this.boundAddress,
+      url: listenerUrl(this.boundAddress, { tls: this.#tls !== undefined, unix: options.path !== undefined }),
+    });
     this.#tls?.watch();
     if (!signal.aborted)
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
