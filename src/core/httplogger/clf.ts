@@ -37,8 +37,8 @@ export type AccessLineFormat = (line: AccessLine) => string;
 /** Apache's CLF time, `%d/%b/%Y:%H:%M:%S %z`. */
 export const ClfTimeLayout = '02/Jan/2006:15:04:05 -0700';
 
-/** Characters that must not be written as they are: quote, backslash, C0 controls, DEL and everything not ASCII. */
-const Unsafe = /["\\\x00-\x1f\x7f-\uffff]/;
+/** Anything but printable ASCII other than quote and backslash: controls, DEL, non-ASCII, `"`, `\`. */
+const Unsafe = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 
 const hex = (b: number) => `\\x${b.toString(16).padStart(2, '0')}`;
 

@@ -143,6 +143,11 @@ describe('Kubernetes manifests', () => {
     assert.equal(volume.configMap.name, configMap.metadata.name);
     const args: string[] = container.args ?? JSON.parse(last(dockerfile(), 'CMD'));
     assert.equal(args[args.indexOf('-f') + 1]!.replace(/\/$/, ''), mount.mountPath);
+    // The image's own command reads the same directory.
+    const cmd = JSON.parse(last(dockerfile(), 'CMD')) as string[];
+    assert.equal(cmd[cmd.indexOf('-f') + 1]!.replace(/\/$/, ''), mount.mountPath);
+    // Not a subPath mount: the kubelet updates only whole-directory ConfigMap mounts (what --watch reloads).
+    assert.equal(mount.subPath, undefined);
   });
 });
 
