@@ -16,8 +16,7 @@ COPY src/ src/
 COPY docs/ docs/
 COPY examples/ examples/
 RUN npm pack --pack-destination /tmp \
- && node scripts/install-packed.js /tmp/aileron-ts-*.tgz /opt/aileron \
- && rm -f /opt/aileron/package-lock.json
+ && node scripts/install-packed.js /tmp/aileron-ts-*.tgz /opt/aileron
 
 # Runtime stage: Node 24 and the installed package; no npm cache, no sources, no compiler.
 FROM node:24-slim
