@@ -140,7 +140,12 @@ export async function startGateway(
   const child = exec
     ? spawn(exec.file, [...(exec.args ?? []), ...args], {
         cwd: exec.cwd,
-        env: { ...env, PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}` },
+        // As a user's shell would run it: without the npm_* variables of an enclosing `npm test` (npx reads
+        // npm_config_local_prefix, which names this repository).
+        env: {
+          ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k))),
+          PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(exec.uid === undefined ? {} : { uid: exec.uid }),
         ...(exec.gid === undefined ? {} : { gid: exec.gid }),

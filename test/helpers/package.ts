@@ -15,9 +15,13 @@ import { installPacked } from '../../scripts/install-packed.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 
-/** What npm runs with: this Node (24) first on PATH, so npm, its scripts and the gateway all run on it. */
+/**
+ * What npm runs with: this Node (24) first on PATH, so npm, its scripts and the gateway all run on it; and
+ * none of the `npm_*` variables an enclosing `npm test` sets (such as `npm_config_local_prefix`, this
+ * repository): the install must be a user's, in its own directory, never one that could touch this checkout.
+ */
 export const npmEnv: NodeJS.ProcessEnv = {
-  ...process.env,
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))),
   PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
 };
 
