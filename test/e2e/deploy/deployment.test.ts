@@ -235,6 +235,12 @@ describe('the image command from the packed package, as a non-root user', () => 
       }
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
       assert.equal((await fetch(`${gw.url}/readyz`)).status, 200);
+      // The image's HEALTHCHECK command, pointed at this gateway's port: exit 0 while it serves.
+      const check = JSON.parse(last(steps, 'HEALTHCHECK').replace(/^.*?CMD\s+/, '')) as string[];
+      const probe = check.map((a) => a.replace('http://127.0.0.1:8080', gw.url));
+      assert.notDeepEqual(probe, check, 'the HEALTHCHECK names http://127.0.0.1:8080');
+      const healthy = spawnSync(process.execPath, probe.slice(1), { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(healthy.status, 0, healthy.stderr);
       const res = await fetch(`${gw.url}/api/items?x=1`, { headers: { 'user-agent': 'k8s-test' } });
       assert.equal(await res.text(), 'upstream saw /api/items?x=1');
     } finally {
