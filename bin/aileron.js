@@ -25,5 +25,13 @@ if (major < 24) {
 const { pathToFileURL } = await import('node:url');
 const { currentBuild } = await import('../scripts/dist.js');
 const built = currentBuild();
+const { existsSync } = await import('node:fs');
+if (!built && !existsSync(new URL('../src/cli.ts', import.meta.url))) {
+  // A package without its build: a tarball packed with --ignore-scripts (the "prepare" script builds dist/).
+  process.stderr.write(
+    'aileron: this package has neither dist/ nor src/; rebuild it with `npm pack` (not --ignore-scripts).\n',
+  );
+  process.exit(2);
+}
 const { main } = await import(built ? pathToFileURL(built).href : '../src/cli.ts');
 await main();

@@ -13,7 +13,7 @@
 //
 // Plain JavaScript on purpose: it runs before anything is built, and from `bin/aileron.js` at every start.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,11 +53,16 @@ export function sourceDigest(root = Root, files = sourceFiles(root)) {
 /**
  * dist/cli.js when dist/ was built from the sources as they are now, else undefined. Costs one read of the
  * sources (about 0.6 MB) at start-up; never throws.
+ *
+ * The package npm packs (package.json `files`) holds dist/ without src/: there is nothing to compare, and
+ * nothing else to run (Node does not strip types under node_modules), so dist/ is the build.
  */
 export function currentBuild(root = Root) {
+  const cli = join(root, 'dist', 'cli.js');
+  if (!existsSync(join(root, 'src'))) return existsSync(cli) ? cli : undefined;
   try {
     const built = readFileSync(join(root, 'dist', DigestFile), 'utf8').trim();
-    if (built === sourceDigest(root)) return join(root, 'dist', 'cli.js');
+    if (built === sourceDigest(root)) return cli;
   } catch {
     // no build, or a source unreadable: run the sources, which report it properly
   }

@@ -153,6 +153,13 @@ export class Gateway {
       await registry.close();
       throw err;
     }
+    // What an operator checks first when the gateway does not do what they expect: which files it runs.
+    const files = registry.loadedFiles;
+    const resources = registry.manifests().length;
+    gen.log.info(
+      `configuration loaded: ${resources} resource${resources === 1 ? '' : 's'} from ${files.join(', ') || '(no file)'}`,
+      { files, resources },
+    );
     if (gen.servers.length === 0 && gen.others.length === 0) {
       gen.log.info('no runners configured; nothing to do');
       await registry.close();

@@ -27,6 +27,8 @@ export class GatewayError extends Error {
   readonly kind: string;
   readonly status: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The values the message was rendered from, for logs (e.g. the `upstream` a proxied request failed on). */
+  readonly details: Readonly<Record<string, string | number>> | undefined;
 
   constructor(kind: ErrorKind, options: GatewayErrorOptions = {}) {
     super(
@@ -38,6 +40,7 @@ export class GatewayError extends Error {
     this.kind = kind.kind;
     this.status = options.status ?? kind.status;
     this.headers = options.headers;
+    this.details = options.details;
   }
 
   /** The AILERON form `<code>.<Kind> <message>`, used in logs. */

@@ -101,6 +101,8 @@ export class Registry {
   readonly #seen = new Map<string, SourceDocument>();
   /** The logger a resource gets when it names none; replaced by the Entrypoint's defaultLogger. */
   defaultLogger: Logger = silentLogger;
+  /** The config files `loadFiles` read (directories expanded), as they are shown in messages. */
+  readonly loadedFiles: string[] = [];
 
   // biome-ignore lint/suspicious/noExplicitAny: kinds have different spec and object types
   register(...definitions: readonly ResourceDefinition<any, any>[]): this {
@@ -204,6 +206,7 @@ export class Registry {
   loadFiles(paths: readonly string[], env: Env = process.env): void {
     const problems: ConfigProblem[] = [];
     const files = expandPaths(paths, problems);
+    this.loadedFiles.push(...files.map(displayPath));
     const docs: SourceDocument[] = [];
     const budget = newLoadBudget();
     for (const f of files) docs.push(...readDocuments(f, env, problems, budget));

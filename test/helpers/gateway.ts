@@ -47,6 +47,19 @@ export interface StartOptions {
   readonly command?: 'bin' | 'source';
   /** The repository to run it from (default: this one); a copy lets a test change its src/ or dist/. */
   readonly root?: string;
+  /**
+   * Runs this command instead (the `-f` files and `args` appended), e.g. an installed package's
+   * `node_modules/.bin/aileron`, with this Node first on PATH; `uid`/`gid` run it as another user.
+   */
+  readonly exec?: {
+    readonly file: string;
+    readonly args?: readonly string[];
+    readonly cwd: string;
+    readonly uid?: number;
+    readonly gid?: number;
+    /** Its own process group (`process.kill(-child.pid, sig)` reaches what a wrapper such as npx starts). */
+    readonly detached?: boolean;
+  };
 }
 
 /**
@@ -123,8 +136,22 @@ export async function startGateway(
     ...options.env,
   };
   const dir = options.root ?? root;
-  const child =
-    options.command === 'bin'
+  const exec = options.exec;
+  const child = exec
+    ? spawn(exec.file, [...(exec.args ?? []), ...args], {
+        cwd: exec.cwd,
+        // As a user's shell would run it: without the npm_* variables of an enclosing `npm test` (npx reads
+        // npm_config_local_prefix, which names this repository).
+        env: {
+          ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k))),
+          PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(exec.uid === undefined ? {} : { uid: exec.uid }),
+        ...(exec.gid === undefined ? {} : { gid: exec.gid }),
+        detached: exec.detached === true,
+      })
+    : options.command === 'bin'
       ? spawn(join(dir, 'bin/aileron.js'), args, {
           cwd: dir,
           env: { ...env, PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}` },

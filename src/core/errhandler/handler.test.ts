@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { memoryLogger } from '../../../test/helpers/memory-logger.ts';
 import { GatewayError } from '../../kernel/errors.ts';
-import { ErrServerMethodNotAllowed, ErrServerNotFound, ErrServerRecover } from '../errors.ts';
+import {
+  ErrProxyRoundtrip,
+  ErrServerMethodNotAllowed,
+  ErrServerNotFound,
+  ErrServerRecover,
+} from '../errors.ts';
 import { GatewayRequest, type Request, type Response } from '../roles.ts';
 import { createDefaultErrorHandler, HTTPErrorHandler } from './handler.ts';
 
@@ -143,6 +148,49 @@ describe('ErrorHandler logging and safety', () => {
     assert.equal(error.kind, 'CoreServerRecover');
     assert.equal(error.cause, 'x is undefined');
     assert.match(error.stack!, /caused by: TypeError: x is undefined/);
+  });
+
+  it('names the request and the upstream, without a stack, for an upstream network fault', async () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_HEADERS_TIMEOUT']) {
+      const { logger, lines } = memoryLogger('info');
+      const eh = new HTTPErrorHandler({ logger });
+      const fault = Object.assign(new Error(`connect ${code} 127.0.0.1:9`), { code });
+      const u = await serve((req, res) =>
+        eh.serveHTTPError(
+          req,
+          res,
+          new GatewayError(ErrProxyRoundtrip, {
+            cause: fault,
+            details: { reason: `${code} ${fault.message}`, upstream: 'http://127.0.0.1:9' },
+          }),
+        ),
+      );
+      const res = await fetch(`${u}/orders/7?token=secret`, { method: 'POST' });
+      assert.equal(res.status, 502);
+      await res.text();
+      const line = lines[0]!;
+      assert.equal(line.msg, 'serve http error. status=502');
+      assert.match(line.requestId as string, /^[A-Za-z0-9_-]{20}$/);
+      assert.equal(line.method, 'POST');
+      assert.equal(line.path, '/orders/7', 'no query: it may carry secrets');
+      assert.equal(line.upstream, 'http://127.0.0.1:9');
+      const error = line.error as Record<string, string>;
+      assert.equal(error.code, 'E2124');
+      assert.match(error.cause!, new RegExp(code));
+      assert.equal('stack' in error, false, `${code}: no stack`);
+    }
+  });
+
+  it('keeps the id a request already has (the access entry carries the same)', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const eh = new HTTPErrorHandler({ logger });
+    const u = await serve((req, res) => {
+      req.requestId = 'AAAAAAAAAAAAAAAAAAAA';
+      eh.serveHTTPError(req, res, new Error('boom'));
+    });
+    await (await fetch(u)).text();
+    assert.equal(lines[0]!.requestId, 'AAAAAAAAAAAAAAAAAAAA');
+    assert.equal('upstream' in lines[0]!, false);
   });
 
   it('logs client errors at DEBUG, with a stack only when stackAlways is set', async () => {

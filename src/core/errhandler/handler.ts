@@ -9,6 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGatewayError } from '../../kernel/errors.ts';
 import type { LogAttrs, Logger } from '../../kernel/logger.ts';
 import { type CompiledContent, mediaRanges, negotiate, type Render } from '../common/mimecontent.ts';
+import { newRequestId } from '../common/requestid.ts';
 import { ErrUndefined } from '../errors.ts';
 import type { ErrorHandler, Request, Response } from '../roles.ts';
 import { LogSampler, type SamplerClock } from './logsampler.ts';
@@ -74,6 +75,40 @@ function causeText(err: unknown): string | undefined {
     c = (c as { cause?: unknown }).cause;
   }
   return parts.length > 0 ? parts.join(': ') : undefined;
+}
+
+/**
+ * Network faults of an upstream or a client, by Node and undici error code: expected in operation (an upstream
+ * restarts, a peer resets, a deadline passes), so their log line has no stack, which would only show the
+ * gateway's own socket code.
+ */
+const NetworkErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'AILERON_REQUEST_TIMEOUT',
+]);
+
+/** The error or one of its causes is a network fault (NetworkErrorCodes). */
+function isNetworkError(err: unknown): boolean {
+  let c = err;
+  for (let depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && NetworkErrorCodes.has(code)) return true;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The stack of the error and of each cause, for logs only. */
@@ -206,7 +241,7 @@ export class HTTPErrorHandler implements ErrorHandler {
         if (content.statusCode !== 0) status = content.statusCode;
       }
     }
-    this.#log(status, info, err);
+    this.#log(status, info, err, req);
     // Below 100 means "log only" (AILERON uses it for client aborts).
     if (status < 100) return;
     // Already answered, or the client is gone: nothing to write to.
@@ -245,7 +280,7 @@ export class HTTPErrorHandler implements ErrorHandler {
     return undefined;
   }
 
-  #log(status: number, info: ErrorInfo, err: unknown): void {
+  #log(status: number, info: ErrorInfo, err: unknown, req: Request): void {
     const server = status >= 500;
     if (!this.#logger.enabled(server ? 'error' : 'debug')) return;
     // During an outage every request fails the same way: count the repeats instead of logging (and capturing
@@ -258,11 +293,23 @@ export class HTTPErrorHandler implements ErrorHandler {
     const error: LogAttrs = { code: info.code, kind: info.kind, msg: info.message };
     const cause = causeText(err);
     if (cause !== undefined) error.cause = cause;
-    if (server || this.#stackAlways) {
+    if (this.#stackAlways || (server && !isNetworkError(err))) {
       const stack = stackText(err);
       if (stack !== undefined) error.stack = stack;
     }
-    const attrs = { status, error };
+    // Which request failed, to find it among the access entries (same id) and the upstream's logs.
+    req.requestId ??= newRequestId();
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const attrs: LogAttrs = {
+      status,
+      requestId: req.requestId,
+      method: req.method ?? '',
+      path: q < 0 ? url : url.slice(0, q),
+    };
+    const upstream = isGatewayError(err) ? err.details?.upstream : undefined;
+    if (upstream !== undefined) attrs.upstream = upstream;
+    attrs.error = error;
     if (server) this.#logger.error(`serve http error. status=${status}`, attrs);
     else this.#logger.debug(`serve http error. status=${status}`, attrs);
   }

@@ -3,10 +3,11 @@
  * docs/reference/core/httplogger.md.
  */
 import { defineResource } from '../../kernel/resource.ts';
-import { Obj, RefTo, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
+import { Enum, Obj, RefTo, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
 import { compileReplacers, Replacers, replacerProblems } from '../common/replacer.ts';
 import { checkTimeZone, timeFormatter } from '../common/timefmt.ts';
 import { LoggerRole } from '../roles.ts';
+import { AccessLogPresets, compileAccessLine } from './clf.ts';
 import { HTTPLogger } from './httplogger.ts';
 import {
   type BodyPolicy,
@@ -74,6 +75,10 @@ export const HTTPLoggerSpec = Obj({
   logger: Type.Optional(RefTo('Logger', { description: "where entries go; unset = the resource's logger" })),
   errorHandler: Type.Optional(RefTo('ErrorHandler', { description: 'accepted; unused' })),
   journal: Type.Boolean({ default: false, description: 'also log request and response bodies' }),
+  preset: Enum(AccessLogPresets, {
+    default: 'JSON',
+    description: 'server entries as JSON (AILERON), or as NCSA Common / Combined Log Format lines',
+  }),
   timezone: Type.String({ default: 'Local', description: 'zone of the times: Local, UTC or an IANA name' }),
   timeFormat: Type.String({
     default: '2006-01-02 15:04:05.000',
@@ -141,6 +146,21 @@ export const resource = defineResource({
         hint: 'use Local, UTC or an IANA name such as Asia/Tokyo',
       });
     }
+    if (spec.preset !== 'JSON') {
+      for (const side of ['request', 'response'] as const)
+        if (spec[side].logFormat)
+          problems.push({
+            path: [side, 'logFormat'],
+            message: `a logFormat cannot be combined with preset ${spec.preset}`,
+            hint: 'remove the logFormat, or set preset: JSON (the default) to use it',
+          });
+      if (spec.journal)
+        problems.push({
+          path: ['journal'],
+          message: `preset ${spec.preset} lines have no bodies`,
+          hint: 'set journal: false, or preset: JSON to log bodies',
+        });
+    }
     problems.push(
       ...directionProblems(spec.request, 'request'),
       ...directionProblems(spec.response, 'response'),
@@ -161,6 +181,7 @@ export const resource = defineResource({
     return new HTTPLogger({
       logger,
       time: timeFormatter(spec.timeFormat, spec.timezone),
+      accessLine: compileAccessLine(spec.preset, spec.timezone),
       request: compileDirection(spec.request, 'request', spec.journal),
       response: compileDirection(spec.response, 'response', spec.journal),
     });

@@ -266,6 +266,58 @@ describe('HTTPLogger as server middleware', () => {
     assert.equal(lines.length, 0, 'both directions formatted: no JSON entry');
   });
 
+  it('preset Combined writes one NCSA line per request instead of the JSON entry', async () => {
+    const { httpLogger, lines, raw } = await build(`
+  preset: Combined
+  timezone: UTC
+  request:
+    queries: [{regexp: {pattern: "token=[^&]*", replace: "token=***"}}]
+`);
+    const addr = await serveWith(httpLogger, ok);
+    const res = await fetch(`http://${addr}/p/a?token=s3cret&x=1`, {
+      headers: { 'user-agent': 'agent "quoted"', referer: 'http://example.com/' },
+    });
+    assert.equal(await res.text(), 'hello');
+    const [line] = await entries(raw, 1);
+    assert.match(
+      line!,
+      /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/p\/a\?token=\*\*\*&x=1 HTTP\/1\.1" 200 5 "http:\/\/example\.com\/" "agent \\"quoted\\""$/,
+    );
+    assert.equal(lines.length, 0, 'no JSON entry beside the line');
+  });
+
+  it('preset Common: no Referer or User-Agent, - for an empty body', async () => {
+    const { httpLogger, raw } = await build('  preset: Common\n  timezone: UTC\n');
+    const addr = await serveWith(httpLogger, (_req, res) => {
+      res.statusCode = 204;
+      res.end();
+    });
+    await (await fetch(`http://${addr}/empty`, { method: 'DELETE' })).text();
+    const [line] = await entries(raw, 1);
+    assert.match(line!, /^127\.0\.0\.1 - - \[[^\]]+ \+0000\] "DELETE \/empty HTTP\/1\.1" 204 -$/);
+  });
+
+  it('refuses a preset beside a logFormat or journal, naming the fields', () => {
+    const registry = new Registry().register(resource);
+    assert.throws(
+      () =>
+        registry.loadText(
+          'hl.yaml',
+          'apiVersion: core/v1\nkind: HTTPLogger\nspec:\n  preset: Common\n  journal: true\n  response:\n    logFormat: "%status%"\n',
+          {},
+        ),
+      (err: Error) =>
+        /spec\.response\.logFormat/.test(err.message) &&
+        /cannot be combined with preset Common/.test(err.message) &&
+        /spec\.journal/.test(err.message),
+    );
+    assert.throws(
+      () =>
+        registry.loadText('hl2.yaml', 'apiVersion: core/v1\nkind: HTTPLogger\nspec:\n  preset: Apache\n', {}),
+      /spec\.preset/,
+    );
+  });
+
   it('lets two HTTPLoggers log the same exchange (server and virtual-host middleware)', async () => {
     const outer = await build('  {}\n');
     const inner = await build('  {}\n');

@@ -6,6 +6,7 @@
 import type { Logger } from '../../kernel/logger.ts';
 import type { TimeFormatter } from '../common/timefmt.ts';
 import type { Dispatch, HandlerFn, Middleware, Tripperware } from '../roles.ts';
+import type { AccessLineFormat } from './clf.ts';
 import { ClientLogHandler, type LoggedDispatchOptions } from './client.ts';
 import type { Direction, Group } from './logging.ts';
 import { ServerExchange } from './server.ts';
@@ -16,6 +17,8 @@ export interface HTTPLoggerOptions {
   readonly time: TimeFormatter;
   readonly request: Direction;
   readonly response: Direction;
+  /** `preset` Common or Combined: server entries are these lines instead of JSON. */
+  readonly accessLine?: AccessLineFormat | undefined;
 }
 
 export class HTTPLogger implements Middleware, Tripperware {
@@ -23,6 +26,7 @@ export class HTTPLogger implements Middleware, Tripperware {
   readonly time: TimeFormatter;
   readonly request: Direction;
   readonly response: Direction;
+  readonly accessLine: AccessLineFormat | undefined;
   /** Lines are only written when the logger writes INFO; otherwise the middleware is not even installed. */
   readonly #active: boolean;
 
@@ -31,6 +35,7 @@ export class HTTPLogger implements Middleware, Tripperware {
     this.time = options.time;
     this.request = options.request;
     this.response = options.response;
+    this.accessLine = options.accessLine;
     this.#active = options.logger.enabled('info');
   }
 
@@ -52,15 +57,16 @@ export class HTTPLogger implements Middleware, Tripperware {
   emit(type: 'server' | 'client', request: Group, response: Group): void {
     const reqFormat = this.request.format;
     const resFormat = this.response.format;
-    if (reqFormat) this.#writeLine(reqFormat(request, type));
-    if (resFormat) this.#writeLine(resFormat(response, type));
+    if (reqFormat) this.writeLine(reqFormat(request, type));
+    if (resFormat) this.writeLine(resFormat(response, type));
     if (reqFormat && resFormat) return;
     if (!reqFormat && !resFormat) this.logger.info(type, { request, response });
     else if (reqFormat) this.logger.info(type, { response });
     else this.logger.info(type, { request });
   }
 
-  #writeLine(line: string): void {
+  /** A raw line (custom formats, presets) to the logger's output, or an INFO message where it has none. */
+  writeLine(line: string): void {
     if (this.logger.writeLine) this.logger.writeLine(line);
     else this.logger.info(line);
   }

@@ -73,7 +73,8 @@ export class ServerExchange {
     if (resBodies && resBodies.maxContentLength > 0) {
       ctx.onResponseHead((head) => this.#decideCapture(head));
       ctx.onResponseData((chunk, encoding) => this.#resCapture?.add(chunk, encoding));
-    } else {
+    } else if (!log.accessLine) {
+      // A preset line needs no header of the response (its size is the bytes counted).
       ctx.onResponseHead(keepHead);
     }
     ctx.onComplete(this.#onComplete);
@@ -100,6 +101,22 @@ export class ServerExchange {
     const q = url.indexOf('?');
     let query = q < 0 ? '' : url.slice(q + 1);
     if (log.request.query && query !== '') query = log.request.query(query);
+    if (log.accessLine) {
+      log.writeLine(
+        log.accessLine({
+          remoteIp: req.socket?.remoteAddress ?? '',
+          arrived: Math.round(now - done.durationMs),
+          method: this.#method,
+          target: q < 0 ? url : `${url.slice(0, q)}?${query}`,
+          proto: `HTTP/${req.httpVersion}`,
+          status: done.status,
+          bytes: done.responseBytes,
+          referer: req.headers.referer,
+          userAgent: req.headers['user-agent'],
+        }),
+      );
+      return;
+    }
     const request: Group = {
       id: this.#id,
       // Whole milliseconds: the time formats (Go layouts) print integer fractions.

@@ -300,6 +300,8 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
     const res = this.#res;
     const proxy = this.#proxy;
     const reason = this.#abortReason;
+    // Named in the error's details for the error log line (release forgets it).
+    const upstream = this.upstream?.origin;
     if (reason !== undefined) {
       // Cancelled from the request's side: says nothing about the upstream's health.
       release(this);
@@ -312,12 +314,12 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
       // A middleware's deadline (or another abort with a reason): the ErrorHandler answers with it, unless the
       // response is already complete (someone answered; the upstream request is simply no longer needed).
       if (res.writableEnded) return;
-      this.#serveError(classify(reason instanceof Error ? reason : new Error(String(reason))));
+      this.#serveError(classify(reason instanceof Error ? reason : new Error(String(reason)), upstream));
       return;
     }
     settle(this, 0);
     release(this);
-    this.#serveError(classify(err));
+    this.#serveError(classify(err, upstream));
   }
 
   #serveError(error: GatewayError): void {
@@ -334,16 +336,18 @@ class Exchange implements Dispatcher.DispatchHandler, RequestFacts, Tracked {
   }
 }
 
-function classify(err: Error): GatewayError {
+/** The GatewayError for a failed round trip to `upstream` (its origin, kept in the details for the log line). */
+function classify(err: Error, upstream: string | undefined): GatewayError {
   if (isGatewayError(err)) return err;
   const code = (err as { code?: string }).code ?? '';
   const reason = code ? `${code} ${err.message}` : err.message;
-  if (TimeoutCodes.has(code)) return new GatewayError(ErrProxyTimeout, { cause: err, details: { reason } });
+  const details = upstream === undefined ? { reason } : { reason, upstream };
+  if (TimeoutCodes.has(code)) return new GatewayError(ErrProxyTimeout, { cause: err, details });
   // An invalid argument is the gateway's own fault (e.g. a bad header added by middleware), not the upstream's.
   const status = code === 'UND_ERR_INVALID_ARG' ? 500 : undefined;
   return new GatewayError(ErrProxyRoundtrip, {
     cause: err,
-    details: { reason },
+    details,
     ...(status === undefined ? {} : { status }),
   });
 }

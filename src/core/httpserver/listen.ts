@@ -87,6 +87,14 @@ export function describeAddress(
 }
 
 /**
+ * The URL of a bound address (`describeAddress`): `http://127.0.0.1:8080`, `https://[::]:8443`; a unix socket
+ * as `unix:/run/aileron.sock` (`unix:@name` for an abstract one), which curl reaches with `--unix-socket`.
+ */
+export function listenerUrl(bound: string, options: { tls: boolean; unix: boolean }): string {
+  return options.unix ? `unix:${bound}` : `${options.tls ? 'https' : 'http'}://${bound}`;
+}
+
+/**
  * Before listening on a unix socket file: a file left by a process that died without closing (SIGKILL, a crash)
  * is removed, so a restart does not fail with "address already in use". A socket something still answers on,
  * and a file that is not a socket, are left alone and reported. Abstract sockets leave no file. The file is

@@ -28,7 +28,13 @@ import type { HTTPServerSpec } from './api.ts';
 import { guardRequests, installClientErrorHandler, logDroppedConnections } from './hardening.ts';
 import { http2Plan, secureHTTP2Server, serveH2C } from './http2.ts';
 import { listenerIdentity } from './identity.ts';
-import { describeAddress, listenAddressField, parseListenAddress, prepareUnixSocket } from './listen.ts';
+import {
+  describeAddress,
+  listenAddressField,
+  listenerUrl,
+  parseListenAddress,
+  prepareUnixSocket,
+} from './listen.ts';
 import { RouteConflictError, Router } from './router.ts';
 import { ServerTLS } from './tls.ts';
 import { serveUpgrades } from './upgrade.ts';
@@ -329,7 +335,14 @@ export class HTTPServer implements Runner {
 
   async run(signal: AbortSignal): Promise<void> {
     await this.bind();
-    this.#logger.info(`server started. listening on ${this.boundAddress}`, { addr: this.boundAddress });
+    // AILERON's message (tools and tests read it), plus the URL to try.
+    this.#logger.info(`server started. listening on ${this.boundAddress}`, {
+      addr: this.boundAddress,
+      url: listenerUrl(this.boundAddress, {
+        tls: this.#tls !== undefined,
+        unix: parseListenAddress(this.#addr).path !== undefined,
+      }),
+    });
     // After the log line: whoever waits for `listening` (readiness, --workers) sees "server started" first.
     this.#listening.resolve(this.boundAddress);
     this.#tls?.watch();
