@@ -90,6 +90,13 @@ export const Targets = {
    * paired by rep, in the PlatformScenarios: the middleware platform costs <= 5 %.
    */
   platformRatio: 0.95,
+  /**
+   * gateway-throttle (IP filter, a per-client token bucket, timeout and a streaming body limit in front of the
+   * proxy) against the gateway, paired by rep, in every scenario: an edge chain costs <= 10 %.
+   */
+  edgeRatio: 0.9,
+  /** gateway-throttle-redis (the same chain, the bucket in a local Redis): a shared limit costs <= 40 %. */
+  edgeRedisRatio: 0.6,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -252,6 +259,13 @@ export function verdicts(
     if (PlatformScenarios.includes(s.id))
       for (const name of platform)
         out.push(pairedVerdict(runs, cells, name, s.id, Targets.platformRatio, 'gateway'));
+    for (const [name, min] of [
+      ['gateway-throttle', Targets.edgeRatio],
+      ['gateway-throttle-redis', Targets.edgeRedisRatio],
+    ] as const) {
+      if (contenders.some((c) => c.name === name))
+        out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));
+    }
   }
   const gw = contenders.find((c) => c.name === 'gateway');
   const peak = mb(gw?.peakRssKiB);

@@ -208,7 +208,11 @@ describe('reload (SIGHUP)', () => {
     await once(taken, 'listening');
     const busy = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
     const file = writeConfig(config(up(0).url));
-    const gw = await startGateway(file);
+    // The held port is released whatever happens, also when the gateway does not start.
+    const gw = await startGateway(file).catch((err: unknown) => {
+      taken.close();
+      throw err;
+    });
     try {
       writeFileSync(file, config(up(1).url, { extraServer: busy }));
       const from = await reload(gw, /reload rejected/);
