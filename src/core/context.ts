@@ -571,10 +571,8 @@ export class RequestContext {
     }
     if (sink.write(chunk, encoding as BufferEncoding)) return true;
     const req = this.#req;
-    // HTTP/1.1: the parser pauses the socket when this returns false, and Node's server stops reading on the
-    // socket's 'pause'. A socket paused already (its first pause, then a resume scheduled when the connection
-    // was handed to the parser restarted reading) emits no second 'pause': send it, or the body keeps coming.
-    if (req.httpVersionMajor === 1 && req.socket.readableFlowing === false) req.socket.emit('pause');
+    // Returning false pauses the client: node:http's parser pauses the socket (HTTP/1.1), node:http2 stops
+    // reading the stream (its flow-control window then holds the client back).
     if (!this.#divertWaiting) {
       this.#divertWaiting = true;
       sink.once('drain', () => {

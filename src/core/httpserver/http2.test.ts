@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { eventually } from '../../../test/helpers/eventually.ts';
 import { memoryLogger } from '../../../test/helpers/memory-logger.ts';
 import type { HTTPServerSpec } from './api.ts';
-import { http2Plan, http2Problems } from './http2.ts';
+import { http2Plan, http2Problems, serveH2C } from './http2.ts';
 
 type HTTP2 = NonNullable<HTTPServerSpec['http2Config']>;
 
@@ -145,5 +149,62 @@ describe('http2Plan', () => {
       ['http2Config.maxConcurrentStreams', 'http2Config.maxEncoderHeaderTableSize'],
     );
     assert.deepEqual(http2Problems(spec(undefined)), []);
+  });
+});
+
+describe('serveH2C', () => {
+  const MiB = 1024 * 1024;
+  const Body = 64 * MiB;
+
+  /**
+   * Uploads `Body` bytes over HTTP/1.1 to a server whose request handler never reads them, and returns what the
+   * client could send until it made no progress for a second (or sent it all). Sockets of 1 KiB buffers: the
+   * parser pauses the connection while parsing the first bytes, the hand-over's hardest case.
+   */
+  async function sentToAnUnreadBody(h2c: boolean): Promise<number> {
+    const server = http.createServer({ highWaterMark: 1024 }, () => {});
+    if (h2c) {
+      const logger = MemoryLogger();
+      serveH2C(server, http2Plan(spec({ enableH2C: true }), false, logger)!, () => {}, logger);
+    }
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client: Socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    client.on('error', () => {});
+    let sent = 0;
+    try {
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      client.write(`POST / HTTP/1.1\r\nhost: x\r\ncontent-length: ${Body}\r\n\r\n`);
+      const pump = () => {
+        while (sent < Body) {
+          sent += chunk.length;
+          if (!client.write(chunk)) return void client.once('drain', pump);
+        }
+      };
+      pump();
+      let last = -1;
+      let still = 0;
+      await eventually(
+        () => {
+          still = sent === last ? still + 1 : 0;
+          last = sent;
+          return sent === Body || still >= 5;
+        },
+        { deadline: 60_000, interval: 200, what: 'the upload stalled or was sent whole' },
+      );
+      return sent;
+    } finally {
+      client.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  it('hands HTTP/1.1 connections to node:http with its flow control: a body nobody reads holds the client back', async () => {
+    const plain = await sentToAnUnreadBody(false);
+    const h2c = await sentToAnUnreadBody(true);
+    // Kernel buffers on loopback take a few MiB; the body is 64.
+    assert.ok(plain < 16 * MiB, `without h2c, the client sent ${plain} bytes`);
+    assert.ok(h2c < 16 * MiB, `with h2c, the client sent ${h2c} bytes`);
   });
 });

@@ -257,13 +257,13 @@ export function serveH2C(server: http.Server, plan: HTTP2Plan, listener: Listene
         return;
       }
       done();
-      socket.pause();
-      socket.unshift(data);
       if (isH2) {
+        // node:http2 takes the bytes left in the socket's buffer before it reads on its own.
+        socket.pause();
+        socket.unshift(data);
         h2.emit('connection', socket);
       } else {
-        http1.call(server, socket);
-        socket.resume();
+        handToHTTP1(server, http1, socket, data);
       }
     };
     socket.on('data', onData);
@@ -277,6 +277,31 @@ export function serveH2C(server: http.Server, plan: HTTP2Plan, listener: Listene
       timer.unref();
     }
   });
+}
+
+/**
+ * Gives a connection to node:http (`http1`: its connection listener) with the bytes read from it so far, leaving
+ * node:http in sole charge of reading, as on a connection it accepted itself. That listener feeds the socket's
+ * handle straight to the HTTP parser, and flow control goes by the socket's 'pause' and 'resume' events: the
+ * parser pauses the socket when a request body is not taken, and node:http's 'pause' listener stops the handle.
+ * So nothing else may start the handle again:
+ * - the bytes go to the parser through node:http's own 'data' listener. Put back with unshift() and a resume(),
+ *   they would be parsed before that resume's (deferred) 'resume' event, which then restarts the handle after
+ *   the parser's first pause while the stream counts as paused: later pauses emit nothing, and a body nobody
+ *   takes is read whole into memory.
+ * - read(0) marks a read in progress, as node:http finds it on the sockets it accepts: the sniffing read has
+ *   just ended, and the stream would start the handle again on its own (its read-ahead, on the next tick).
+ * The stream stays flowing, so the parser's first pause emits 'pause' as on any connection.
+ */
+function handToHTTP1(
+  server: http.Server,
+  http1: (socket: Socket) => void,
+  socket: Socket,
+  data: Buffer,
+): void {
+  http1.call(server, socket);
+  socket.read(0);
+  socket.emit('data', data);
 }
 
 /**
