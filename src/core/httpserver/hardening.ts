@@ -6,6 +6,7 @@
  * Node's parser (llhttp, strict mode) already refuses Content-Length together with Transfer-Encoding, duplicate
  * or malformed Content-Length, invalid chunk sizes, bare LF line endings and obs-fold continuation lines.
  */
+import { constants } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
 import { GatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -136,6 +137,7 @@ export function guardRequests(next: HandlerFn, options: GuardOptions): HandlerFn
     let coding: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
+      if (h2 && paddedValue(raw[i + 1]!)) return resetStream(req);
       if (name.length === 4 && name.toLowerCase() === 'host') {
         hosts++;
         host = raw[i + 1]!;
@@ -186,6 +188,23 @@ export function guardRequests(next: HandlerFn, options: GuardOptions): HandlerFn
     }
     return next(req, res);
   };
+}
+
+/**
+ * RFC 9113 §8.2.1: an HTTP/2 field value that starts or ends with a space or a tab makes the request malformed.
+ * (Values with NUL, CR or LF never get here: nghttp2 drops those fields, and Node offers no way to make them a
+ * stream error; they never reach a middleware or the upstream.)
+ */
+function paddedValue(value: string): boolean {
+  if (value.length === 0) return false;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first === 32 || first === 9 || last === 32 || last === 9;
+}
+
+/** A malformed HTTP/2 request is a stream error (RFC 9113 §8.1.1): RST_STREAM with PROTOCOL_ERROR, no answer. */
+function resetStream(req: Request): void {
+  (req as { stream?: { close(code: number): void } }).stream?.close(constants.NGHTTP2_PROTOCOL_ERROR);
 }
 
 function refuse(res: Response, reason: string): never {

@@ -136,6 +136,10 @@ export function http2Plan(spec: HTTPServerSpec, secure: boolean, logger: Logger)
       maxSessionMemory: 10,
       maxSessionRejectedStreams: 100,
       maxSessionInvalidFrames: 1000,
+      // A field value with whitespace at either end makes the request malformed (RFC 9113 §8.2.1), which must be
+      // a stream error; with nghttp2's own check, Node would silently drop the field instead. Let it through, so
+      // that the server's guard (hardening.ts) resets the stream.
+      strictFieldWhitespaceValidation: false,
     },
     connectionWindow: Math.min(perConnection, maxWindow),
     idleMs: timerMs(idleSeconds),
