@@ -105,6 +105,8 @@ export class BodyFile {
   readonly path: string;
   size = 0;
   truncated = false;
+  /** The file is closed (and may be deleted to make room). */
+  closed = false;
   error: string | undefined;
   readonly #policy: BodyFilePolicy;
   readonly #stream: WriteStream;
@@ -121,6 +123,7 @@ export class BodyFile {
       dir.failed(this.path, this.size);
     });
     this.#stream.on('close', () => {
+      this.closed = true;
       if (this.error === undefined) dir.finished(this.path, this.size);
     });
   }
