@@ -11,15 +11,13 @@ function policy(maxFileBytes = 1 << 20, maxTotalBytes = 1 << 24): BodyFilePolicy
   return { directory: bodyDirectory(dir, maxTotalBytes), maxFileBytes };
 }
 
-/** Ends the body and waits until its file holds `expected`. */
+/** Ends the body and returns its file's content once written. */
 async function fileText(body: JournalBody): Promise<string> {
   const group: Record<string, unknown> = {};
   noteBodyFile(group, body);
-  const path = group.bodyFile as string;
-  return eventually(() => {
-    assert.ok(existsSync(path));
-    return readFileSync(path, 'utf8');
-  });
+  // The file exists as soon as it is opened; its content is complete once it is closed.
+  await eventually(() => assert.ok(body.file?.closed, 'the file is closed'));
+  return readFileSync(group.bodyFile as string, 'utf8');
 }
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
