@@ -7,6 +7,7 @@ import { Enum, Obj, RefTo, type SchemaProblem, type Static, Type } from '../../k
 import { compileReplacers, Replacers, replacerProblems } from '../common/replacer.ts';
 import { checkTimeZone, timeFormatter } from '../common/timefmt.ts';
 import { LoggerRole } from '../roles.ts';
+import { type BodyDirectory, bodyDirectory } from './bodyfiles.ts';
 import { AccessLogPresets, compileAccessLine } from './clf.ts';
 import { HTTPLogger } from './httplogger.ts';
 import {
@@ -56,7 +57,24 @@ const LoggingSpec = Obj(
       default: '',
       description: 'a custom line instead of the JSON group; "" = JSON',
     }),
-    bodyOutputPath: Type.String({ default: '', description: 'not implemented: accepted, has no effect' }),
+    bodyOutputPath: Type.String({
+      default: '',
+      description:
+        'journal mode: directory where bodies of maxContentLength bytes or more are written, one file per body ' +
+        '(body-<request id>.<svr|cli>.<req|res>.bin, mode 0600); "" = such bodies are not logged',
+    }),
+    bodyOutputFileMaxBytes: Type.Integer({
+      default: 10485760,
+      minimum: 1,
+      description:
+        'bodyOutputPath: bytes written per body file at most; the rest is cut (bodyTruncated: true)',
+    }),
+    bodyOutputTotalMaxBytes: Type.Integer({
+      default: 104857600,
+      minimum: 1,
+      description:
+        'bodyOutputPath: bytes this process keeps in the directory at most; the oldest body files are deleted first',
+    }),
     base64: Type.Boolean({ default: false, description: 'journal mode: log bodies base64-encoded' }),
     maxContentLength: Type.Integer({
       default: 4096,
@@ -70,6 +88,9 @@ const LoggingSpec = Obj(
   { default: {}, description: 'what is logged of this side of the exchange' },
 );
 type LoggingSpec = Static<typeof LoggingSpec>;
+
+/** Credentials that never reach an access log unless the configuration says so (not in AILERON). */
+export const DefaultMaskedHeaders = ['Authorization', 'Proxy-Authorization', 'Cookie', 'Set-Cookie'];
 
 export const HTTPLoggerSpec = Obj({
   logger: Type.Optional(RefTo('Logger', { description: "where entries go; unset = the resource's logger" })),
@@ -86,6 +107,11 @@ export const HTTPLoggerSpec = Obj({
   }),
   request: LoggingSpec,
   response: LoggingSpec,
+  maskedHeaders: Type.Array(Type.String({ minLength: 1 }), {
+    default: DefaultMaskedHeaders,
+    description:
+      'headers logged as #MASKED# (both sides) unless their headers entry has its own replacers; [] = mask none',
+  }),
 });
 export type HTTPLoggerSpec = Static<typeof HTTPLoggerSpec>;
 
@@ -101,7 +127,23 @@ function directionProblems(spec: LoggingSpec, side: 'request' | 'response'): Sch
   return problems;
 }
 
-function compileDirection(spec: LoggingSpec, side: 'request' | 'response', journal: boolean): Direction {
+/** The body-file directory, created at start-up; one that cannot be made stops the gateway, naming the field. */
+function openBodyDirectory(spec: LoggingSpec, side: 'request' | 'response'): BodyDirectory {
+  try {
+    return bodyDirectory(spec.bodyOutputPath, spec.bodyOutputTotalMaxBytes);
+  } catch (err) {
+    throw new Error(
+      `spec.${side}.bodyOutputPath: cannot create directory "${spec.bodyOutputPath}": ${(err as Error).message}`,
+    );
+  }
+}
+
+function compileDirection(
+  spec: LoggingSpec,
+  side: 'request' | 'response',
+  journal: boolean,
+  masked: readonly string[],
+): Direction {
   let bodies: BodyPolicy | undefined;
   if (journal) {
     const rules = new Map<string, BodyRule>();
@@ -116,10 +158,16 @@ function compileDirection(spec: LoggingSpec, side: 'request' | 'response', journ
       maxContentLength: spec.maxContentLength,
       base64: spec.base64,
       rules,
+      files: spec.bodyOutputPath
+        ? {
+            directory: openBodyDirectory(spec, side),
+            maxFileBytes: spec.bodyOutputFileMaxBytes,
+          }
+        : undefined,
     };
   }
   return {
-    headers: compileHeaderPolicy(spec.headers),
+    headers: compileHeaderPolicy(spec.headers, masked),
     // AILERON applies query replacers to requests only.
     query: side === 'request' ? compileReplacers(spec.queries) : undefined,
     format: spec.logFormat
@@ -161,6 +209,15 @@ export const resource = defineResource({
           hint: 'set journal: false, or preset: JSON to log bodies',
         });
     }
+    for (const side of ['request', 'response'] as const) {
+      const d = spec[side];
+      if (d.bodyOutputPath && d.bodyOutputFileMaxBytes > d.bodyOutputTotalMaxBytes)
+        problems.push({
+          path: [side, 'bodyOutputFileMaxBytes'],
+          message: `${d.bodyOutputFileMaxBytes} is more than bodyOutputTotalMaxBytes (${d.bodyOutputTotalMaxBytes})`,
+          hint: 'make bodyOutputFileMaxBytes at most bodyOutputTotalMaxBytes',
+        });
+    }
     problems.push(
       ...directionProblems(spec.request, 'request'),
       ...directionProblems(spec.response, 'response'),
@@ -172,18 +229,12 @@ export const resource = defineResource({
     const logger = spec.logger
       ? (await ctx.get(spec.logger, LoggerRole, ['spec', 'logger'])).child({ resource: ctx.id })
       : ctx.logger;
-    for (const side of ['request', 'response'] as const) {
-      if (spec.journal && spec[side].bodyOutputPath)
-        ctx.logger.warn(
-          `spec.${side}.bodyOutputPath is not implemented; bodies of maxContentLength or more are not logged`,
-        );
-    }
     return new HTTPLogger({
       logger,
       time: timeFormatter(spec.timeFormat, spec.timezone),
       accessLine: compileAccessLine(spec.preset, spec.timezone),
-      request: compileDirection(spec.request, 'request', spec.journal),
-      response: compileDirection(spec.response, 'response', spec.journal),
+      request: compileDirection(spec.request, 'request', spec.journal, spec.maskedHeaders),
+      response: compileDirection(spec.response, 'response', spec.journal, spec.maskedHeaders),
     });
   },
 });

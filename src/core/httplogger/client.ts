@@ -6,9 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { BodyCapture } from '../common/bodycapture.ts';
 import { newRequestId } from '../common/requestid.ts';
 import { DecoratorHandler } from '../common/tripperware.ts';
+import { JournalBody, noteBodyFile } from './bodyfiles.ts';
 import type { HTTPLogger } from './httplogger.ts';
 import {
   dispatchHeader,
@@ -61,11 +61,11 @@ export class ClientLogHandler extends DecoratorHandler {
   /** The body is a string or bytes (captured at once), not a stream (captured as undici sends it). */
   readonly #bodyBuffered: boolean;
   #reqSent = 0;
-  #reqCapture: BodyCapture | undefined;
+  #reqCapture: JournalBody | undefined;
   #status = 0;
   #resHeaders: Headers | undefined;
   #resCounted = 0;
-  #resCapture: BodyCapture | undefined;
+  #resCapture: JournalBody | undefined;
   #done = false;
 
   constructor(log: HTTPLogger, opts: LoggedDispatchOptions, inner: Dispatcher.DispatchHandler) {
@@ -81,12 +81,15 @@ export class ClientLogHandler extends DecoratorHandler {
     const bodies = log.request.bodies;
     if (
       bodies &&
-      bodies.maxContentLength > 0 &&
+      (bodies.maxContentLength > 0 || bodies.files !== undefined) &&
       bodies.mimes.has(mediaType(dispatchHeader(opts.headers, 'content-type')))
     ) {
       const known = this.#reqKnown;
-      if (known === undefined || (known > 0 && known < bodies.maxContentLength)) {
-        this.#reqCapture = new BodyCapture(bodies.maxContentLength);
+      if (
+        known === undefined ||
+        (known > 0 && (known < bodies.maxContentLength || bodies.files !== undefined))
+      ) {
+        this.#reqCapture = new JournalBody(bodies.maxContentLength, bodies.files, this.#id, 'cli.req');
         if (this.#bodyBuffered) this.#reqCapture.add(opts.body);
       }
     }
@@ -115,11 +118,15 @@ export class ClientLogHandler extends DecoratorHandler {
       this.#status = statusCode;
       this.#resHeaders = headers;
       const bodies = this.#log.response.bodies;
-      if (bodies && bodies.maxContentLength > 0 && bodies.mimes.has(mediaType(headers['content-type']))) {
+      if (
+        bodies &&
+        (bodies.maxContentLength > 0 || bodies.files !== undefined) &&
+        bodies.mimes.has(mediaType(headers['content-type']))
+      ) {
         const cl = headers['content-length'];
         const length = cl === undefined ? -1 : Number(cl);
-        if (length !== 0 && length < bodies.maxContentLength)
-          this.#resCapture = new BodyCapture(bodies.maxContentLength);
+        if (length !== 0 && (length < bodies.maxContentLength || bodies.files !== undefined))
+          this.#resCapture = new JournalBody(bodies.maxContentLength, bodies.files, this.#id, 'cli.res');
       }
     }
     super.onResponseStart(controller, statusCode, headers, statusMessage);
@@ -186,6 +193,7 @@ export class ClientLogHandler extends DecoratorHandler {
         reqBodies,
       );
     }
+    noteBodyFile(request, this.#reqCapture);
     const headers = this.#resHeaders;
     const response: Group = {
       id: this.#id,
@@ -211,6 +219,7 @@ export class ClientLogHandler extends DecoratorHandler {
           resBodies,
         );
       }
+      noteBodyFile(response, this.#resCapture);
     }
     if (error) response.error = error.message || error.name;
     log.emit('client', request, response);

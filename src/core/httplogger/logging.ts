@@ -2,7 +2,9 @@
  * What the server middleware and the client tripperware share: the compiled per-direction settings (headers,
  * query masking, bodies, custom line formats) and the rendering of one access-log entry.
  */
+
 import { compileReplacers, type Replacer, type ReplacerSpec } from '../common/replacer.ts';
+import type { BodyFilePolicy } from './bodyfiles.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Header names as Go writes them (`content-type` -> `Content-Type`), so log keys are stable whatever case a
@@ -18,15 +20,21 @@ export function canonicalHeader(name: string): string {
   return c;
 }
 
+/** What a masked header's value is logged as (HTTPLogger `maskedHeaders`). */
+export const MaskedValue = '#MASKED#';
+
 /** Which headers to log: none (no entries), the named ones, or all (`*`); each may have replacers. */
 export interface HeaderPolicy {
   readonly all: boolean;
-  /** Lower-case name -> replacer (undefined = log as is). */
+  /** Lower-case name -> replacer (undefined = log as is, unless masked). */
   readonly named: ReadonlyMap<string, Replacer | undefined>;
+  /** Lower-case names logged as MaskedValue unless their entry has its own replacers (credentials). */
+  readonly masked: ReadonlySet<string>;
 }
 
 export function compileHeaderPolicy(
   headers: ReadonlyArray<{ name: string; replacers: readonly ReplacerSpec[] }>,
+  masked: readonly string[] = [],
 ): HeaderPolicy | undefined {
   if (headers.length === 0) return undefined;
   let all = false;
@@ -36,7 +44,7 @@ export function compileHeaderPolicy(
     if (h.name === '*') all = true;
     else named.set(h.name.toLowerCase(), compileReplacers(h.replacers));
   }
-  return { all, named };
+  return { all, named, masked: new Set(masked.map((m) => m.toLowerCase())) };
 }
 
 /** A header source: name/value pairs with lower-case or any-case names; values may be lists. */
@@ -55,7 +63,9 @@ export function logHeaders(
     if (!policy.all && !configured) continue;
     let text = Array.isArray(value) ? value.join(',') : String(value);
     const replace = configured ? policy.named.get(lower) : undefined;
+    // A header's own replacers win over the default masking, so an operator can log a chosen part of it.
     if (replace) text = replace(text);
+    else if (policy.masked.has(lower)) text = MaskedValue;
     const key = canonicalHeader(lower);
     out[key] = key in out ? `${out[key]},${text}` : text;
   }
@@ -106,6 +116,8 @@ export interface BodyPolicy {
   readonly maxContentLength: number;
   readonly base64: boolean;
   readonly rules: ReadonlyMap<string, BodyRule>;
+  /** `bodyOutputPath`: where bodies of maxContentLength or more go; undefined = they are not logged. */
+  readonly files: BodyFilePolicy | undefined;
 }
 
 /** Splits a gjson-style path (`a.b.0.c`, `\.` for a literal dot). */

@@ -7,10 +7,10 @@
  * HTTPLoggers on one exchange each register their own hooks and each write one entry.
  */
 
-import { BodyCapture } from '../common/bodycapture.ts';
 import { newRequestId } from '../common/requestid.ts';
 import { type Completion, contextOf } from '../context.ts';
 import type { Request, Response } from '../roles.ts';
+import { JournalBody, noteBodyFile } from './bodyfiles.ts';
 import type { HTTPLogger } from './httplogger.ts';
 import { type Group, type HeaderValue, logHeaders, mediaType, renderBody } from './logging.ts';
 
@@ -38,8 +38,8 @@ export class ServerExchange {
   readonly #url: string;
   /** The request's Content-Length, or -1 when the body's size is unknown (chunked, HTTP/2 without it). */
   readonly #reqLength: number;
-  #reqCapture: BodyCapture | undefined;
-  #resCapture: BodyCapture | undefined;
+  #reqCapture: JournalBody | undefined;
+  #resCapture: JournalBody | undefined;
   /** Content-Type and Content-Encoding of the body the handler writes (at the head, before any transform). */
   #resMime = '';
   #resEncoded = false;
@@ -61,16 +61,18 @@ export class ServerExchange {
     const reqBodies = log.request.bodies;
     if (
       reqBodies &&
-      reqBodies.maxContentLength > 0 &&
       this.#reqLength !== 0 &&
-      this.#reqLength < reqBodies.maxContentLength &&
+      (reqBodies.files !== undefined ||
+        (reqBodies.maxContentLength > 0 && this.#reqLength < reqBodies.maxContentLength)) &&
       reqBodies.mimes.has(mediaType(req.headers['content-type']))
     ) {
-      this.#reqCapture = ctx.captureRequestBody(reqBodies.maxContentLength);
+      const capture = new JournalBody(reqBodies.maxContentLength, reqBodies.files, this.#id, 'svr.req');
+      ctx.onRequestData((chunk, encoding) => capture.add(chunk, encoding));
+      this.#reqCapture = capture;
     }
 
     const resBodies = log.response.bodies;
-    if (resBodies && resBodies.maxContentLength > 0) {
+    if (resBodies && (resBodies.maxContentLength > 0 || resBodies.files !== undefined)) {
       ctx.onResponseHead((head) => this.#decideCapture(head));
       ctx.onResponseData((chunk, encoding) => this.#resCapture?.add(chunk, encoding));
     } else if (!log.accessLine) {
@@ -86,10 +88,10 @@ export class ServerExchange {
     const mime = mediaType(res.getHeader('content-type') as HeaderValue);
     if (!bodies.mimes.has(mime)) return;
     const length = headerNumber(res.getHeader('content-length'));
-    if (length === 0 || length >= bodies.maxContentLength) return;
+    if (length === 0 || (length >= bodies.maxContentLength && bodies.files === undefined)) return;
     this.#resMime = mime;
     this.#resEncoded = res.hasHeader('content-encoding');
-    this.#resCapture = new BodyCapture(bodies.maxContentLength);
+    this.#resCapture = new JournalBody(bodies.maxContentLength, bodies.files, this.#id, 'svr.res');
   }
 
   readonly #onComplete = (done: Completion): void => {
@@ -144,6 +146,7 @@ export class ServerExchange {
         request.body = renderBody(bytes, mime, req.headers['content-encoding'] !== undefined, reqBodies);
       }
     }
+    noteBodyFile(request, this.#reqCapture);
 
     const aborted = done.aborted;
     // The head as sent (see keepHead): its Content-Length is the size of a complete response, also of one that
@@ -168,6 +171,8 @@ export class ServerExchange {
       const bytes = this.#resCapture.bytes();
       if (bytes) response.body = renderBody(bytes, this.#resMime, this.#resEncoded, resBodies);
     }
+    // A body file is noted also when the client left: it holds what was sent until then.
+    noteBodyFile(response, this.#resCapture);
     log.emit('server', request, response);
   };
 }
