@@ -107,6 +107,13 @@ describe('PrometheusMeter (e2e)', () => {
     assert.equal(sum(samples(text, 'http_client_request_duration_seconds_count', labels)) - was, 2);
   });
 
+  it('counts an upstream call that got no response with code 0, and the 502 it became', async () => {
+    assert.equal((await get('/down/x')).status, 502);
+    const { text } = await scrape();
+    assert.equal(sum(samples(text, 'http_client_requests_total', { host: '127.0.0.1:1', code: '0' })), 1);
+    assert.equal(sum(samples(text, 'http_requests_total', { route: '/down/', code: '502' })), 1);
+  });
+
   it('counts the 429s of a throttler by its name', async () => {
     const statuses = [(await get('/limited/a')).status, (await get('/limited/b')).status];
     assert.equal(statuses.at(-1), 429);
