@@ -11,14 +11,7 @@
  * Plus prom-client's process and Node.js runtime metrics (event-loop lag, heap, GC), once per registry.
  */
 
-import {
-  Counter,
-  collectDefaultMetrics,
-  Gauge,
-  Histogram,
-  type OpenMetricsContentType,
-  Registry,
-} from 'prom-client';
+import { collectDefaultMetrics, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import { DecoratorHandler } from '../../../core/common/tripperware.ts';
 import type { Completion } from '../../../core/context.ts';
@@ -34,6 +27,13 @@ import type {
 import { wantsOpenMetrics } from './accept.ts';
 import { BoundedValues, child, MaxHosts, methodLabel } from './labels.ts';
 import { openMetricsView } from './openmetrics.ts';
+import {
+  CounterFamily,
+  type CounterSeries,
+  GaugeFamily,
+  HistogramFamily,
+  type HistogramSeries,
+} from './series.ts';
 
 export interface PrometheusMeterOptions {
   readonly patterns: readonly string[];
@@ -45,20 +45,17 @@ const DurationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Bytes: 100 B to 100 MB by powers of ten. */
 const SizeBuckets = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 
-const ServerLabels = ['host', 'route', 'method', 'code'] as const;
-const ClientLabels = ['host', 'method', 'code'] as const;
-
 /** The labelled children of one server series: found once, then only added to. */
 interface ServerSeries {
-  readonly requests: { inc(): void };
-  readonly duration: { observe(v: number): void };
-  readonly requestSize: { observe(v: number): void };
-  readonly responseSize: { observe(v: number): void };
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+  readonly requestSize: HistogramSeries;
+  readonly responseSize: HistogramSeries;
 }
 
 interface ClientSeries {
-  readonly requests: { inc(): void };
-  readonly duration: { observe(v: number): void };
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
 }
 
 type Statuses<T> = Map<number, T>;
@@ -70,79 +67,59 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   readonly registry = new Registry();
   readonly #openMetrics: Registry<OpenMetricsContentType>;
 
-  readonly #requests: Counter<string>;
-  readonly #duration: Histogram<string>;
-  readonly #requestSize: Histogram<string>;
-  readonly #responseSize: Histogram<string>;
-  readonly #inFlight: Gauge<string>;
-  readonly #throttled: Counter<string>;
-  readonly #clientRequests: Counter<string>;
-  readonly #clientDuration: Histogram<string>;
+  readonly #requests = new CounterFamily(
+    'http_requests_total',
+    'Requests received, by host, route, method and status code (0: no response was sent)',
+  );
+  readonly #duration = new HistogramFamily(
+    'http_request_duration_seconds',
+    'Time from a request arriving to the end of its response',
+    DurationBuckets,
+  );
+  readonly #requestSize = new HistogramFamily('http_request_size_bytes', 'Request body sizes', SizeBuckets);
+  readonly #responseSize = new HistogramFamily(
+    'http_response_size_bytes',
+    'Response body sizes, as sent to the client',
+    SizeBuckets,
+  );
+  #inFlight = 0;
+  readonly #throttled = new CounterFamily(
+    'http_throttled_requests_total',
+    'Requests a ThrottleMiddleware refused (429), by its throttler (RateLimit policy) name',
+  );
+  readonly #clientRequests = new CounterFamily(
+    'http_client_requests_total',
+    'Requests sent upstream, by upstream host, method and status code (0: no response)',
+  );
+  readonly #clientDuration = new HistogramFamily(
+    'http_client_request_duration_seconds',
+    'Time from sending a request upstream to the end of its response',
+    DurationBuckets,
+  );
 
   /** route -> host -> method -> status -> series. */
   readonly #server = new Map<string, Map<string, Map<string, Statuses<ServerSeries>>>>();
   /** upstream origin -> method -> status -> series. */
   readonly #client = new Map<unknown, Map<string, Statuses<ClientSeries>>>();
-  readonly #throttledBy = new Map<string, { inc(): void }>();
+  readonly #throttledBy = new Map<string, CounterSeries>();
   readonly #hosts = new BoundedValues(MaxHosts);
   readonly #upstreamHosts = new BoundedValues(MaxHosts);
 
   constructor(options: PrometheusMeterOptions) {
     this.patterns = options.patterns;
     this.methods = options.methods;
-    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.#requests = new Counter({
-      name: 'http_requests_total',
-      help: 'Requests received, by host, route, method and status code (0: no response was sent)',
-      labelNames: ServerLabels,
-      registers,
-    });
-    this.#duration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from a request arriving to the end of its response',
-      labelNames: ServerLabels,
-      buckets: DurationBuckets,
-      registers,
-    });
-    this.#requestSize = new Histogram({
-      name: 'http_request_size_bytes',
-      help: 'Request body sizes',
-      labelNames: ServerLabels,
-      buckets: SizeBuckets,
-      registers,
-    });
-    this.#responseSize = new Histogram({
-      name: 'http_response_size_bytes',
-      help: 'Response body sizes, as sent to the client',
-      labelNames: ServerLabels,
-      buckets: SizeBuckets,
-      registers,
-    });
-    this.#inFlight = new Gauge({
-      name: 'http_requests_in_flight',
-      help: 'Requests being served',
-      registers,
-    });
-    this.#throttled = new Counter({
-      name: 'http_throttled_requests_total',
-      help: 'Requests a ThrottleMiddleware refused (429), by its throttler (RateLimit policy) name',
-      labelNames: ['policy'],
-      registers,
-    });
-    this.#clientRequests = new Counter({
-      name: 'http_client_requests_total',
-      help: 'Requests sent upstream, by upstream host, method and status code (0: no response)',
-      labelNames: ClientLabels,
-      registers,
-    });
-    this.#clientDuration = new Histogram({
-      name: 'http_client_request_duration_seconds',
-      help: 'Time from sending a request upstream to the end of its response',
-      labelNames: ClientLabels,
-      buckets: DurationBuckets,
-      registers,
-    });
+    const families = [
+      this.#requests,
+      this.#duration,
+      this.#requestSize,
+      this.#responseSize,
+      new GaugeFamily('http_requests_in_flight', 'Requests being served', () => this.#inFlight),
+      this.#throttled,
+      this.#clientRequests,
+      this.#clientDuration,
+    ];
+    for (const family of families) this.registry.registerMetric(family as unknown as Metric);
     this.#openMetrics = openMetricsView(this.registry);
   }
 
@@ -167,14 +144,14 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
 
   middleware(next: HandlerFn): HandlerFn {
     return (req, res) => {
-      this.#inFlight.inc();
+      this.#inFlight++;
       req.ctx.onComplete((done) => this.#served(req, done));
       return next(req, res);
     };
   }
 
   #served(req: Request, done: Completion): void {
-    this.#inFlight.dec();
+    this.#inFlight--;
     const series = this.#serverSeries(req, done.status);
     series.requests.inc();
     series.duration.observe(done.durationMs / 1000);
@@ -183,7 +160,9 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
     // Declared by ThrottleMiddleware (Locals); read, not imported: app features do not import each other.
     const throttle = req.ctx.locals.throttle;
     if (throttle?.rejected) {
-      child(this.#throttledBy, throttle.policy, () => this.#throttled.labels(throttle.policy)).inc();
+      child(this.#throttledBy, throttle.policy, () =>
+        this.#throttled.series({ policy: throttle.policy }),
+      ).inc();
     }
   }
 
@@ -196,12 +175,17 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
     const byMethod = child(byHost, hostHeader, () => new Map());
     const byStatus = child(byMethod, method, () => new Map());
     return child(byStatus, status, () => {
-      const labels = [this.#hosts.label(hostHeader), route, methodLabel(method), String(status)];
+      const labels = {
+        host: this.#hosts.label(hostHeader),
+        route,
+        method: methodLabel(method),
+        code: String(status),
+      };
       return {
-        requests: this.#requests.labels(...labels),
-        duration: this.#duration.labels(...labels),
-        requestSize: this.#requestSize.labels(...labels),
-        responseSize: this.#responseSize.labels(...labels),
+        requests: this.#requests.series(labels),
+        duration: this.#duration.series(labels),
+        requestSize: this.#requestSize.series(labels),
+        responseSize: this.#responseSize.series(labels),
       };
     });
   }
@@ -219,10 +203,14 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
     const byMethod = child(this.#client, origin, () => new Map());
     const byStatus = child(byMethod, method, () => new Map());
     return child(byStatus, status, () => {
-      const labels = [this.#upstreamHosts.label(hostOf(origin)), methodLabel(method), String(status)];
+      const labels = {
+        host: this.#upstreamHosts.label(hostOf(origin)),
+        method: methodLabel(method),
+        code: String(status),
+      };
       return {
-        requests: this.#clientRequests.labels(...labels),
-        duration: this.#clientDuration.labels(...labels),
+        requests: this.#clientRequests.series(labels),
+        duration: this.#clientDuration.series(labels),
       };
     });
   }
