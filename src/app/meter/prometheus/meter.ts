@@ -11,7 +11,7 @@
  * Plus prom-client's process and Node.js runtime metrics (event-loop lag, heap, GC), once per registry.
  */
 
-import { collectDefaultMetrics, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
+import { type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import { DecoratorHandler } from '../../../core/common/tripperware.ts';
 import type { Completion } from '../../../core/context.ts';
@@ -27,6 +27,7 @@ import type {
 import { wantsOpenMetrics } from './accept.ts';
 import { BoundedValues, child, MaxHosts, methodLabel } from './labels.ts';
 import { openMetricsView } from './openmetrics.ts';
+import { runtimeMetrics } from './runtime.ts';
 import {
   CounterFamily,
   type CounterSeries,
@@ -108,7 +109,7 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   constructor(options: PrometheusMeterOptions) {
     this.patterns = options.patterns;
     this.methods = options.methods;
-    collectDefaultMetrics({ register: this.registry });
+    for (const metric of runtimeMetrics()) this.registry.registerMetric(metric);
     const families = [
       this.#requests,
       this.#duration,

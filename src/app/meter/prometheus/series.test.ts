@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Metric, Registry } from 'prom-client';
+import { PrometheusMeter } from './meter.ts';
 import { openMetricsView } from './openmetrics.ts';
 import { CounterFamily, GaugeFamily, HistogramFamily } from './series.ts';
 
@@ -67,6 +68,24 @@ describe('metric families', () => {
     assert.match(
       await registry.metrics(),
       /^# TYPE x_requests_total counter\nx_requests_total\{code="200"\} 1$/m,
+    );
+  });
+});
+
+describe('runtime metrics', () => {
+  it('every meter shows the one set of process and Node.js metrics', async () => {
+    const first = new PrometheusMeter({ patterns: [], methods: [] });
+    const second = new PrometheusMeter({ patterns: [], methods: [] });
+    for (const meter of [first, second]) {
+      const text = await meter.registry.metrics();
+      assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
+      assert.match(text, /^process_resident_memory_bytes \d/m);
+      assert.match(text, /^# TYPE http_requests_total counter$/m);
+    }
+    assert.equal(
+      first.registry.getSingleMetric('nodejs_heap_size_used_bytes'),
+      second.registry.getSingleMetric('nodejs_heap_size_used_bytes'),
+      'collected once per process, not per meter (prom-client never stops its monitors)',
     );
   });
 });
