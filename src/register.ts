@@ -4,6 +4,7 @@
 import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
+import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
@@ -44,5 +45,6 @@ export function registerAll(registry: Registry): Registry {
     IPFilterMiddleware,
     Skipper,
     RedisClient,
+    PrometheusMeter,
   );
 }
