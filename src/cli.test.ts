@@ -9,37 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { cli, type Embedding } from './cli.ts';
+import { runInProcess } from '../test/helpers/cli.ts';
+import type { Embedding } from './cli.ts';
 import { Registry } from './kernel/registry.ts';
 import { defineResource } from './kernel/resource.ts';
 import { defaults, Obj, Type } from './kernel/schema.ts';
 import { registerAll } from './register.ts';
 
-interface Outcome {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-async function run(
-  args: readonly string[],
-  env: Record<string, string | undefined> = {},
-  embedding?: Embedding,
-): Promise<Outcome> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: (t: string) => {
-      out += t;
-    },
-    err: (t: string) => {
-      err += t;
-    },
-    env,
-  };
-  const code = await cli(args, new AbortController().signal, io, undefined, embedding);
-  return { code, out, err };
-}
+const run = (args: readonly string[], env: Record<string, string | undefined> = {}, embedding?: Embedding) =>
+  runInProcess(args, env, embedding ? { embedding } : {});
 
 const dir = mkdtempSync(join(tmpdir(), 'aileron-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

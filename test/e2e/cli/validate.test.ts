@@ -11,40 +11,16 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, type Embedding } from '../../../src/cli.ts';
+import type { Embedding } from '../../../src/cli.ts';
 import { defineResource } from '../../../src/kernel/resource.ts';
 import { Obj } from '../../../src/kernel/schema.ts';
 import { makePKI, type TestPKI } from '../../helpers/certs.ts';
+import { runInProcess } from '../../helpers/cli.ts';
 import { runCli } from '../../helpers/gateway.ts';
 
-interface Outcome {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-async function run(
-  args: readonly string[],
-  env: Record<string, string | undefined> = {},
-  embedding?: Embedding,
-): Promise<Outcome> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: (t: string) => {
-      out += t;
-    },
-    err: (t: string) => {
-      err += t;
-    },
-    env,
-  };
-  // A config that would start stops at once: the signal is aborted when the gateway gets to run.
-  const stop = new AbortController();
-  stop.abort();
-  const code = await cli(args, stop.signal, io, undefined, embedding);
-  return { code, out, err };
-}
+/** The CLI in process; a config that would start stops at once. */
+const run = (args: readonly string[], env: Record<string, string | undefined> = {}, embedding?: Embedding) =>
+  runInProcess(args, env, { stopAtOnce: true, ...(embedding ? { embedding } : {}) });
 
 const dir = mkdtempSync(join(tmpdir(), 'aileron-validate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
