@@ -10,20 +10,10 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually, within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
-import { entrypoint, h2request, h2session, httpUpstream } from './helpers.ts';
+import { ClientPreface, entrypoint, frame, h2request, h2session, httpUpstream } from './helpers.ts';
 
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-
-/** One HTTP/2 frame: 9-byte header + payload. */
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h.writeUInt8(type, 3);
-  h.writeUInt8(flags, 4);
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-}
 
 /** An HPACK "literal without indexing, new name" field `x-a: <1000 bytes>` (valid, so only size limits stop it). */
 const bigField = Buffer.concat([
@@ -158,9 +148,7 @@ spec:
       closed = true;
     });
     socket.resume(); // discard the gateway's frames (SETTINGS, GOAWAY)
-    socket.write(
-      Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))]),
-    );
+    socket.write(ClientPreface);
     // HEADERS for stream 1 without END_HEADERS, then CONTINUATION frames, never END_HEADERS: up to 16 MB.
     socket.write(frame(0x1, 0x0, 1, bigField));
     let written = bigField.length;

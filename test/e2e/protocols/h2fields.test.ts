@@ -13,16 +13,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { within } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
-import { entrypoint, httpUpstream } from './helpers.ts';
-
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h.writeUInt8(type, 3);
-  h.writeUInt8(flags, 4);
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-}
+import { ClientPreface, entrypoint, frame, httpUpstream } from './helpers.ts';
 
 /** HPACK literal without indexing; `index` > 0 names a static-table entry, 0 a new name (all lengths < 127). */
 function literal(index: number, name: string, value: Buffer): Buffer {
@@ -47,8 +38,7 @@ async function send(
   ]);
   socket.write(
     Buffer.concat([
-      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
-      frame(0x4, 0, 0, Buffer.alloc(0)),
+      ClientPreface,
       frame(0x1, 0x4 | 0x1, 1, block), // HEADERS, END_HEADERS | END_STREAM
     ]),
   );

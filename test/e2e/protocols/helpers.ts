@@ -9,6 +9,22 @@ import { type AddressInfo, connect, type Server } from 'node:net';
 import { within } from '../../helpers/eventually.ts';
 import type { RunningGateway } from '../../helpers/gateway.ts';
 
+/** One HTTP/2 frame: 9-byte header + payload. */
+export function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(9);
+  h.writeUIntBE(payload.length, 0, 3);
+  h.writeUInt8(type, 3);
+  h.writeUInt8(flags, 4);
+  h.writeUInt32BE(stream, 5);
+  return Buffer.concat([h, payload]);
+}
+
+/** The HTTP/2 client connection preface followed by an empty SETTINGS frame. */
+export const ClientPreface = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  frame(0x4, 0, 0, Buffer.alloc(0)),
+]);
+
 /** Entrypoint running the named HTTPServers (unnamed = `default`). */
 export function entrypoint(...servers: string[]): string {
   const list = servers.length === 0 ? ['default'] : servers;
