@@ -7,6 +7,7 @@
  *   (`declare module` with the relative path of this module, `{ interface Locals { subject: Subject } }`) and
  *   reads `req.ctx.locals.subject`, typed `Subject | undefined`. Core declares none.
  * - `route`: the matched route pattern, set by the router (for logs and metrics; never the raw path).
+ * - `traceId`: the W3C trace id once a tracer or TrackingMiddleware knows it (for access logs); '' if none.
  * - `client` / `clientAddress`: who the client is (the socket peer, or through trusted proxies the address their
  *   forwarded header names), computed once on first use with the HTTPServer's `forwardedHeaders` policy.
  * - cancellation: `signal` aborts when the client goes away, at a deadline (`setDeadline`), when the exchange
@@ -187,6 +188,12 @@ function appended<T>(list: T[] | undefined, item: T): T[] {
 export class RequestContext {
   /** The matched route pattern (set by the router), e.g. `/api/` or `GET example.com/items/{id}`; '' if none. */
   route = '';
+  /**
+   * The W3C trace id (32 lowercase hex digits) of this request once a feature knows it: the OpenTelemetry tracer
+   * (its server span) or TrackingMiddleware (taken from `traceparent` or generated). Read by access logs; '' if
+   * none. Whoever sets it first wins unless it knows better (a tracer replaces a tracking id with its span's).
+   */
+  traceId = '';
   readonly #req: Request;
   readonly #res: Response;
   readonly #errorHandler: ErrorHandler | undefined;
