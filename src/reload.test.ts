@@ -145,12 +145,85 @@ describe('Gateway', () => {
       assert.equal(rejected.generation, 3);
       assert.match(rejected.error ?? '', /not valid.*gw\.yaml:3:\d+: spec\.runners/s);
       assert.equal(await status(`${url}/two`), 200, 'the old configuration still serves');
+
+      // What metrics and the status page read: the generation serving, and every reload with its result.
+      const now = gateway.status!;
+      assert.equal(now.generation, 3);
+      assert.deepEqual(now.files, [cfg]);
+      assert.equal(now.reloads.succeeded, 2);
+      assert.equal(now.reloads.failed, 1);
+      assert.equal(now.reloads.last?.ok, false);
+      assert.match(now.reloads.last?.error ?? '', /not valid/);
     } finally {
       stop.abort();
       await running;
     }
     assert.ok(lines.some((l) => /^server stopped/.test(l.msg)));
     assert.equal((await gateway.reload()).ok, false, 'no reload once stopped');
+  });
+});
+
+describe('Gateway status', () => {
+  it("reports every load balancer's upstreams with their live health and circuit-breaker state", async () => {
+    // An upstream that refuses connections: a port that was free a moment ago.
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const cfg = file(
+      'status.yaml',
+      `${gatewayConfig('/one').replace('handler: {apiVersion: app/v1, kind: EchoHandler}', 'handler: {apiVersion: core/v1, kind: ReverseProxyHandler}')}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: /, matchType: Prefix}
+      lbAlgorithm: RoundRobin
+      circuitBreaker: {consecutiveFailures: 2, openDuration: 60}
+      upstreams:
+        - url: http://127.0.0.1:${deadPort}
+          weight: 3
+`,
+    );
+    const options = {
+      files: [cfg],
+      envFiles: [],
+      baseEnv: {},
+      newRegistry: () => registerAll(new Registry()),
+      logger: memoryLogger([]),
+    };
+    const loaded = loadConfig(options);
+    assert.ok('registry' in loaded, JSON.stringify('error' in loaded && loaded.error.message));
+    const gateway = new Gateway(options);
+    const stop = new AbortController();
+    const { promise: ready, resolve } = Promise.withResolvers<readonly string[]>();
+    const running = gateway.run(loaded.registry, stop.signal, resolve);
+    try {
+      const [addr] = await ready;
+      const before = gateway.status!.loadBalancers();
+      assert.equal(before.length, 1);
+      assert.equal(before[0]!.handler, 'core/v1/ReverseProxyHandler/default/default');
+      assert.equal(before[0]!.algorithm, 'RoundRobin');
+      assert.deepEqual(before[0]!.upstreams, [
+        {
+          url: `http://127.0.0.1:${deadPort}`,
+          weight: 3,
+          active: true,
+          inflight: 0,
+          monitor: { probesPassing: undefined, ejected: undefined, ejections: 0, breaker: 'closed' },
+        },
+      ]);
+      assert.equal(await status(`http://${addr}/one`), 502);
+      assert.equal(await status(`http://${addr}/one`), 502);
+      const after = gateway.status!.loadBalancers()[0]!.upstreams[0]!;
+      assert.equal(after.active, false);
+      assert.equal(after.monitor?.breaker, 'open');
+      assert.equal(gateway.status!.reloads.succeeded, 0);
+    } finally {
+      stop.abort();
+      await running;
+    }
   });
 });
 

@@ -27,6 +27,7 @@ import { type RunnerGroup, runLoop, type Started } from './core/entrypoint/loop.
 import { type ListenerOwner, listenerOf } from './core/listeners.ts';
 import { type Runner, RunnerRole } from './core/roles.ts';
 import { DefaultName, LoggerTable } from './core/services.ts';
+import { GatewayStatus, ReloadHistory, StatusTable } from './core/status.ts';
 import type { Logger } from './kernel/logger.ts';
 import { ConfigError } from './kernel/problems.ts';
 import { identity, Registry } from './kernel/registry.ts';
@@ -84,6 +85,7 @@ interface Planned {
 interface Generation {
   readonly number: number;
   readonly registry: Registry;
+  readonly status: GatewayStatus;
   readonly entrypoint: Entrypoint;
   /** The configuration's default logger, bound to the Entrypoint resource. */
   readonly log: Logger;
@@ -121,6 +123,8 @@ export class Gateway {
   /** The reload in progress, and whether another was asked for meanwhile (they coalesce into one). */
   #reloading: Promise<ReloadResult> | undefined;
   #again: Promise<ReloadResult> | undefined;
+  /** Reload counts and the last result, for metrics and the status page (src/core/status.ts). */
+  readonly #reloads = new ReloadHistory();
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -129,6 +133,11 @@ export class Gateway {
   /** The configuration now serving: 1 at start, +1 per applied reload. */
   get generation(): number {
     return this.#gen?.number ?? 0;
+  }
+
+  /** What the configuration now serving reports about itself (src/core/status.ts); undefined before it runs. */
+  get status(): GatewayStatus | undefined {
+    return this.#gen?.status;
   }
 
   /** True once the gateway stops (and before it runs). */
@@ -221,7 +230,9 @@ export class Gateway {
         generation: old.number,
         ...(err instanceof ConfigError ? { problems: err.problems.length } : {}),
       });
-      return { ok: false, generation: old.number, error: `${why}${detail}` };
+      const result = { ok: false, generation: old.number, error: `${why}${detail}` };
+      this.#reloads.record({ ...result, at: Date.now() });
+      return result;
     };
     old.log.info(`reloading configuration from ${this.#options.files.join(', ')}`, { generation: number });
     const loaded = loadConfig(this.#options);
@@ -330,12 +341,15 @@ export class Gateway {
       generation: number,
       listeners: { kept, started: started.length, stopped, restarted: restart.length },
     });
+    this.#reloads.record({ ok: true, generation: number, at: Date.now() });
     return { ok: true, generation: number };
   }
 
   /** Creates the objects of a loaded registry and sorts its runners by whether they listen. */
   async #build(registry: Registry, number: number): Promise<Generation> {
     registry.registerService(LoggerTable, DefaultName, this.#options.logger);
+    const status = new GatewayStatus(number, this.#options.files, this.#reloads);
+    registry.registerService(StatusTable, DefaultName, status);
     const ref = registry.entrypointRef();
     const entrypoint = await registry.get(ref, RunnerRole);
     if (!(entrypoint instanceof Entrypoint)) throw new Error('the Entrypoint is not the core/v1 Entrypoint');
@@ -368,7 +382,7 @@ export class Gateway {
         server: listener.owner,
       });
     });
-    return { number, registry, entrypoint, log, servers, others, grace };
+    return { number, registry, status, entrypoint, log, servers, others, grace };
   }
 
   /** Runs a listening runner as the owner of its address. `fatal`: a failure stops the gateway. */

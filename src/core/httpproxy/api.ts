@@ -22,6 +22,7 @@ import { composeTripperwares } from '../common/tripperware.ts';
 import { closeDefaultRoundTripper, defaultRoundTripper } from '../httpclient/default.ts';
 import { type Handler, type RoundTripper, RoundTripperRole, TripperwareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
+import { statusOf } from '../status.ts';
 import { createBalancer, LBAlgorithms, makeUpstream, type Upstream } from './balancer.ts';
 import { ReverseProxy } from './handler.ts';
 import { createHasher, HashSources } from './hasher.ts';
@@ -248,6 +249,7 @@ function buildLoadBalancer(
 
   const hasher = spec.hasher ?? { hashSource: 'ClientAddr' as const, key: '' };
   const balancer = createBalancer(spec.lbAlgorithm, upstreams);
+  statusOf(ctx)?.addLoadBalancer(ctx.id, Number(field[field.length - 1]), spec.lbAlgorithm, upstreams);
   const hashed = balancer.hashed;
   if (hashed && KeyedSources.has(hasher.hashSource) && hasher.key === '')
     warn(

@@ -21,6 +21,7 @@
 import { GatewayError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { ErrProxyNoHealthyUpstream, ErrProxyUpstreamUnavailable } from '../errors.ts';
+import type { MonitorState } from '../status.ts';
 import type { Upstream } from './balancer.ts';
 
 /** What the proxy tells an upstream's monitor about each request. */
@@ -33,6 +34,8 @@ export interface UpstreamMonitor {
   abandoned(token: number): void;
   /** Milliseconds until the upstream may take traffic again; 0 when it may now. */
   retryAfterMs(now: number): number;
+  /** How the monitor sees the upstream now, for metrics and the status page (read on demand, not per request). */
+  state?(): MonitorState;
 }
 
 /** The per-request fields the proxy keeps (on its one per-request object) for track / settle / release. */
@@ -149,6 +152,8 @@ export class UpstreamHealth implements UpstreamMonitor {
   #ejected = false;
   #probation = false;
   #ejections = 0;
+  /** Ejections since start (`#ejections` restarts for a new incident; this one never does). */
+  #ejectionCount = 0;
   #ejectedUntil = 0;
   #returnedAt = Number.NEGATIVE_INFINITY;
   #ejectTimer: NodeJS.Timeout | undefined;
@@ -227,6 +232,22 @@ export class UpstreamHealth implements UpstreamMonitor {
     }
   }
 
+  state(): MonitorState {
+    return {
+      probesPassing: this.#active === undefined ? undefined : !this.#activeDown,
+      ejected: this.#passive === undefined ? undefined : this.#ejected,
+      ejections: this.#ejectionCount,
+      breaker:
+        this.#breaker === undefined
+          ? undefined
+          : this.#state === Closed
+            ? 'closed'
+            : this.#state === Open
+              ? 'open'
+              : 'half-open',
+    };
+  }
+
   /** Stops the timers (at shutdown); the state stays as it is. */
   close(): void {
     this.#closed = true;
@@ -258,6 +279,7 @@ export class UpstreamHealth implements UpstreamMonitor {
     if (now - this.#returnedAt >= p.maxEjectionMs) this.#ejections = 0;
     const ms = Math.min(p.ejectionMs * 2 ** this.#ejections, p.maxEjectionMs);
     this.#ejections++;
+    this.#ejectionCount++;
     this.#ejected = true;
     this.#probation = false;
     this.#failures = 0;
