@@ -41,7 +41,7 @@ const page = `<!doctype html>
 </script>
 `;
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
   res.end(page);
 });
