@@ -14,7 +14,7 @@ describe("AILERON's examples/cors", () => {
   let gw: RunningGateway;
   let port: number;
   before(async () => {
-    gw = await startGateway(config, { env: { ADDR: '127.0.0.1:0' } });
+    gw = await startGateway(config, { env: { ADDR: '127.0.0.1:0' }, timeoutMs: 30_000 });
     port = Number(new URL(gw.url).port);
   });
   after(() => gw?.stop('SIGKILL'));

@@ -143,6 +143,29 @@ describe('CORS in Chromium', () => {
     assert.deepEqual(upstream.requests, []);
   });
 
+  it('WebSockets (not covered by CORS in browsers): the handshake from another origin is refused', async () => {
+    const ws = `${gw.url.replace('http:', 'ws:')}/strict/socket`;
+    // In the page: open the socket, send one message, report the first answer or how it ended.
+    const talk = (page: Page) =>
+      page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const socket = new WebSocket(url);
+            socket.onopen = () => socket.send('hi');
+            socket.onmessage = (event) => {
+              resolve(String(event.data));
+              socket.close();
+            };
+            socket.onclose = (event) => resolve(`closed ${event.code}`);
+          }),
+        ws,
+      );
+    assert.equal(await talk(await pageOf(allowed)), 'echo: hi');
+    assert.equal(upstream.requests.length, 1);
+    assert.equal(await talk(await pageOf(other)), 'closed 1006');
+    assert.equal(upstream.requests.length, 1, 'the refused handshake never reached the upstream');
+  });
+
   it('credentials: cookies go to a named origin that allows them, and the page reads the answer', async () => {
     await context!.addCookies([{ name: 'sid', value: 'alice', domain: '127.0.0.1', path: '/' }]);
     const page = await pageOf(allowed);

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
 import { within } from '../../helpers/eventually.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 
@@ -35,9 +36,13 @@ function closer(server: http.Server): () => Promise<void> {
   };
 }
 
-/** Answers 200 with `{method, path, cookie}` as JSON and `X-Upstream: seen` (a header only exposure shows). */
+/**
+ * Answers 200 with `{method, path, cookie}` as JSON and `X-Upstream: seen` (a header only exposure shows); accepts
+ * WebSocket handshakes and echoes their messages. Handshakes are recorded as `GET` requests too.
+ */
 export async function startUpstream(): Promise<Upstream> {
   const requests: Seen[] = [];
+  const sockets = new WebSocketServer({ noServer: true });
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method!, path: req.url!, headers: req.headers });
     req.resume();
@@ -47,7 +52,22 @@ export async function startUpstream(): Promise<Upstream> {
       res.end(body);
     });
   });
-  return { url: await listen(server), requests, close: closer(server) };
+  server.on('upgrade', (req, socket, head) => {
+    requests.push({ method: req.method!, path: req.url!, headers: req.headers });
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data) => ws.send(`echo: ${String(data)}`));
+    });
+  });
+  const close = closer(server);
+  return {
+    url: await listen(server),
+    requests,
+    close: () => {
+      for (const ws of sockets.clients) ws.terminate();
+      sockets.close();
+      return close();
+    },
+  };
 }
 
 export interface PageServer {
@@ -69,5 +89,7 @@ export async function startPages(): Promise<PageServer> {
 export function startCORSGateway(pageOrigin: string, upstream: string) {
   return startGateway(join(import.meta.dirname, 'gateway.yaml'), {
     env: { PAGE_ORIGIN: pageOrigin, UPSTREAM_URL: upstream, ADDR: '127.0.0.1:0' },
+    // Starting takes longer than the default 10 s when the machine is busy.
+    timeoutMs: 30_000,
   });
 }

@@ -25,6 +25,7 @@ describe('examples/cors', () => {
     ]);
     gw = await startGateway('examples/cors/', {
       env: { GATEWAY_ADDR: '127.0.0.1:0', APP_ORIGIN: `http://${app.addr}` },
+      timeoutMs: 30_000,
     });
     port = Number(new URL(gw.url).port);
   });
