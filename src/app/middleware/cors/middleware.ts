@@ -76,6 +76,8 @@ export class CORSMiddleware implements Middleware {
   /** Head hooks made once: responses to requests without Origin, and answers of `*`. */
   readonly #plainHook: (res: Response) => void;
   readonly #starHook: (res: Response) => void;
+  /** The head hooks of the origins listed exactly, made at start-up; other allowed origins get one per request. */
+  readonly #listedHooks: ReadonlyMap<string, (res: Response) => void>;
 
   constructor(options: CORSOptions) {
     this.#origins = options.origins;
@@ -126,6 +128,7 @@ export class CORSMiddleware implements Middleware {
       // `*` and credentials do not go together: an upstream's own `true` would make browsers refuse the answer.
       res.removeHeader(AllowCredentials);
     };
+    this.#listedHooks = new Map(options.origins.listed.map((origin) => [origin, this.#namedHook(origin)]));
   }
 
   middleware(next: HandlerFn): HandlerFn {
@@ -145,7 +148,9 @@ export class CORSMiddleware implements Middleware {
       if (!this.#methods.has(req.method ?? '')) {
         return this.#refuse(req, res, 'Origin', `method ${quote(req.method ?? '')} is not allowed`);
       }
-      req.ctx.onResponseHead(allowed === '*' ? this.#starHook : this.#namedHook(allowed));
+      req.ctx.onResponseHead(
+        allowed === '*' ? this.#starHook : (this.#listedHooks.get(allowed) ?? this.#namedHook(allowed)),
+      );
       return next(req, res);
     };
   }

@@ -138,6 +138,11 @@ export class OriginMatcher {
     this.#any = any ? (options.disableWildCardOrigin ? 'reflect' : '*') : undefined;
   }
 
+  /** The origins listed exactly (normalised), each answered with itself. */
+  get listed(): readonly string[] {
+    return [...this.#exact];
+  }
+
   /** Whether every origin gets the same answer, `*` (the answer still differs from a request without Origin). */
   get answersStar(): boolean {
     return this.#any === '*' && this.#exact.size === 0 && this.#tests.length === 0;
