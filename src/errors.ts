@@ -10,6 +10,8 @@ import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
+import { ErrSessionTooLarge } from './app/middleware/session/cookiestore.ts';
+import { ErrSessionStore } from './app/middleware/session/kvstore.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import { ErrStorageKVS } from './app/storage/redis/client.ts';
@@ -137,6 +139,16 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrThrottleStore,
     meaning:
       'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
+  },
+  {
+    error: ErrSessionStore,
+    meaning:
+      'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
+  },
+  {
+    error: ErrSessionTooLarge,
+    meaning:
+      'SessionMiddleware: the session no longer fits the cookies of the cookie store (4 cookies); use a storage.',
   },
   {
     error: ErrIPFilterRefused,
