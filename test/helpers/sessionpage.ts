@@ -10,11 +10,14 @@
  *   GET /logout               destroys the session
  *   anything else             as /get
  *
+ * As a Middleware (in front of a proxy), it sets the values of an `x-session-set: k=v` request header, then
+ * passes the request on.
+ *
  * Registered by test/helpers/sessiongateway.ts for gateway processes and by serveYaml for in-process tests.
  */
 import { randomBytes } from 'node:crypto';
 import '../../src/app/middleware/session/session.ts';
-import type { Handler, Request, Response } from '../../src/core/roles.ts';
+import type { Handler, HandlerFn, Middleware, Request, Response } from '../../src/core/roles.ts';
 import { defineResource } from '../../src/kernel/resource.ts';
 import { Obj } from '../../src/kernel/schema.ts';
 
@@ -40,7 +43,18 @@ function page(req: Request): string {
 </body></html>`;
 }
 
-class SessionPage implements Handler {
+class SessionPage implements Handler, Middleware {
+  middleware(next: HandlerFn): HandlerFn {
+    return (req, res) => {
+      const set = req.headers['x-session-set'];
+      if (typeof set === 'string') {
+        const eq = set.indexOf('=');
+        req.ctx.locals.session?.set(set.slice(0, eq), set.slice(eq + 1));
+      }
+      return next(req, res);
+    };
+  }
+
   handle(req: Request, res: Response): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const s = req.ctx.locals.session;
@@ -89,6 +103,6 @@ export const SessionPageKind = defineResource({
   kind: 'SessionPage',
   summary: 'Tests only: reads and writes the request session as the request asks.',
   spec: Obj({}),
-  roles: ['Handler'],
+  roles: ['Handler', 'Middleware'],
   create: () => new SessionPage(),
 });
