@@ -132,6 +132,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
   },
   {
+    error: ErrSessionStore,
+    meaning:
+      'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
+  },
+  {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
   },
@@ -139,11 +144,6 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrThrottleStore,
     meaning:
       'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
-  },
-  {
-    error: ErrSessionStore,
-    meaning:
-      'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
   },
   {
     error: ErrSessionTooLarge,
