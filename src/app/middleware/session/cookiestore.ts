@@ -98,7 +98,7 @@ export class CookieStore implements SessionStore {
 
   /**
    * The chunks `<name>0..<name>n-1` joined, or undefined if they are not exactly that (a gap, a duplicate, too
-   * many, characters a value of ours never has). `seen` collects the chunk names found, to expire them.
+   * many). `seen` collects the chunk names found, to expire them.
    */
   #joined(name: string, found: [string, string][], seen: string[]): string | undefined {
     const parts: string[] = [];
@@ -109,7 +109,7 @@ export class CookieStore implements SessionStore {
       // Bounded: a client with many of them is expired a few at a time, not answered with a huge head.
       if (!seen.includes(n) && seen.length < MaxChunks * 2) seen.push(n);
       const index = Number(suffix);
-      if (index >= MaxChunks || parts[index] !== undefined || !ValueChars.test(v)) ok = false;
+      if (index >= MaxChunks || parts[index] !== undefined) ok = false;
       else parts[index] = v;
     }
     if (!ok || parts.length === 0) return undefined;
@@ -118,8 +118,10 @@ export class CookieStore implements SessionStore {
   }
 
   #decode(value: string): Payload | undefined {
+    // A value decoded before was checked then: the characters are checked only for new ones.
     const cached = this.#cache.get(value);
     if (cached !== undefined) return cached;
+    if (!ValueChars.test(value)) return undefined;
     const plain = this.#encoder.decode(Buffer.from(value, 'base64url'));
     const payload = plain === undefined ? undefined : parsePayload(plain.toString('utf8'));
     if (payload !== undefined && value.length <= ChunkSize) {

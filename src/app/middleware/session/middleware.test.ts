@@ -4,6 +4,7 @@
  * statuses, Set-Cookie lines and the session values across requests.
  */
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { SessionPageKind } from '../../../../test/helpers/sessionpage.ts';
 import { serveYaml, type YamlGateway } from '../../../../test/helpers/yamlgateway.ts';
@@ -313,5 +314,49 @@ describe('SessionMiddleware, MemoryStorage', () => {
     const out = await get(gw, '/logout', jar);
     assert.deepEqual(out.cookies, ['_SESSION=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0']);
     assert.equal((await get(gw, '/get', undefined, { cookie: `_SESSION=${id}` })).body.isNew, true);
+  });
+});
+
+/** GET over HTTP/2 (prior-knowledge h2c); `cookies` are sent as separate cookie fields, as HTTP/2 clients may. */
+function get2(
+  url: string,
+  path: string,
+  cookies: string[],
+): Promise<{ status: number; setCookie: string[]; body: string }> {
+  const session = http2.connect(url);
+  session.on('error', () => {});
+  return new Promise<{ status: number; setCookie: string[]; body: string }>((resolve, reject) => {
+    const headers: http2.OutgoingHttpHeaders = { ':path': path };
+    if (cookies.length > 0) headers.cookie = cookies;
+    const stream = session.request(headers);
+    let status = 0;
+    let setCookie: string[] = [];
+    let body = '';
+    stream.on('response', (h) => {
+      status = Number(h[':status']);
+      setCookie = (h['set-cookie'] as string[] | undefined) ?? [];
+    });
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => (body += c));
+    stream.on('end', () => resolve({ status, setCookie, body }));
+    stream.on('error', reject);
+    stream.setTimeout(5000, () => stream.close());
+  }).finally(() => session.close());
+}
+
+describe('SessionMiddleware over HTTP/2', () => {
+  it('sets, and reads back a session split across cookies sent as separate cookie fields', async () => {
+    const gw = await serveYaml(config(Secrets, '', '  http2Config: {enableH2C: true}'), [SessionPageKind]);
+    try {
+      const set = await get2(gw.url, '/big?bytes=4000', []);
+      assert.equal(set.status, 200);
+      assert.equal(set.setCookie.length, 2);
+      const cookies = set.setCookie.map((c) => c.split(';')[0]!);
+      const read = await get2(gw.url, '/get', cookies.reverse());
+      assert.deepEqual(JSON.parse(read.body).values, { big: '4000 characters' });
+      assert.deepEqual(read.setCookie, []);
+    } finally {
+      await gw.close();
+    }
   });
 });
