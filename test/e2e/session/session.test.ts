@@ -37,7 +37,9 @@ describe('SessionMiddleware in front of the reverse proxy', () => {
   before(async () => {
     upstream = http.createServer((req, res) => {
       seen.push(req.headers);
-      res.writeHead(200, { 'set-cookie': 'app=1; Path=/', 'content-type': 'text/plain' });
+      // An upstream that sets a cookie of the session's name too (a misconfigured app): the session's wins.
+      const own = req.headers['x-upstream-session'] === '1' ? ['_SESSION0=from-upstream'] : [];
+      res.writeHead(200, { 'set-cookie': ['app=1; Path=/', ...own], 'content-type': 'text/plain' });
       res.end('from upstream');
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -90,6 +92,15 @@ spec:
     // Read back on the next request: no change, no Set-Cookie of ours.
     const b = await get(`${gw.url}/y`, { cookie: pair(a.cookies[1]!) });
     assert.deepEqual(b.cookies, ['app=1; Path=/']);
+  });
+
+  it('an upstream Set-Cookie of the session cookie is replaced by the session’s own: one per cookie', async () => {
+    const a = await get(`${gw.url}/x`, { 'x-session-set': 'user=bob', 'x-upstream-session': '1' });
+    assert.deepEqual(
+      a.cookies.map((c) => c.split('=')[0]),
+      ['app', '_SESSION0'],
+    );
+    assert.ok(!a.cookies[1]!.includes('from-upstream'));
   });
 
   it('a request without a session cookie costs the upstream nothing: no cookie sent, none set', async () => {

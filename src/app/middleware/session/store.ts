@@ -34,9 +34,25 @@ export function cookieNameFor(options: StoreOptions, req: Request): { name: stri
   return { name: prefixed ? `__Host-${base}` : base, secure };
 }
 
-/** Adds `cookies` to the response's Set-Cookie lines (keeping the upstream's). */
+/**
+ * Adds `cookies` to the response's Set-Cookie lines: the upstream's are kept, except one for a cookie the session
+ * writes (one Set-Cookie per cookie per response; the session's wins).
+ */
 export function addSetCookies(res: Response, cookies: string[]): void {
   if (cookies.length === 0) return;
-  if (res.hasHeader('set-cookie')) res.appendHeader('set-cookie', cookies);
-  else res.setHeader('set-cookie', cookies);
+  const existing = res.getHeader('set-cookie');
+  if (existing === undefined) {
+    res.setHeader('set-cookie', cookies);
+    return;
+  }
+  const names = new Set(cookies.map(cookieName));
+  const kept = (Array.isArray(existing) ? existing : [String(existing)]).filter(
+    (c) => !names.has(cookieName(c)),
+  );
+  res.setHeader('set-cookie', [...kept, ...cookies]);
+}
+
+function cookieName(line: string): string {
+  const eq = line.indexOf('=');
+  return (eq < 0 ? line : line.slice(0, eq)).trim();
 }
