@@ -11,6 +11,8 @@ import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healt
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
 import { ErrCORSForbidden } from './app/middleware/cors/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
+import { ErrSessionTooLarge } from './app/middleware/session/cookiestore.ts';
+import { ErrSessionStore } from './app/middleware/session/kvstore.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import { ErrStorageKVS } from './app/storage/redis/client.ts';
@@ -136,6 +138,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
   },
   {
+    error: ErrSessionStore,
+    meaning:
+      'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
+  },
+  {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
   },
@@ -143,6 +150,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrThrottleStore,
     meaning:
       'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
+  },
+  {
+    error: ErrSessionTooLarge,
+    meaning:
+      'SessionMiddleware: the session no longer fits the cookies of the cookie store (4 cookies); use a storage.',
   },
   {
     error: ErrIPFilterRefused,
