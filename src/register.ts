@@ -12,6 +12,7 @@ import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
 import { resource as RedisClient } from './app/storage/redis/api.ts';
+import { resource as OpenTelemetryTracer } from './app/tracer/opentelemetry/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
 import { resource as HTTPClient } from './core/httpclient/api.ts';
@@ -46,5 +47,6 @@ export function registerAll(registry: Registry): Registry {
     Skipper,
     RedisClient,
     PrometheusMeter,
+    OpenTelemetryTracer,
   );
 }
