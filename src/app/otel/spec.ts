@@ -5,7 +5,16 @@
  * not pay for the SDK (exporters.ts, which does load it, is imported only from the kinds' `create`).
  */
 import { TLSConfig } from '../../core/common/tls.ts';
-import { type FieldPath, Obj, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
+import { formatPosition } from '../../kernel/problems.ts';
+import type { CreateContext } from '../../kernel/resource.ts';
+import {
+  type FieldPath,
+  formatPath,
+  Obj,
+  type SchemaProblem,
+  type Static,
+  Type,
+} from '../../kernel/schema.ts';
 
 const Seconds = (max: number, description: string) =>
   Type.Integer({ default: 0, minimum: 0, maximum: max, description: `seconds; ${description}` });
@@ -177,4 +186,10 @@ export function oneExporter(
       },
     ],
   };
+}
+
+/** A start-up warning about a field: valid, but not doing what its name says here. */
+export function warnField(ctx: CreateContext, field: FieldPath, message: string, fix: string): void {
+  const at = ctx.position(field);
+  ctx.logger.warn(`${at ? `${formatPosition(at)}: ` : ''}${formatPath(field.slice(1))}: ${message}`, { fix });
 }

@@ -5,13 +5,14 @@
  * opentelemetrytracer.md lists the differences). The OpenTelemetry SDK is loaded by `create` only.
  */
 import { defineResource } from '../../../kernel/resource.ts';
-import { Enum, Obj, type SchemaProblem, type Static, StringMap, Type } from '../../../kernel/schema.ts';
+import { Enum, Obj, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import {
   exporterProblems,
   GRPCExporterSpec,
   HTTPExporterSpec,
   oneExporter,
   resolveOtlp,
+  warnField,
 } from '../../otel/spec.ts';
 
 export const PropagationTypes = [
@@ -91,7 +92,7 @@ export const OpenTelemetryTracerSpec = Obj({
   zipkinExporter: Type.Optional(
     Obj(
       {
-        headers: Type.Optional(StringMap),
+        headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'not supported' })),
         endpointURL: Type.String({ default: '', description: 'not supported (a configuration error)' }),
       },
       { description: 'not supported: export OTLP to a collector with a Zipkin exporter' },
@@ -148,14 +149,15 @@ export const resource = defineResource({
   async create(ctx, manifest) {
     const spec = manifest.spec;
     if (spec.tracerProviderBatch.blocking) {
-      ctx.logger.warn('tracerProviderBatch.blocking is not supported: spans over maxQueueSize are dropped', {
-        at: ctx.position(['spec', 'tracerProviderBatch', 'blocking']),
-      });
+      warnField(
+        ctx,
+        ['spec', 'tracerProviderBatch', 'blocking'],
+        'not supported: spans over maxQueueSize are dropped, requests never wait',
+        'remove it, or raise maxQueueSize',
+      );
     }
     if (spec.grpcExporter?.serviceConfig) {
-      ctx.logger.warn('grpcExporter.serviceConfig is not applied', {
-        at: ctx.position(['spec', 'grpcExporter', 'serviceConfig']),
-      });
+      warnField(ctx, ['spec', 'grpcExporter', 'serviceConfig'], 'not applied', 'remove it');
     }
     // The SDK is loaded here, and only here: a configuration without a tracer never loads it.
     const [{ OpenTelemetryTracer }, { createSpanExporter }] = await Promise.all([
