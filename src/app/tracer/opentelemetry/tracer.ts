@@ -28,13 +28,10 @@ import {
 } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
-  type Sampler,
   type SpanExporter,
-  TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import {
@@ -68,7 +65,8 @@ import type {
   Request,
   Tripperware,
 } from '../../../core/roles.ts';
-import { formatTraceparent, parseTraceparent, tracestateOf } from './traceparent.ts';
+import { FastIdGenerator, newSpanId, newTraceId } from './ids.ts';
+import { formatTraceparent, type ParsedTraceparent, parseTraceparent, tracestateOf } from './traceparent.ts';
 
 declare module '../../../core/context.ts' {
   interface Locals {
@@ -118,19 +116,10 @@ const KnownMethods = new Set([
   'TRACE',
 ]);
 
-function sampler(ratio: number): Sampler {
-  const root =
-    ratio >= 1
-      ? new AlwaysOnSampler()
-      : ratio <= 0
-        ? new AlwaysOffSampler()
-        : new TraceIdRatioBasedSampler(ratio);
-  return new ParentBasedSampler({ root });
-}
-
 export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
   readonly provider: TracerProvider;
   readonly #tracer: Tracer;
+  readonly #ratio: number;
   readonly #traceContext: boolean;
   readonly #headers: readonly { readonly name: string; readonly attribute: string }[];
   #closed: Promise<void> | undefined;
@@ -140,13 +129,26 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
       resource: defaultResource().merge(
         resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName }),
       ),
-      sampler: sampler(settings.ratio),
+      // The ratio is applied before the SDK is asked (see #sampled): a span it starts is one to record.
+      sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+      idGenerator: FastIdGenerator,
       spanLimits: settings.limits,
       spanProcessors: [new BatchSpanProcessor({ exporter: settings.exporter, ...settings.batch })],
     });
     this.#tracer = this.provider.getTracer(settings.libraryName);
+    this.#ratio = settings.ratio;
     this.#traceContext = settings.traceContext;
     this.#headers = settings.headers.map((name) => ({ name, attribute: `http.request.header.${name}` }));
+  }
+
+  /**
+   * Parent-based ratio sampling, decided here so that a request that is not sampled never reaches the SDK: a
+   * client's parent decides (its sampled flag), a new trace is sampled with probability `ratio`.
+   */
+  #sampled(parent: ParsedTraceparent | undefined): boolean {
+    if (parent !== undefined) return (parent.traceFlags & 1) === 1;
+    const ratio = this.#ratio;
+    return ratio >= 1 || (ratio > 0 && Math.random() < ratio);
   }
 
   // ---- Middleware: the server span ----
@@ -156,36 +158,36 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
       const ctx = req.ctx;
       // A second tracer middleware on the same request (server and virtual-host lists) adds nothing.
       if (ctx.locals.otelServerSpan !== undefined) return next(req, res);
-      const span = this.#tracer.startSpan(req.method ?? '', { kind: SpanKind.SERVER }, this.#parent(req));
+      const headers = req.headers;
+      const parent = this.#traceContext ? parseTraceparent(headers.traceparent) : undefined;
+      const state = parent === undefined ? undefined : tracestateOf(headers.tracestate);
+      let span: Span;
+      if (this.#sampled(parent)) {
+        span = this.#tracer.startSpan(
+          req.method ?? '',
+          { kind: SpanKind.SERVER },
+          remoteParent(parent, state),
+        );
+        this.#serverAttributes(span, req);
+        ctx.onComplete((done) => this.#served(span, req, done));
+      } else {
+        // Not recorded: only its ids exist, for the logs and the upstream (no SDK work, nothing exported).
+        span = trace.wrapSpanContext({
+          traceId: parent?.traceId ?? newTraceId(),
+          spanId: newSpanId(),
+          traceFlags: 0,
+        });
+      }
       const sc = span.spanContext();
       ctx.traceId = sc.traceId;
       ctx.locals.otelServerSpan = span;
       if (this.#traceContext) {
         // The trace goes on upstream even without the tripperware (which replaces this with its client span).
         ctx.upstreamHeaders.set('traceparent', formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
-        const state = sc.traceState?.serialize();
-        if (state) ctx.upstreamHeaders.set('tracestate', state);
-      }
-      if (span.isRecording()) {
-        this.#serverAttributes(span, req);
-        ctx.onComplete((done) => this.#served(span, req, done));
+        if (state !== undefined) ctx.upstreamHeaders.set('tracestate', state);
       }
       return next(req, res);
     };
-  }
-
-  #parent(req: Request): Context {
-    if (!this.#traceContext) return ROOT_CONTEXT;
-    const parent = parseTraceparent(req.headers.traceparent);
-    if (parent === undefined) return ROOT_CONTEXT;
-    const state = tracestateOf(req.headers.tracestate);
-    return trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: parent.traceId,
-      spanId: parent.spanId,
-      traceFlags: parent.traceFlags,
-      isRemote: true,
-      ...(state !== undefined ? { traceState: createTraceState(state) } : {}),
-    });
   }
 
   #serverAttributes(span: Span, req: Request): void {
@@ -249,14 +251,24 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
 
   readonly #attempt: AttemptHook = (opts, handler, next) => {
     const server = opts.ctx?.locals.otelServerSpan;
-    const parent = server === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, server);
+    let parent: Context = ROOT_CONTEXT;
+    if (server !== undefined) {
+      // The request is not sampled: the upstream already has the server span's traceparent (the middleware's).
+      if (!server.isRecording()) return next(opts, handler);
+      parent = trace.setSpan(ROOT_CONTEXT, server);
+    } else if (!this.#sampled(undefined)) {
+      // No server span (the tripperware alone): a new trace per attempt, sampled at the ratio.
+      if (!this.#traceContext) return next(opts, handler);
+      const traceparent = formatTraceparent(newTraceId(), newSpanId(), 0);
+      return next({ ...opts, headers: withTraceHeaders(opts.headers, traceparent, undefined) }, handler);
+    }
     const method = opts.method;
     const span = this.#tracer.startSpan(
       KnownMethods.has(method) ? method : 'HTTP',
       { kind: SpanKind.CLIENT },
       parent,
     );
-    if (span.isRecording()) clientAttributes(span, opts);
+    clientAttributes(span, opts);
     let sent: Dispatcher.DispatchOptions = opts;
     if (this.#traceContext) {
       const sc = span.spanContext();
@@ -270,7 +282,7 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
         ),
       };
     }
-    return next(sent, span.isRecording() ? new TracedAttempt(span, handler) : handler);
+    return next(sent, new TracedAttempt(span, handler));
   };
 
   // ---- Finalizer ----
@@ -280,6 +292,18 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
     this.#closed ??= this.provider.shutdown();
     return this.#closed;
   }
+}
+
+/** The SDK context of a client's sampled parent, or the root for a new trace. */
+function remoteParent(parent: ParsedTraceparent | undefined, state: string | undefined): Context {
+  if (parent === undefined) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: parent.traceId,
+    spanId: parent.spanId,
+    traceFlags: parent.traceFlags,
+    isRemote: true,
+    ...(state !== undefined ? { traceState: createTraceState(state) } : {}),
+  });
 }
 
 function splitHost(host: string): { address: string; port: number | undefined } {
