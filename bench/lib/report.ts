@@ -97,6 +97,10 @@ export const Targets = {
   edgeRatio: 0.9,
   /** gateway-throttle-redis (the same chain, the bucket in a local Redis): a shared limit costs <= 40 %. */
   edgeRedisRatio: 0.6,
+  /** gateway-trace1 (OpenTelemetryTracer, 1 % of new traces sampled) against the gateway, paired by rep (--tracing). */
+  trace1Ratio: 0.9,
+  /** gateway-trace100 (every request traced: two spans exported over OTLP) against the gateway, paired by rep. */
+  trace100Ratio: 0.7,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -262,6 +266,8 @@ export function verdicts(
     for (const [name, min] of [
       ['gateway-throttle', Targets.edgeRatio],
       ['gateway-throttle-redis', Targets.edgeRedisRatio],
+      ['gateway-trace1', Targets.trace1Ratio],
+      ['gateway-trace100', Targets.trace100Ratio],
     ] as const) {
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));
