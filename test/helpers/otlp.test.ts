@@ -11,19 +11,13 @@ import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/export
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   MeterProvider,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { SimpleSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { type OtlpReceiver, SpanKind, StatusCode, startOtlpReceiver, type Transport } from './otlp.ts';
 import { decodeJson, decodeProtobuf, OtlpDecodeError } from './otlp-decode.ts';
 
@@ -182,10 +176,14 @@ describe('OTLP decoders, fuzz', () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed / 0x7fffffff;
   };
-  // A valid message to mutate, encoded by the SDK's own serializer: two spans with attributes, an event, a status.
-  const valid = ((): Buffer => {
-    const memory = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
+  // A valid message to mutate, encoded by the SDK's protobuf exporter: two spans with attributes, an event, a
+  // status, as the receiver got them.
+  let valid = Buffer.alloc(0);
+  before(async () => {
+    otlp.clear();
+    const provider = new TracerProvider({
+      spanProcessors: [new SimpleSpanProcessor({ exporter: traceExporters['http/protobuf']() })],
+    });
     const tracer = provider.getTracer('fuzz');
     const parent = tracer.startSpan('parent', { attributes: { s: 'x', n: 1, d: 0.5, b: true, l: ['y'] } });
     const child = tracer.startSpan('child', {}, trace.setSpan(context.active(), parent));
@@ -193,10 +191,10 @@ describe('OTLP decoders, fuzz', () => {
     child.setStatus({ code: SpanStatusCode.ERROR, message: 'm' });
     child.end();
     parent.end();
-    const bytes = ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans());
-    assert.ok(bytes);
-    return Buffer.from(bytes);
-  })();
+    await provider.shutdown();
+    await otlp.waitForSpans(() => true, 2);
+    valid = Buffer.concat(otlp.requests.map((r) => r.raw));
+  });
 
   it('the seed message decodes', () => {
     const decoded = decodeProtobuf(valid, 'ExportTraceServiceRequest');

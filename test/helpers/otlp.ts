@@ -52,6 +52,8 @@ export interface ExportRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** The decoded `ExportTraceServiceRequest` / `ExportMetricsServiceRequest`. */
   readonly body: Decoded;
+  /** The request body as received (after gzip), e.g. to replay it or to seed a fuzz test. */
+  readonly raw: Buffer;
 }
 
 /** OTLP span kinds (opentelemetry-proto `Span.SpanKind`). */
@@ -194,7 +196,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         : decodeProtobuf(raw, MessageOf[signal]);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = String(value);
-      requests.push({ signal, transport: json ? 'http/json' : 'http/protobuf', headers, body });
+      requests.push({ signal, transport: json ? 'http/json' : 'http/protobuf', headers, body, raw });
       // An empty Export*ServiceResponse: zero bytes in protobuf, `{}` in JSON.
       if (json) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
@@ -230,7 +232,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         const body = decodeProtobuf(call.request, MessageOf[signal]);
         const headers: Record<string, string> = {};
         for (const [key, values] of Object.entries(call.metadata.getMap())) headers[key] = String(values);
-        requests.push({ signal, transport: 'grpc', headers, body });
+        requests.push({ signal, transport: 'grpc', headers, body, raw: call.request });
         callback(null, {});
       } catch (err) {
         rejected.push(`${signal} grpc: ${(err as Error).message}`);
