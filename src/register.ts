@@ -4,6 +4,7 @@
 import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
+import { resource as OpenTelemetryMeter } from './app/meter/opentelemetry/api.ts';
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
@@ -15,6 +16,7 @@ import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
 import { resource as MemoryStorage } from './app/storage/memory/api.ts';
 import { resource as RedisClient } from './app/storage/redis/api.ts';
+import { resource as OpenTelemetryTracer } from './app/tracer/opentelemetry/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
 import { resource as HTTPClient } from './core/httpclient/api.ts';
@@ -52,5 +54,7 @@ export function registerAll(registry: Registry): Registry {
     SessionMiddleware,
     MemoryStorage,
     PrometheusMeter,
+    OpenTelemetryMeter,
+    OpenTelemetryTracer,
   );
 }

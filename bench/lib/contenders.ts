@@ -59,6 +59,10 @@ export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
 /** The config of the `gateway-browser` contender (--browser): a cookie session read before the proxy. */
 export const BrowserConfig = 'bench/configs/gateway-browser.yaml';
+/** The config of the `gateway-trace*` contenders (--tracing): an OpenTelemetryTracer exporting to a loopback sink. */
+export const TraceConfig = 'bench/configs/gateway-trace.yaml';
+/** The OTLP sink they export to (its CPU is not the contender's). */
+export const TraceSink = 'bench/otlp-sink.ts';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -300,6 +304,24 @@ async function startRedisServer(ctx: Context): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
+/**
+ * The OTLP sink of a gateway-trace* contender (bench/otlp-sink.ts), like the Redis server: its own process, stopped
+ * with every other child at the end of the run. Resolves once it listens.
+ */
+async function startTraceSink(name: string, ctx: Context): Promise<{ child: Child; url: string }> {
+  const child = startChild(name, process.execPath, [TraceSink], {
+    cwd: ctx.root,
+    logFile: join(ctx.logs, `${name}.log`),
+  });
+  try {
+    const m = await child.waitFor(ListeningLine, StartTimeoutMs);
+    return { child, url: `http://${m[1]}` };
+  } catch (err) {
+    await stopChild(child);
+    throw new StartError(`${name}: ${(err as Error).message}`, child.tail());
+  }
+}
+
 /** The undici baseline's command line: plain HTTP, or HTTPS (TLS 1.3) with `tls`. */
 export function baselineArgs(upstream: string, tls?: { cert: string; key: string }, h2 = false): string[] {
   const args = ['bench/baseline-undici.ts', '--upstream', upstream];
@@ -379,6 +401,31 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         );
       }
       return { name, ...running, headers: { cookie: session.cookie } };
+    }
+    case 'gateway-trace100':
+    case 'gateway-trace1': {
+      const sink = await startTraceSink(`${name}-sink`, ctx);
+      const env: Record<string, string> = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        BENCH_OTLP_URL: `${sink.url}/v1/traces`,
+        BENCH_TRACE_RATIO: name === 'gateway-trace100' ? '1' : '0.01',
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const running = await startGateway(name, ctx, ['-f', TraceConfig], { env });
+      if (name === 'gateway-trace100') {
+        // The verification requests were traced: their spans reach the sink within the batch delay (5 s).
+        try {
+          await sink.child.waitFor(/export 1 /, StartTimeoutMs);
+        } catch (err) {
+          await stopChild(running.child);
+          throw new StartError(
+            `no spans reached the OTLP sink: ${(err as Error).message}`,
+            running.child.tail(),
+          );
+        }
+      }
+      return { name, ...running };
     }
     case 'gateway-2w':
       return {

@@ -77,6 +77,16 @@ test('--throttle adds gateway-throttle and gateway-throttle-redis, not in the de
   assert.ok(!parseOptions([]).only.includes('gateway-throttle'));
 });
 
+test('--tracing adds gateway-trace100 and gateway-trace1, not in the default run; --only accepts them', () => {
+  assert.deepEqual(parseOptions(['--tracing', '--only', 'gateway']).only, [
+    'gateway',
+    'gateway-trace100',
+    'gateway-trace1',
+  ]);
+  assert.deepEqual(parseOptions(['--only', 'gateway-trace1']).only, ['gateway-trace1']);
+  assert.ok(!parseOptions([]).only.includes('gateway-trace100'));
+});
+
 test('the warm-up meets each process with its heaviest scenario first: most connections, then 64 KiB bodies', () => {
   const order = (spec: string) => heaviestFirst(parseScenarios(spec)).map((s) => s.id);
   assert.deepEqual(order('small:50,small:256,64k:50,64k:256'), [

@@ -47,6 +47,12 @@ export type ThrottleContender = (typeof ThrottleContenders)[number];
  */
 export const BrowserContenders = ['gateway-browser'] as const;
 export type BrowserContender = (typeof BrowserContenders)[number];
+/**
+ * `--tracing`: the gateway with an OpenTelemetryTracer (server span, a client span per attempt, OTLP/HTTP export
+ * in batches to a loopback sink, bench/configs/gateway-trace.yaml), sampling every new trace or 1 % of them.
+ */
+export const TracingContenders = ['gateway-trace100', 'gateway-trace1'] as const;
+export type TracingContender = (typeof TracingContenders)[number];
 /** The contenders that need redis-server (skipped when it is not installed). */
 export const RedisContenders: readonly string[] = ['gateway-throttle-redis'];
 /** The contenders that are nginx (skipped when it is not installed). */
@@ -59,13 +65,15 @@ export type ContenderName =
   | BalancerContender
   | FrontContender
   | ThrottleContender
-  | BrowserContender;
+  | BrowserContender
+  | TracingContender;
 const AllContenders: readonly ContenderName[] = [
   ...ContenderNames,
   ...BalancerContenders,
   ...FrontContenders,
   ...ThrottleContenders,
   ...BrowserContenders,
+  ...TracingContenders,
 ];
 
 /** The algorithm of a `gw4-*` contender, or undefined for the others. */
@@ -125,7 +133,8 @@ Flags:
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
-                       (and those of --balancers, --fronts, --throttle and --browser)  [all available]
+                       (and those of --balancers, --fronts, --throttle, --browser and --tracing)
+                                                                                 [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
@@ -140,6 +149,8 @@ Flags:
                        the harness starts; skipped when redis-server is not installed)
   --browser            also gateway-browser (a cookie session read before the proxy, each request
                        with a valid session cookie: bench/configs/gateway-browser.yaml)
+  --tracing            also gateway-trace100 and gateway-trace1: an OpenTelemetryTracer (server and
+                       client spans, OTLP/HTTP export to a loopback sink) sampling 100 % and 1 %
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
@@ -205,6 +216,7 @@ export function parseOptions(argv: readonly string[]): Options {
       fronts: { type: 'boolean', default: false },
       throttle: { type: 'boolean', default: false },
       browser: { type: 'boolean', default: false },
+      tracing: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
       generator: { type: 'string', default: 'auto' },
       origin: { type: 'string', default: 'auto' },
@@ -228,6 +240,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.fronts) for (const f of FrontContenders) if (!only.includes(f)) only.push(f);
   if (values.throttle) for (const t of ThrottleContenders) if (!only.includes(t)) only.push(t);
   if (values.browser) for (const t of BrowserContenders) if (!only.includes(t)) only.push(t);
+  if (values.tracing) for (const t of TracingContenders) if (!only.includes(t)) only.push(t);
   return {
     reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
     duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),

@@ -102,6 +102,10 @@ export const Targets = {
    * policy to come) against the gateway, paired by rep, in every scenario: a browser API chain costs <= 15 %.
    */
   browserRatio: 0.85,
+  /** gateway-trace1 (OpenTelemetryTracer, 1 % of new traces sampled) against the gateway, paired by rep (--tracing). */
+  trace1Ratio: 0.9,
+  /** gateway-trace100 (every request traced: two spans exported over OTLP) against the gateway, paired by rep. */
+  trace100Ratio: 0.7,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -268,6 +272,8 @@ export function verdicts(
       ['gateway-throttle', Targets.edgeRatio],
       ['gateway-throttle-redis', Targets.edgeRedisRatio],
       ['gateway-browser', Targets.browserRatio],
+      ['gateway-trace1', Targets.trace1Ratio],
+      ['gateway-trace100', Targets.trace100Ratio],
     ] as const) {
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));

@@ -199,7 +199,25 @@ export type Dispatch = Dispatcher['dispatch'];
 /** Dispatch options the proxy sends through tripperwares: undici's, plus the request id that server-side and client-side access logs share. */
 export interface GatewayDispatchOptions extends Dispatcher.DispatchOptions {
   readonly requestId?: string | undefined;
+  /** The server request's context, when the round trip serves one (the proxy sets it): per-request state (a tracer's server span) for tripperwares. */
+  readonly ctx?: RequestContext | undefined;
+  /**
+   * Called for every attempt (each request actually sent: retries included) by the innermost layer of core's
+   * round trippers, with that attempt's options; it must call `next` once (or report an error to the handler).
+   * Set by a tripperware that wants each attempt (the tracer's client spans); one that finds a hook set already
+   * chains it.
+   */
+  readonly onAttempt?: AttemptHook | undefined;
+  /** 0 for the first attempt, n for the n-th retry (set by the HTTPClient's retries on each attempt's options). */
+  readonly resendCount?: number | undefined;
 }
+
+/** See `GatewayDispatchOptions.onAttempt`. */
+export type AttemptHook = (
+  opts: GatewayDispatchOptions,
+  handler: Dispatcher.DispatchHandler,
+  next: Dispatch,
+) => boolean;
 
 /** Client-side middleware around the upstream round trip (AILERON's tripperware = an undici interceptor). */
 export interface Tripperware {

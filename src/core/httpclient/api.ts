@@ -10,6 +10,7 @@ import { Obj, RefList, type SchemaProblem, type Static, Type } from '../../kerne
 import { DialConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { composeTripperwares } from '../common/tripperware.ts';
 import { type Dispatch, type RoundTripper, type Tripperware, TripperwareRole } from '../roles.ts';
+import { attemptHookTripperware } from './attempt.ts';
 import { abortSignalTripperware } from './cancel.ts';
 import { deadlineTripperware } from './deadline.ts';
 import { parseLocalAddress, parseReplaceTargets } from './dial.ts';
@@ -242,6 +243,8 @@ export const resource = defineResource({
         }),
       );
     }
+    // Innermost: each attempt's hook (GatewayDispatchOptions.onAttempt), after the retries.
+    layers.push(attemptHookTripperware);
     return new HTTPClient(
       composeTripperwares(transport.dispatch, layers),
       () => transport.close(),

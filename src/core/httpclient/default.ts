@@ -7,6 +7,7 @@
 import type { Agent } from 'undici';
 import { composeTripperwares } from '../common/tripperware.ts';
 import type { RoundTripper } from '../roles.ts';
+import { attemptHookTripperware } from './attempt.ts';
 import { abortSignalTripperware } from './cancel.ts';
 import {
   buildTransport,
@@ -34,7 +35,7 @@ export function createAgentRoundTripper(
   const transport = buildTransport(tuned);
   return {
     // Like an HTTPClient's, its dispatch honours a `signal` option (cancel.ts).
-    dispatch: composeTripperwares(transport.dispatch, [abortSignalTripperware]),
+    dispatch: composeTripperwares(transport.dispatch, [abortSignalTripperware, attemptHookTripperware]),
     close: () => transport.close(),
     poolStats: () => transport.stats(),
   };

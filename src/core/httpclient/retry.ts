@@ -19,7 +19,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../kernel/logger.ts';
-import type { Dispatch, Tripperware } from '../roles.ts';
+import type { Dispatch, GatewayDispatchOptions, Tripperware } from '../roles.ts';
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 type DispatchHandler = Dispatcher.DispatchHandler;
@@ -334,8 +334,10 @@ class RetryRun {
     const attempt = new Attempt(this);
     this.#current = attempt;
     try {
-      // A fresh options object per attempt: dispatchers down the line may rewrite it.
-      return this.#config.next({ ...this.#opts }, attempt);
+      // A fresh options object per attempt: dispatchers down the line may rewrite it. `resendCount` numbers the
+      // attempt for the per-attempt hooks (GatewayDispatchOptions.onAttempt: the tracer's client spans).
+      const opts: GatewayDispatchOptions = { ...this.#opts, resendCount: this.#attempts - 1 };
+      return this.#config.next(opts, attempt);
     } catch (err) {
       if (first) throw err;
       attempt.retired = true;

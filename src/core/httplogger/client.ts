@@ -26,6 +26,8 @@ import {
  */
 export interface LoggedDispatchOptions extends Dispatcher.DispatchOptions {
   readonly requestId?: string | undefined;
+  /** The server request's context (the proxy passes it): its `traceId` goes on the client entry. */
+  readonly ctx?: { readonly traceId: string } | undefined;
 }
 
 type Controller = Dispatcher.DispatchController;
@@ -172,8 +174,11 @@ export class ClientLogHandler extends DecoratorHandler {
     const q = path.indexOf('?');
     let query = q < 0 ? '' : path.slice(q + 1);
     if (log.request.query && query !== '') query = log.request.query(query);
+    // The server request's trace id (the proxy passes its context): the client entry joins the same trace.
+    const traceId = opts.ctx?.traceId ?? '';
     const request: Group = {
       id: this.#id,
+      ...(traceId !== '' ? { traceId } : {}),
       time: log.time(this.#startMs),
       host: hostOf(opts),
       method: opts.method ?? '',
@@ -197,6 +202,7 @@ export class ClientLogHandler extends DecoratorHandler {
     const headers = this.#resHeaders;
     const response: Group = {
       id: this.#id,
+      ...(traceId !== '' ? { traceId } : {}),
       time: log.time(Date.now()),
       duration: Math.round((performance.now() - this.#start) * 1000),
     };

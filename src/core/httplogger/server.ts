@@ -119,8 +119,11 @@ export class ServerExchange {
       );
       return;
     }
+    // The trace id a tracer or TrackingMiddleware set (RequestContext.traceId), on both groups as the id is.
+    const traceId = contextOf(req, res).traceId;
     const request: Group = {
       id: this.#id,
+      ...(traceId !== '' ? { traceId } : {}),
       // Whole milliseconds: the time formats (Go layouts) print integer fractions.
       time: log.time(Math.round(now - done.durationMs)),
       host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '',
@@ -154,6 +157,7 @@ export class ServerExchange {
     const cl = res.headersSent ? res.getHeader('content-length') : undefined;
     const response: Group = {
       id: this.#id,
+      ...(traceId !== '' ? { traceId } : {}),
       time: log.time(now),
       duration: Math.round(done.durationMs * 1000),
       status: done.status,

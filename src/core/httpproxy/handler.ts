@@ -123,6 +123,7 @@ export class ReverseProxy {
     ex.watchAbort();
     const options: GatewayDispatchOptions = {
       requestId: req.requestId,
+      ctx: ex.ctx,
       origin: upstream.origin,
       path: fullQuery === '' ? target : `${target}?${fullQuery}`,
       method: req.method as Dispatcher.HttpMethod,

@@ -24,8 +24,8 @@ import type {
   Response,
   Tripperware,
 } from '../../../core/roles.ts';
+import { BoundedValues, child, MaxHosts, methodLabel } from '../labels.ts';
 import { wantsOpenMetrics } from './accept.ts';
-import { BoundedValues, child, MaxHosts, methodLabel } from './labels.ts';
 import { openMetricsView } from './openmetrics.ts';
 import { runtimeMetrics } from './runtime.ts';
 import {
