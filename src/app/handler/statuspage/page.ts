@@ -16,6 +16,7 @@ export function pageHtml(refreshMs: number): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Gateway status</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="style.css">
 <script src="app.js" defer></script>
 </head>
