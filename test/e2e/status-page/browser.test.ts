@@ -44,7 +44,14 @@ after(async () => {
 async function row(page: Page, id: string, first: string): Promise<string[] | undefined> {
   return page.evaluate(
     ([id, first]) => {
-      for (const tr of document.querySelectorAll(`#${id} tbody tr`)) {
+      // Runs in the page (the tests' tsconfig has no DOM types: the little used is declared here).
+      type Cell = { textContent: string | null };
+      const doc = (
+        globalThis as unknown as {
+          document: { querySelectorAll(s: string): Iterable<{ children: Iterable<Cell> }> };
+        }
+      ).document;
+      for (const tr of doc.querySelectorAll(`#${id} tbody tr`)) {
         const cells = [...tr.children].map((c) => c.textContent ?? '');
         if (cells[0] === first) return cells;
       }
@@ -104,7 +111,7 @@ describe('status page in a browser (e2e)', () => {
 
       // A mark on the window: still there later means the page updated itself, it was not reloaded.
       await page.evaluate(() => {
-        (window as unknown as { statusTestMark: number }).statusTestMark = 1;
+        (globalThis as unknown as { statusTestMark: number }).statusTestMark = 1;
       });
       for (let i = 0; i < 5; i++) assert.equal(await get(`/api/items/${i}`), 200);
       for (let i = 0; i < 3; i++) assert.equal(await get(`/echo/${i}`), 200);
@@ -121,7 +128,7 @@ describe('status page in a browser (e2e)', () => {
       assert.ok(Number(api?.[P50]) > 0, `a p50 latency, not ${api?.[P50]}`);
       assert.equal((await row(page, 'routes', '/echo/'))?.[Requests], '3');
       assert.equal(
-        await page.evaluate(() => (window as unknown as { statusTestMark?: number }).statusTestMark),
+        await page.evaluate(() => (globalThis as unknown as { statusTestMark?: number }).statusTestMark),
         1,
       );
 
