@@ -81,7 +81,10 @@ interface Route {
   p99Ms: number | null;
 }
 
-async function report(): Promise<Record<string, unknown> & { routes: Route[] }> {
+/** The StatusReport as these tests read it (src/app/handler/statuspage/report.ts). */
+type Report = import('../../../src/app/handler/statuspage/report.ts').StatusReport & { routes: Route[] };
+
+async function report(): Promise<Report> {
   const res = await request('/status/api');
   assert.equal(res.status, 200);
   return JSON.parse(res.body);
@@ -91,12 +94,12 @@ const routeOf = (r: { routes: Route[] }, name: string) => r.routes.find((x) => x
 
 describe('StatusPageHandler (e2e)', () => {
   it('reports configuration, routes before traffic, upstreams and this process', async () => {
-    const r = (await report()) as Record<string, any> & { routes: Route[] };
+    const r = await report();
     assert.equal(r.refreshMs, 500);
     assert.equal(r.windowSeconds, 60);
-    assert.equal(r.config.generation, 1);
-    assert.deepEqual(r.config.files, [config]);
-    assert.deepEqual(r.config.reloads, { succeeded: 0, failed: 0, last: null });
+    assert.equal(r.config!.generation, 1);
+    assert.deepEqual(r.config!.files, [config]);
+    assert.deepEqual(r.config!.reloads, { succeeded: 0, failed: 0, last: null });
     assert.deepEqual(r.servers, [{ address: '127.0.0.1:0', boundAddress: new URL(gw.url).host }]);
     assert.deepEqual(
       r.routes.map((x) => x.route).sort(),
@@ -113,17 +116,17 @@ describe('StatusPageHandler (e2e)', () => {
       p50Ms: null,
       p99Ms: null,
     });
-    const [api, dead] = r.loadBalancers[0].upstreams.concat(r.loadBalancers[1].upstreams);
-    assert.equal(r.loadBalancers[0].handler, 'core/v1/ReverseProxyHandler/default/default');
-    assert.equal(api.health, 'up');
-    assert.equal(api.breaker, 'closed');
-    assert.equal(api.probesPassing, true);
-    assert.equal(api.inflight, 0);
-    assert.equal(dead.breaker, null, 'no breaker on that load balancer');
-    assert.equal(dead.probesPassing, null, 'no health checks there');
+    const [api, dead] = [...r.loadBalancers[0]!.upstreams, ...r.loadBalancers[1]!.upstreams];
+    assert.equal(r.loadBalancers[0]!.handler, 'core/v1/ReverseProxyHandler/default/default');
+    assert.equal(api!.health, 'up');
+    assert.equal(api!.breaker, 'closed');
+    assert.equal(api!.probesPassing, true);
+    assert.equal(api!.inflight, 0);
+    assert.equal(dead!.breaker, null, 'no breaker on that load balancer');
+    assert.equal(dead!.probesPassing, null, 'no health checks there');
     assert.equal(r.workers.list.length, 1);
-    assert.equal(r.workers.list[0].pid, gw.child.pid);
-    assert.equal(r.workers.list[0].worker, null);
+    assert.equal(r.workers.list[0]!.pid, gw.child.pid);
+    assert.equal(r.workers.list[0]!.worker, null);
     assert.equal(r.answeredBy.pid, gw.child.pid);
   });
 
@@ -145,7 +148,7 @@ describe('StatusPageHandler (e2e)', () => {
     assert.equal(routeOf(r, '(no route)')?.requests, 1, 'a 404 is counted, not under its raw path');
     assert.equal(routeOf(r, '(no route)')?.methods, null);
     assert.ok(!JSON.stringify(r).includes('/echo/1'), 'no raw path');
-    assert.equal((r as Record<string, any>).workers.list[0].requests, 6);
+    assert.equal(r.workers.list[0]!.requests, 6);
   });
 
   it('says nothing secret: no credentials, query or token of an upstream URL', async () => {
@@ -167,8 +170,8 @@ describe('StatusPageHandler (e2e)', () => {
       assert.equal(res.status, 200, path);
       assert.equal(res.headers['content-type'], type, path);
       assert.match(res.body, body, path);
-      assert.match(res.headers['content-security-policy'] ?? '', /default-src 'none'; script-src 'self';/);
-      assert.doesNotMatch(res.headers['content-security-policy'] ?? '', /unsafe-inline|unsafe-eval/);
+      assert.match(String(res.headers['content-security-policy']), /default-src 'none'; script-src 'self';/);
+      assert.doesNotMatch(String(res.headers['content-security-policy']), /unsafe-inline|unsafe-eval/);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', path);
       assert.equal(res.headers['cache-control'], 'no-store', path);
       assert.equal(res.headers['x-frame-options'], 'DENY', path);
@@ -235,18 +238,18 @@ describe('StatusPageHandler (e2e)', () => {
 
   it('shows the reload after SIGHUP: generation 2, last reload applied', async () => {
     gw.child.kill('SIGHUP');
-    const r = (await eventually(
+    const r = await eventually(
       async () => {
-        const r = (await report()) as Record<string, any>;
-        assert.equal(r.config.generation, 2);
+        const r = await report();
+        assert.equal(r.config!.generation, 2);
         return r;
       },
       { deadline: 15_000, what: 'generation 2' },
-    )) as Record<string, any>;
-    assert.equal(r.config.reloads.succeeded, 1);
-    assert.equal(r.config.reloads.last.ok, true);
-    assert.equal(r.config.reloads.last.generation, 2);
-    assert.equal(r.workers.list[0].generation, 2);
-    assert.ok(routeOf(r as { routes: Route[] }, '/api/'), 'the new generation lists its routes');
+    );
+    assert.equal(r.config!.reloads.succeeded, 1);
+    assert.equal(r.config!.reloads.last!.ok, true);
+    assert.equal(r.config!.reloads.last!.generation, 2);
+    assert.equal(r.workers.list[0]!.generation, 2);
+    assert.ok(routeOf(r, '/api/'), 'the new generation lists its routes');
   });
 });
