@@ -3,12 +3,16 @@
  * clients by default. One object in two roles: the Handler serves the page, and the Middleware records the
  * per-route numbers it shows. docs/reference/app/statuspagehandler.md.
  */
+
+import cluster from 'node:cluster';
 import { NetworkList, NetworkSet, networkProblems } from '../../../core/common/networks.ts';
 import { errorHandlerFor } from '../../../core/services.ts';
 import { statusOf } from '../../../core/status.ts';
+import { answerWorkers, askWorkers } from '../../../core/workers.ts';
 import { defineResource } from '../../../kernel/resource.ts';
 import { Obj, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
-import { StatusPageHandler } from './handler.ts';
+import { type GatherWorkers, StatusPageHandler } from './handler.ts';
+import type { WorkerSnapshot } from './report.ts';
 
 export const DefaultPatterns = ['/status/'];
 /** The loopback networks: always allowed. */
@@ -63,12 +67,35 @@ export const resource = defineResource({
   },
   create(ctx, manifest) {
     const spec = manifest.spec;
-    return new StatusPageHandler({
+    // Under --workers a poll lands on one worker, which asks the others (through the primary) for their numbers.
+    const topic = `statuspage:${ctx.id}`;
+    const handler = new StatusPageHandler({
       bases: spec.patterns.map(basePath),
       refreshMs: spec.refreshInterval,
       allowed: new NetworkSet([...LoopbackNetworks, ...spec.allowedNetworks]),
       status: statusOf(ctx),
       errorHandler: errorHandlerFor(ctx, manifest),
+      gather: cluster.isWorker ? gatherFrom(topic) : undefined,
     });
+    if (cluster.isWorker) ctx.onClose(answerWorkers(topic, () => handler.snapshot()));
+    return handler;
   },
 });
+
+/** How long a poll waits for the other workers' numbers. */
+export const GatherTimeoutMs = 1000;
+
+/** Every worker's snapshot, the one answering the poll included; the workers that did not answer in the note. */
+function gatherFrom(topic: string): GatherWorkers {
+  return async (self) => {
+    const { answers, missing } = await askWorkers<WorkerSnapshot>(topic, { timeoutMs: GatherTimeoutMs });
+    const snapshots = answers.map((a) => a.value);
+    if (!snapshots.some((s) => s.pid === self.pid)) snapshots.push(self);
+    snapshots.sort((a, b) => (a.worker ?? 0) - (b.worker ?? 0));
+    const note =
+      missing.length === 0
+        ? null
+        : `Not shown: ${missing.map((m) => (m.worker === 0 ? `other workers (${m.reason})` : `worker ${m.worker} (${m.reason})`)).join(', ')}.`;
+    return { snapshots, complete: missing.length === 0, note };
+  };
+}
