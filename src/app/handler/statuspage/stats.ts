@@ -126,7 +126,7 @@ export class RouteTable {
     const name = route === '' ? NoRoute : route;
     let stats = this.#routes.get(name);
     if (stats === undefined) {
-      if (this.#routes.size >= MaxRoutes) return this.#stats(OtherRoute);
+      if (this.#routes.size >= MaxRoutes && name !== OtherRoute) return this.#stats(OtherRoute);
       stats = new RouteStats();
       this.#routes.set(name, stats);
     }
