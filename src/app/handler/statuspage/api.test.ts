@@ -68,7 +68,8 @@ describe('app/v1 StatusPageHandler resource', () => {
   it('an explicit empty pattern list still means /status/', () => {
     const r = registerAll(new Registry());
     r.loadText('sp.yaml', gateway('  patterns: []'), {});
-    assert.deepEqual(r.manifest('app/v1/StatusPageHandler/default/default')?.spec.patterns, ['/status/']);
+    const spec = r.manifest('app/v1/StatusPageHandler/default/default')?.spec as { patterns: string[] };
+    assert.deepEqual(spec.patterns, ['/status/']);
   });
 
   it('base paths: a leading and a trailing slash are added', () => {
