@@ -236,7 +236,7 @@ describe('StatusPageHandler (e2e)', () => {
     );
   });
 
-  it('shows the reload after SIGHUP: generation 2, last reload applied', async () => {
+  it('shows the reload after SIGHUP: generation 2, last reload applied, numbers kept', async () => {
     gw.child.kill('SIGHUP');
     const r = await eventually(
       async () => {
@@ -251,5 +251,7 @@ describe('StatusPageHandler (e2e)', () => {
     assert.equal(r.config!.reloads.last!.generation, 2);
     assert.equal(r.workers.list[0]!.generation, 2);
     assert.ok(routeOf(r, '/api/'), 'the new generation lists its routes');
+    // The numbers outlive the reload: 4 + 1 requests to /echo/ in the tests above.
+    assert.equal(routeOf(r, '/echo/')?.requests, 5);
   });
 });

@@ -13,6 +13,7 @@ import { defineResource } from '../../../kernel/resource.ts';
 import { Obj, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import { type GatherWorkers, StatusPageHandler } from './handler.ts';
 import type { WorkerSnapshot } from './report.ts';
+import { holdRouteTable } from './shared.ts';
 
 export const DefaultPatterns = ['/status/'];
 /** The loopback networks: always allowed. */
@@ -69,6 +70,9 @@ export const resource = defineResource({
     const spec = manifest.spec;
     // Under --workers a poll lands on one worker, which asks the others (through the primary) for their numbers.
     const topic = `statuspage:${ctx.id}`;
+    // Numbers kept across reloads: the next configuration's page takes this table over.
+    const held = holdRouteTable(ctx.id);
+    ctx.onClose(held.release);
     const handler = new StatusPageHandler({
       bases: spec.patterns.map(basePath),
       refreshMs: spec.refreshInterval,
@@ -76,6 +80,7 @@ export const resource = defineResource({
       status: statusOf(ctx),
       errorHandler: errorHandlerFor(ctx, manifest),
       gather: cluster.isWorker ? gatherFrom(topic) : undefined,
+      routes: held.table,
     });
     if (cluster.isWorker) ctx.onClose(answerWorkers(topic, () => handler.snapshot()));
     return handler;

@@ -41,6 +41,8 @@ export interface StatusPageOptions {
   readonly status: GatewayStatus | undefined;
   readonly errorHandler: ErrorHandler;
   readonly gather?: GatherWorkers | undefined;
+  /** Where the route numbers are kept (kept across reloads by the resource); a new table by default. */
+  readonly routes?: RouteTable | undefined;
 }
 
 /**
@@ -70,7 +72,7 @@ export class StatusPageHandler implements Handler, Middleware {
   readonly #status: GatewayStatus | undefined;
   readonly #errorHandler: ErrorHandler;
   readonly #gather: GatherWorkers | undefined;
-  readonly #routes = new RouteTable();
+  readonly #routes: RouteTable;
   readonly #assets: Map<string, Asset>;
   /** Requests for the page itself: not counted, so that its own polling does not show as traffic. */
   readonly #own = new WeakSet<Request>();
@@ -85,6 +87,7 @@ export class StatusPageHandler implements Handler, Middleware {
     this.#status = options.status;
     this.#errorHandler = options.errorHandler;
     this.#gather = options.gather;
+    this.#routes = options.routes ?? new RouteTable();
     this.#assets = new Map([
       ['', { type: 'text/html; charset=utf-8', body: Buffer.from(pageHtml(options.refreshMs)) }],
       ['app.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(PageScript) }],

@@ -33,7 +33,7 @@ export function pageHtml(refreshMs: number): string {
 <section aria-labelledby="routes-title">
 <h2 id="routes-title">Routes</h2>
 <table id="routes">
-<caption>Rates, errors and latency over the last minute; totals since the configuration was loaded.</caption>
+<caption>Rates, errors and latency over the last minute; totals since the gateway started (kept across reloads).</caption>
 <thead><tr><th scope="col">Route</th><th scope="col">Methods</th><th scope="col">Requests</th><th scope="col">Rate (req/s)</th><th scope="col">Errors</th><th scope="col">Error %</th><th scope="col">p50 (ms)</th><th scope="col">p99 (ms)</th></tr></thead>
 <tbody></tbody>
 </table>

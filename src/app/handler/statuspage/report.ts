@@ -14,7 +14,7 @@ export interface WorkerSnapshot {
   readonly uptimeSeconds: number;
   /** The configuration generation it serves; null outside a Gateway. */
   readonly generation: number | null;
-  /** Requests it counted since its configuration was created. */
+  /** Requests it counted since it started (kept across reloads). */
   readonly requests: number;
   readonly routes: readonly RouteFigures[];
 }
@@ -104,8 +104,12 @@ export function buildReport(input: ReportInput): StatusReport {
     }
   }
   // Seen in traffic but not a configured route of this generation: 404s, the cap's overflow, a route of the
-  // configuration before a reload.
-  for (const [route, f] of figures) if (!listed.has(route)) rows.push(routeRow(route, null, f));
+  // configuration before a reload. With a configuration to compare with, only while they had traffic in the
+  // last minute (a route a reload removed leaves the page a minute later).
+  for (const [route, f] of figures) {
+    if (listed.has(route) || (status !== undefined && f.windowRequests === 0)) continue;
+    rows.push(routeRow(route, null, f));
+  }
   return {
     generatedAt: Date.now(),
     refreshMs: input.refreshMs,

@@ -1,5 +1,5 @@
 /**
- * Per-route numbers for the status page: requests and errors since the page's configuration was created, and a
+ * Per-route numbers for the status page: requests and errors since the page's resource was first created, and a
  * sliding window of the last minute (12 slots of 5 s) with a latency histogram per slot, from which the page
  * shows the request rate, the error ratio and p50/p99. Memory is bounded: a fixed number of slots and buckets
  * per route, and at most `MaxRoutes` routes (routes are configuration; anything past the cap is counted as
@@ -47,7 +47,7 @@ export function bucketOf(ms: number): number {
 /** One route's figures as they travel between workers (JSON) and add up. */
 export interface RouteFigures {
   readonly route: string;
-  /** Since the configuration was created. */
+  /** Since the table was created (it outlives reloads: shared.ts). */
   requests: number;
   errors: number;
   /** In the last minute. */
