@@ -93,7 +93,7 @@ describe('status page in a browser (e2e)', () => {
 
       // Before any traffic: the configured routes, with nothing counted, and the upstream up.
       const echo = await eventually(() => row(page, 'routes', '/echo/'), {
-        deadline: 10_000,
+        deadline: 20_000,
         what: '/echo/ row',
       });
       assert.equal(echo?.[Requests], '0');
@@ -103,7 +103,7 @@ describe('status page in a browser (e2e)', () => {
         undefined,
         "the page's own routes are not listed",
       );
-      const up = await eventually(() => row(page, 'upstreams', Handler), { deadline: 10_000 });
+      const up = await eventually(() => row(page, 'upstreams', Handler), { deadline: 20_000 });
       assert.equal(up?.[Health], 'up');
       assert.equal(up?.[Breaker], 'closed');
       assert.match(up?.[1] ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -117,11 +117,13 @@ describe('status page in a browser (e2e)', () => {
       for (let i = 0; i < 3; i++) assert.equal(await get(`/echo/${i}`), 200);
       const api = await eventually(
         async () => {
+          // Both in one poll's rendering: the traffic was all sent before this wait began.
           const cells = await row(page, 'routes', '/api/');
           assert.equal(cells?.[Requests], '5');
+          assert.equal((await row(page, 'routes', '/echo/'))?.[Requests], '3');
           return cells;
         },
-        { deadline: 10_000, what: 'the page shows 5 requests on /api/' },
+        { deadline: 20_000, what: 'the page shows 5 requests on /api/ and 3 on /echo/' },
       );
       assert.ok(Number(api?.[Rate]) > 0, `a rate above 0, not ${api?.[Rate]}`);
       assert.equal(api?.[Errors], '0');
@@ -139,14 +141,20 @@ describe('status page in a browser (e2e)', () => {
       await eventually(
         async () => {
           const cells = await row(page, 'upstreams', Handler);
-          assert.equal(cells?.[Health], 'down');
-          assert.equal(cells?.[Breaker], 'open');
-          assert.match(cells?.[4] ?? '', /probes failing/);
+          const seen = JSON.stringify(cells);
+          assert.equal(cells?.[Health], 'down', seen);
+          assert.equal(cells?.[Breaker], 'open', seen);
+          assert.match(cells?.[4] ?? '', /probes failing/, seen);
+          // A poll taken before the last failed request would show fewer errors: wait for the one after it.
+          assert.equal((await row(page, 'routes', '/api/'))?.[Errors], '3');
         },
-        { deadline: 10_000, what: 'the page shows the upstream down, circuit open, probes failing' },
+        {
+          deadline: 20_000,
+          interval: 100,
+          what: 'the page shows the upstream down, circuit open, probes failing',
+        },
       );
       const failing = await row(page, 'routes', '/api/');
-      assert.equal(failing?.[Errors], '3');
       assert.ok(Number(failing?.[5]) > 0, 'an error percentage');
       assert.deepEqual(problems, [], 'no console error (a CSP violation would be one)');
     } finally {
