@@ -10,6 +10,7 @@ import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
+import { ErrCORSForbidden } from './app/middleware/cors/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
@@ -116,6 +117,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
   },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
+  {
+    error: ErrCORSForbidden,
+    meaning:
+      'CORSMiddleware: a cross-origin request (or its preflight) from an origin, or with a method, the policy does not allow.',
+  },
   {
     error: ErrBodyTooLarge,
     meaning:

@@ -8,6 +8,7 @@ import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
+import { resource as CORSMiddleware } from './app/middleware/cors/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
@@ -41,6 +42,7 @@ export function registerAll(registry: Registry): Registry {
     HealthCheckHandler,
     BodyLimitMiddleware,
     CompressionMiddleware,
+    CORSMiddleware,
     ThrottleMiddleware,
     TimeoutMiddleware,
     IPFilterMiddleware,
