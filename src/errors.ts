@@ -8,6 +8,7 @@
  */
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
+import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
 import { ErrCORSForbidden } from './app/middleware/cors/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
@@ -167,4 +168,8 @@ export const ErrorCodes: readonly ErrorCode[] = [
   { error: ErrEchoBadTarget, meaning: 'EchoHandler: the request target has an invalid percent escape.' },
   { error: ErrHealthCheckFailed, meaning: 'HealthCheckHandler: a probe reported a failure.' },
   { error: ErrHealthCheckTimeout, meaning: 'HealthCheckHandler: a probe did not answer within the timeout.' },
+  {
+    error: ErrStatusPageForbidden,
+    meaning: 'StatusPageHandler: the client is neither on loopback nor in allowedNetworks.',
+  },
 ];

@@ -5,6 +5,7 @@ import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as OpenTelemetryMeter } from './app/meter/opentelemetry/api.ts';
+import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
@@ -56,5 +57,6 @@ export function registerAll(registry: Registry): Registry {
     PrometheusMeter,
     OpenTelemetryMeter,
     OpenTelemetryTracer,
+    StatusPageHandler,
   );
 }

@@ -73,6 +73,27 @@ export class ReloadHistory {
   }
 }
 
+/** A route of a server as reported: the name `ctx.route` gives it, and its methods (empty = any). */
+export interface RouteReport {
+  readonly route: string;
+  readonly methods: readonly string[];
+}
+
+/** One HTTPServer of the generation. */
+export interface ServerReport {
+  /** The listen address as configured (`:8080`), and as bound once listening (`127.0.0.1:8080`), else ''. */
+  readonly address: string;
+  readonly boundAddress: string;
+  readonly routes: readonly RouteReport[];
+}
+
+/** What an HTTPServer shows the status (src/core/httpserver/server.ts implements it). */
+export interface ServerSource {
+  readonly address: string;
+  readonly boundAddress: string;
+  routes(): readonly RouteReport[];
+}
+
 interface LoadBalancerEntry {
   readonly handler: string;
   readonly index: number;
@@ -87,6 +108,7 @@ export class GatewayStatus {
   readonly files: readonly string[];
   readonly reloads: ReloadHistory;
   readonly #loadBalancers: LoadBalancerEntry[] = [];
+  readonly #servers: ServerSource[] = [];
 
   constructor(generation: number, files: readonly string[], reloads: ReloadHistory) {
     this.generation = generation;
@@ -97,6 +119,20 @@ export class GatewayStatus {
   /** Called by ReverseProxyHandler at creation, once per load balancer. */
   addLoadBalancer(handler: string, index: number, algorithm: string, upstreams: readonly Upstream[]): void {
     this.#loadBalancers.push({ handler, index, algorithm, upstreams });
+  }
+
+  /** Called by HTTPServer at creation. */
+  addServer(server: ServerSource): void {
+    this.#servers.push(server);
+  }
+
+  /** The HTTPServers of this generation and their routes. */
+  servers(): ServerReport[] {
+    return this.#servers.map((s) => ({
+      address: s.address,
+      boundAddress: s.boundAddress,
+      routes: s.routes(),
+    }));
   }
 
   /** The load balancers of this generation and their upstreams, read now. */

@@ -20,6 +20,7 @@ import { NetworkList, networkProblems } from '../common/networks.ts';
 import { ListenConfig, QuicConfig, TLSConfig } from '../common/tls.ts';
 import { HandlerRole, MiddlewareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
+import { statusOf } from '../status.ts';
 import { http2Problems } from './http2.ts';
 import { listenAddressProblems } from './listen.ts';
 import { debugRoutes } from './profile.ts';
@@ -283,7 +284,7 @@ export const resource = defineResource({
     }
     // enableProfile / enableExpvar: host-less debug routes, for loopback clients only (profile.ts).
     routes.push(...debugRoutes(ctx, spec));
-    return new HTTPServer({
+    const server = new HTTPServer({
       spec,
       logger: ctx.logger,
       errorHandler: errorHandlerFor(ctx, manifest),
@@ -291,6 +292,9 @@ export const resource = defineResource({
       routes,
       fail: ctx.fail,
     });
+    // For the status page: its routes, listed before any traffic (read when asked, never per request).
+    statusOf(ctx)?.addServer(server);
+    return server;
   },
 });
 

@@ -37,6 +37,12 @@ interface Route {
   anyMethod: HandlerFn | undefined;
 }
 
+/** A route as listed for reports: its `ctx.route` label and methods (empty = any). */
+export interface RouteListing {
+  readonly route: string;
+  readonly methods: readonly string[];
+}
+
 export class RouteConflictError extends Error {}
 
 export function cleanPath(p: string): string {
@@ -196,6 +202,14 @@ export class Router {
 
   get size(): number {
     return this.#routes.length;
+  }
+
+  /** The routes as `ctx.route` names them, with their methods (empty = any), in matching order (status page). */
+  routes(): RouteListing[] {
+    return this.#routes.map((r) => ({
+      route: r.label,
+      methods: r.anyMethod ? [] : [...r.byMethod.keys()].sort(),
+    }));
   }
 
   /** The handler for a request; throws 404/405 errors, or answers a 301 itself for unclean or slash-less paths. */

@@ -35,7 +35,7 @@ import {
   parseListenAddress,
   prepareUnixSocket,
 } from './listen.ts';
-import { RouteConflictError, Router } from './router.ts';
+import { RouteConflictError, type RouteListing, Router } from './router.ts';
 import { ServerTLS } from './tls.ts';
 import { serveUpgrades } from './upgrade.ts';
 
@@ -69,6 +69,7 @@ export class HTTPServer implements Runner {
   readonly #clients: ClientAddressPolicy | undefined;
   readonly #server: http.Server<typeof GatewayRequest>;
   readonly #entry: HandlerFn;
+  readonly #router: Router;
   readonly #addr: string;
   readonly #altSvc: string;
   readonly #keepAlive: boolean;
@@ -120,6 +121,7 @@ export class HTTPServer implements Runner {
         throw err;
       }
     }
+    this.#router = router;
     this.#entry = guardRequests(chain(options.middleware, router.handle), {
       maxURIBytes: hc.maxURIBytes,
       pathEscapes: hc.pathEscapes,
@@ -239,6 +241,16 @@ export class HTTPServer implements Runner {
     this.#logger = next.#logger;
     next.boundAddress = this.boundAddress;
     next.#listening.resolve(this.boundAddress);
+  }
+
+  /** The configured routes (the status page lists them before any traffic). */
+  routes(): RouteListing[] {
+    return this.#router.routes();
+  }
+
+  /** The listen address as configured, e.g. `:8080`. */
+  get address(): string {
+    return this.#addr;
   }
 
   /** Resolves with the bound address once this server listens (or, after `swap`, once it took over a listener). */
