@@ -9,6 +9,12 @@
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
+import {
+  ErrCSRFBodyTooLarge,
+  ErrCSRFNewToken,
+  ErrCSRFSession,
+  ErrCSRFToken,
+} from './app/middleware/csrf/errors.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
@@ -130,6 +136,21 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
   },
   {
+    error: ErrCSRFNewToken,
+    meaning:
+      'CSRFMiddleware: the token endpoint could not make a random token (the system random source failed).',
+  },
+  {
+    error: ErrCSRFToken,
+    meaning:
+      'CSRFMiddleware: the request has no valid CSRF token (missing, not the expected one, or forged); 403.',
+  },
+  {
+    error: ErrCSRFSession,
+    meaning:
+      'CSRFMiddleware (synchronizer token): no session in the request; SessionMiddleware must run before CSRFMiddleware.',
+  },
+  {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
   },
@@ -141,6 +162,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
   {
     error: ErrIPFilterRefused,
     meaning: "IPFilterMiddleware: the client's address is denied, or not in a non-empty allow list.",
+  },
+  {
+    error: ErrCSRFBodyTooLarge,
+    meaning:
+      'CSRFMiddleware (token in a form or JSON body): the body is larger than maxBodySize, the most it reads; 413.',
   },
   {
     error: ErrStorageKVS,
