@@ -320,7 +320,7 @@ function strategyOf(ctx: CreateContext, spec: CSRFMiddlewareSpec, tokens: CSRFTo
     return new DoubleSubmitCookie(d.cookieName, cookie, source(d), tokens);
   }
   if (spec.synchronizerToken !== undefined)
-    return new SynchronizerToken(source(spec.synchronizerToken), tokens);
+    return new SynchronizerToken(source(spec.synchronizerToken), tokens, ctx.id);
   const c = spec.customRequestHeader!;
   if (SafelistedHeaders.has(c.headerName.toLowerCase())) {
     warn(

@@ -14,7 +14,7 @@ export const ErrCSRFToken = defineError('E3209', 'AppMiddleCSRFToken', 'CSRF che
 export const ErrCSRFSession = defineError(
   'E3210',
   'AppMiddleCSRFSession',
-  'no session for the synchronizer token: put SessionMiddleware before CSRFMiddleware in the middleware chain',
+  'no session for the synchronizer token of {{resource}}: put SessionMiddleware before CSRFMiddleware in the middleware chain',
   500,
 );
 export const ErrCSRFBodyTooLarge = defineError(

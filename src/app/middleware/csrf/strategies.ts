@@ -157,10 +157,13 @@ export class SynchronizerToken implements Strategy {
   readonly #tokens: CSRFTokens;
   readonly #noSession: GatewayError;
 
-  constructor(source: TokenSource, tokens: CSRFTokens) {
+  /** `resource`: the CSRFMiddleware's id, for the log line of a missing session. */
+  constructor(source: TokenSource, tokens: CSRFTokens, resource: string) {
     this.#submitted = submittedToken(source);
     this.#tokens = tokens;
-    this.#noSession = new GatewayError(ErrCSRFSession);
+    this.#noSession = new GatewayError(ErrCSRFSession, { details: { resource } });
+    // A configuration mistake, not a fault in code: a stack (start-up's) would only mislead.
+    this.#noSession.stack = '';
   }
 
   check(req: Request, res: Response): string | Promise<string> {
