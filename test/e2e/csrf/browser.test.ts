@@ -119,9 +119,12 @@ describe('CSRFMiddleware in Chromium: synchronizer token in the session, token i
   let gw: YamlGateway;
   before(async () => {
     app = await startApplication();
-    const yaml = readFileSync(resolve(import.meta.dirname, 'synchronizer.yaml'), 'utf8')
-      .replace('${UPSTREAM}', app.url)
-      .replace('${CSRF_SECRET}', Secret);
+    // In this process: the fixture's ${VAR}s filled here, as the CLI would from the environment.
+    const vars: Record<string, string> = { UPSTREAM: app.url, CSRF_SECRET: Secret };
+    const yaml = readFileSync(resolve(import.meta.dirname, 'synchronizer.yaml'), 'utf8').replace(
+      /\$\{(\w+)\}/g,
+      (_, name: string) => vars[name] ?? '',
+    );
     gw = await serveYaml(yaml, [MapSession]);
     foreign = await startForeignSite(gw.url);
   });
@@ -136,7 +139,8 @@ describe('CSRFMiddleware in Chromium: synchronizer token in the session, token i
     try {
       const page = await context.newPage();
       await page.goto(`${gw.url}/fetch-page`, { timeout: NavigationDeadline });
-      await page.waitForFunction(() => document.title.startsWith('status'), undefined, {
+      // A string: evaluated in the page (this file is not compiled with the DOM's types).
+      await page.waitForFunction("document.title.startsWith('status')", undefined, {
         timeout: NavigationDeadline,
       });
       assert.equal(await page.title(), 'status 200');
@@ -153,7 +157,8 @@ describe('CSRFMiddleware in Chromium: synchronizer token in the session, token i
     try {
       const page = await context.newPage();
       await page.goto(`${gw.url}/fetch-page`, { timeout: NavigationDeadline });
-      await page.waitForFunction(() => document.title.startsWith('status'), undefined, {
+      // A string: evaluated in the page (this file is not compiled with the DOM's types).
+      await page.waitForFunction("document.title.startsWith('status')", undefined, {
         timeout: NavigationDeadline,
       });
       assert.equal(await page.title(), 'status 200');
