@@ -29,7 +29,9 @@ export function chromiumPath(): string | undefined {
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (executablePath === undefined) {
-    throw new Error('no Chromium found: install the Debian package `chromium` (`.ci/run` does) or set CHROMIUM_PATH');
+    throw new Error(
+      'no Chromium found: install the Debian package `chromium` (`.ci/run` does) or set CHROMIUM_PATH',
+    );
   }
   return chromium.launch({
     executablePath,
