@@ -16,6 +16,7 @@ import type { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RunSecretEnv, runSecretText } from './core/common/runsecret.ts';
 import type { EntrypointSpec } from './core/entrypoint/api.ts';
 import type { HTTPServerSpec } from './core/httpserver/api.ts';
 import { parseListenAddress, prepareUnixSocket } from './core/httpserver/listen.ts';
@@ -194,7 +195,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     slot.restart = undefined;
     slot.ready = false;
     slot.startedAt = Date.now();
-    const worker = cluster.fork({ [WorkerEnv]: String(slot.n) });
+    // The run's seed of generated secrets (runsecret.ts): the workers accept each other's session cookies.
+    const worker = cluster.fork({ [WorkerEnv]: String(slot.n), [RunSecretEnv]: runSecretText() });
     slot.worker = worker;
     bySlot.set(worker, slot);
     // A message sent while the worker is exiting fails with EPIPE as an 'error' event on the worker; without a

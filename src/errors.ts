@@ -16,6 +16,8 @@ import {
   ErrCSRFToken,
 } from './app/middleware/csrf/errors.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
+import { ErrSessionTooLarge } from './app/middleware/session/cookiestore.ts';
+import { ErrSessionStore } from './app/middleware/session/kvstore.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import { ErrStorageKVS } from './app/storage/redis/client.ts';
@@ -151,6 +153,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'CSRFMiddleware (synchronizer token): no session in the request; SessionMiddleware must run before CSRFMiddleware.',
   },
   {
+    error: ErrSessionStore,
+    meaning:
+      'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
+  },
+  {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
   },
@@ -158,6 +165,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrThrottleStore,
     meaning:
       'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
+  },
+  {
+    error: ErrSessionTooLarge,
+    meaning:
+      'SessionMiddleware: the session no longer fits the cookies of the cookie store (4 cookies); use a storage.',
   },
   {
     error: ErrIPFilterRefused,

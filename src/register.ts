@@ -9,9 +9,11 @@ import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
 import { resource as CSRFMiddleware } from './app/middleware/csrf/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
+import { resource as SessionMiddleware } from './app/middleware/session/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
+import { resource as MemoryStorage } from './app/storage/memory/api.ts';
 import { resource as RedisClient } from './app/storage/redis/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
@@ -47,6 +49,8 @@ export function registerAll(registry: Registry): Registry {
     IPFilterMiddleware,
     Skipper,
     RedisClient,
+    SessionMiddleware,
+    MemoryStorage,
     PrometheusMeter,
   );
 }

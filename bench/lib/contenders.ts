@@ -3,12 +3,14 @@
  * itself). Node processes bind port 0 and announce the port; nginx gets a port chosen just before it starts.
  * Every contender is verified (`/` = hello, `/64k` = 65,536 bytes through it) before any load is applied.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect as connectH2 } from 'node:http2';
 import { request as secureRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, dirname, join, relative } from 'node:path';
+import { SecureEncoder } from '../../src/app/middleware/session/encoder.ts';
 import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
 import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
@@ -24,6 +26,8 @@ export interface Running {
   readonly extraUrls?: readonly string[];
   /** Loaded over HTTP/2 with h2load instead of the run's HTTP/1.1 generator (gateway-h2). */
   readonly http2?: boolean;
+  /** Sent with every request of the load (gateway-browser: its session cookie). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Context {
@@ -53,6 +57,8 @@ export const PlatformHeader = 'x-bench-mw';
 export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 /** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
+/** The config of the `gateway-browser` contender (--browser): a cookie session read before the proxy. */
+export const BrowserConfig = 'bench/configs/gateway-browser.yaml';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -222,6 +228,44 @@ function startPlatform(name: ContenderName, ctx: Context, env: Record<string, st
   return startNode(name, ctx, args, { env, header: PlatformHeader });
 }
 
+/**
+ * Secrets for gateway-browser's session and a valid session cookie made with them, as a browser would hold it
+ * after a login (a user name and a few values, one cookie).
+ */
+function benchSession(): { hmacSecret: string; cryptSecret: string; cookie: string } {
+  const hmac = randomBytes(64);
+  const crypt = randomBytes(32);
+  const encoder = new SecureEncoder({
+    hmac: { alg: 'SHA256', key: hmac },
+    cipher: { alg: 'AESGCM', key: crypt },
+    compress: false,
+  });
+  const now = Date.now();
+  const payload = {
+    c: now,
+    t: now,
+    d: { user: 'bench-user', roles: ['reader'], csrf: randomBytes(32).toString('hex') },
+  };
+  const value = encoder.encode(Buffer.from(JSON.stringify(payload))).toString('base64url');
+  return {
+    hmacSecret: hmac.toString('base64'),
+    cryptSecret: crypt.toString('base64'),
+    cookie: `_SESSION0=${value}`,
+  };
+}
+
+/** The gateway accepted the cookie: an unusable one would be expired in the answer (Set-Cookie with Max-Age=0). */
+function sessionRead(url: string, cookie: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    request(`${url}/`, { headers: { cookie }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 && res.headers['set-cookie'] === undefined);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 /** The origin, on `ports` ports (the first is its url; the others for --balancers). */
 export async function startOrigin(kind: 'node' | 'nginx', ctx: Context, ports = 1): Promise<Running> {
   if (kind === 'nginx') return { name: 'origin', ...(await startNginx('origin', ctx, undefined, ports)) };
@@ -316,6 +360,25 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       const config = redis ? ThrottleRedisConfig : ThrottleConfig;
       // Verified to send the throttle's RateLimit header: the middleware is known to run.
       return { name, ...(await startGateway(name, ctx, ['-f', config], { env, header: 'ratelimit' })) };
+    }
+    case 'gateway-browser': {
+      const session = benchSession();
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        BENCH_SESSION_HMAC_SECRET: session.hmacSecret,
+        BENCH_SESSION_CRYPT_SECRET: session.cryptSecret,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const running = await startGateway(name, ctx, ['-f', BrowserConfig], { env });
+      if (!(await sessionRead(running.url, session.cookie))) {
+        await stopChild(running.child);
+        throw new StartError(
+          'the session cookie was not accepted (a fresh session was started)',
+          running.child.tail(),
+        );
+      }
+      return { name, ...running, headers: { cookie: session.cookie } };
     }
     case 'gateway-2w':
       return {

@@ -45,3 +45,25 @@ export const RedisClientRole: Role<RedisClient> = {
   is: (v): v is RedisClient =>
     typeof v === 'object' && v !== null && typeof (v as RedisClient).script === 'function',
 };
+
+/**
+ * Where a server-side session store keeps its sessions (AILERON's KeyValueStorage): a RedisClient, shared by every
+ * gateway that uses it, or a MemoryStorage in this process. Values are text.
+ */
+export interface KeyValueStorage {
+  /** The value of `key`, or undefined when there is none (or it expired). */
+  get(key: string): Promise<string | undefined>;
+  /** Sets `key`; `ttlMs` = how long to keep it (undefined = the storage's own expiration; 0 = none). */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export const KeyValueStorageRole: Role<KeyValueStorage> = {
+  name: 'KeyValueStorage',
+  is: (v): v is KeyValueStorage =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as KeyValueStorage).get === 'function' &&
+    typeof (v as KeyValueStorage).set === 'function' &&
+    typeof (v as KeyValueStorage).delete === 'function',
+};

@@ -113,7 +113,7 @@ export const resource = defineResource({
   summary:
     'A connection to Redis (single node, Sentinel or Cluster) for shared state: throttle limits shared by several gateways, sessions.',
   spec: RedisClientSpec,
-  roles: ['RedisClient', 'HealthChecker'],
+  roles: ['RedisClient', 'HealthChecker', 'KeyValueStorage'],
   validate(spec) {
     const problems: SchemaProblem[] = [];
     spec.addrs.forEach((addr, i) => {
