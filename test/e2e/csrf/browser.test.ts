@@ -6,19 +6,15 @@
  * - a page of a foreign origin (another loopback port: same site, so the browser sends the victim's cookies)
  *   auto-submits a form POST to the gateway: refused with 403, and the application never sees it.
  *
- * The double-submit gateway is the real gateway process started from double-submit-form.yaml. The synchronizer
- * gateway runs in this process from synchronizer.yaml, behind `test/v1 MapSession`, a test-only in-memory stand-in
- * for SessionMiddleware (test/helpers/map-session.ts), until SessionMiddleware exists.
+ * Each gateway is the real gateway process started from the YAML fixture beside this file: double-submit-form.yaml,
+ * and synchronizer.yaml (SessionMiddleware's cookie store first, then CSRFMiddleware).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { launchBrowser } from '../../helpers/browser.ts';
 import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
-import { MapSession } from '../../helpers/map-session.ts';
-import { serveYaml, type YamlGateway } from '../../helpers/yamlgateway.ts';
 import { type Site, startApplication, startForeignSite } from './sites.ts';
 
 const Secret = 'c2VjcmV0IG9mIHRoZSBDU1JGIGJyb3dzZXIgdGVzdHMsIDQ4IGJ5dGVzIGxvbmcuLi4uLg==';
@@ -116,20 +112,17 @@ describe('CSRFMiddleware in Chromium: double-submit cookie, token in a form fiel
 describe('CSRFMiddleware in Chromium: synchronizer token in the session, token in a header', () => {
   let app: Site;
   let foreign: Site;
-  let gw: YamlGateway;
+  let gw: RunningGateway;
   before(async () => {
     app = await startApplication();
-    // In this process: the fixture's ${VAR}s filled here, as the CLI would from the environment.
-    const vars: Record<string, string> = { UPSTREAM: app.url, CSRF_SECRET: Secret };
-    const yaml = readFileSync(resolve(import.meta.dirname, 'synchronizer.yaml'), 'utf8').replace(
-      /\$\{(\w+)\}/g,
-      (_, name: string) => vars[name] ?? '',
-    );
-    gw = await serveYaml(yaml, [MapSession]);
+    gw = await startGateway(resolve(import.meta.dirname, 'synchronizer.yaml'), {
+      env: { UPSTREAM: app.url, CSRF_SECRET: Secret },
+      timeoutMs: 30_000,
+    });
     foreign = await startForeignSite(gw.url);
   });
   after(async () => {
-    await gw?.close();
+    await gw?.stop();
     await foreign?.close();
     await app?.close();
   });
@@ -163,7 +156,7 @@ describe('CSRFMiddleware in Chromium: synchronizer token in the session, token i
       });
       assert.equal(await page.title(), 'status 200');
       const before = app.posts.length;
-      assert.equal(await attack(context, foreign, gw.url, 'sid'), 403);
+      assert.equal(await attack(context, foreign, gw.url, '_SESSION0'), 403);
       assert.equal(app.posts.length, before, 'the application never received the forged POST');
     } finally {
       await context.close();

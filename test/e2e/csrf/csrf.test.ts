@@ -55,7 +55,7 @@ describe('CSRFMiddleware e2e: double-submit cookie with the token in a form fiel
     const issued = await send(`${gw.url}/token`);
     assert.equal(issued.status, 200);
     const token = issued.body;
-    assert.deepEqual(issued.headers.getSetCookie(), [`__csrfToken=${token}; Path=/; HttpOnly; Secure`]);
+    assert.deepEqual(issued.headers.getSetCookie(), [`__csrfToken=${token}; Path=/; HttpOnly; SameSite=Lax`]);
     const cookie = `__csrfToken=${token}`;
     const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
     const body = `comment=${encodeURIComponent('a&b=c ✓')}&_csrf=${token}`;

@@ -34,7 +34,7 @@ describe('examples/csrf', () => {
     const token = issued.body;
     assert.match(token, /^[0-9a-f]{104}$/);
     assert.deepEqual(issued.headers.getSetCookie(), [
-      `__csrfToken=${token}; Path=/; HttpOnly; Secure; SameSite=Lax`,
+      `__csrfToken=${token}; Path=/; HttpOnly; SameSite=Strict`,
     ]);
     const cookie = `__csrfToken=${token}`;
 

@@ -5,8 +5,9 @@
  * `seedSize` are honoured, the secret is given or generated at start with a warning (never derived from the host
  * name), tokens are compared in constant time. See middleware.ts and docs/reference/app/csrfmiddleware.md.
  */
-import { randomBytes } from 'node:crypto';
+import { CookieSpec, CookieWriter, DefaultCookie } from '../../../core/common/cookiespec.ts';
 import { goRegExp, PatternError } from '../../../core/common/match.ts';
+import { generatedSecret } from '../../../core/common/runsecret.ts';
 import { errorHandlerFor } from '../../../core/services.ts';
 import { formatPosition } from '../../../kernel/problems.ts';
 import { type CreateContext, defineResource } from '../../../kernel/resource.ts';
@@ -20,7 +21,6 @@ import {
   type Static,
   Type,
 } from '../../../kernel/schema.ts';
-import { CookieSpec, CookieWriter, defaultCookie } from './cookie.ts';
 import { CSRFMiddleware } from './middleware.ts';
 import {
   CustomRequestHeader,
@@ -247,14 +247,6 @@ export const resource = defineResource({
         hint: 'choose a name of your own, e.g. X-CSRF-Token',
       });
     }
-    const cookie = spec.doubleSubmitCookies?.cookie;
-    if (cookie?.sameSite === 'None' && !cookie.secure) {
-      problems.push({
-        path: ['doubleSubmitCookies', 'cookie', 'secure'],
-        message: 'browsers refuse a SameSite=None cookie that is not Secure',
-        hint: 'set secure: true, or sameSite: Lax',
-      });
-    }
     return problems;
   },
   create(ctx, manifest) {
@@ -284,16 +276,20 @@ function warn(ctx: CreateContext, field: readonly (string | number)[], message: 
   ctx.logger.warn(`${at ? `${formatPosition(at)}: ` : ''}${message}`, { fix });
 }
 
-/** The HMAC key: the configured one, or random bytes for this process (with a warning, never from the host name). */
+/**
+ * The HMAC key: the configured one, or one generated from this run's random seed (runsecret.ts), never from the
+ * host name, with a warning. A reload keeps it and the workers of one `--workers` gateway share it; a restart or
+ * another gateway process has another.
+ */
 function secretOf(ctx: CreateContext, secret: string | undefined): Buffer {
   if (secret === undefined) {
     warn(
       ctx,
       [],
-      'CSRFMiddleware has no secret: using a random one made at start. Tokens stop being valid when the gateway restarts or reloads, and are not valid on other gateway processes (--workers, replicas)',
+      'CSRFMiddleware has no secret: using a random one made at start. Its tokens stop being valid when the gateway restarts, and other gateway processes (replicas) refuse them',
       'set spec.secret to base64 random bytes, the same on every instance: openssl rand -base64 64',
     );
-    return randomBytes(64);
+    return generatedSecret(`csrf/secret ${ctx.id}`, 64);
   }
   const bytes = Buffer.from(secret, 'base64');
   if (bytes.length < 32) {
@@ -316,7 +312,7 @@ function strategyOf(ctx: CreateContext, spec: CSRFMiddlewareSpec, tokens: CSRFTo
   };
   if (spec.doubleSubmitCookies !== undefined) {
     const d = spec.doubleSubmitCookies;
-    const cookie = new CookieWriter(d.cookieName, d.cookie ?? defaultCookie());
+    const cookie = new CookieWriter(d.cookie ?? DefaultCookie);
     return new DoubleSubmitCookie(d.cookieName, cookie, source(d), tokens);
   }
   if (spec.synchronizerToken !== undefined)

@@ -1,8 +1,8 @@
 /**
  * CSRFMiddleware in a real HTTPServer built from YAML in this process, in front of a real upstream on 127.0.0.1:0
  * through the ReverseProxyHandler, with its token endpoint at /token: each strategy, each token source, the body
- * handed on unchanged, the bounds, the proxy header, HTTP/2. The synchronizer runs behind `test/v1 MapSession`
- * (test/helpers/map-session.ts), a test-only in-memory stand-in for SessionMiddleware.
+ * handed on unchanged, the bounds, the proxy header, HTTP/2. The synchronizer runs behind SessionMiddleware
+ * (its cookie store).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -11,7 +11,6 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually, within } from '../../../../test/helpers/eventually.ts';
-import { MapSession } from '../../../../test/helpers/map-session.ts';
 import { serveYaml, type YamlGateway } from '../../../../test/helpers/yamlgateway.ts';
 import type { HandlerFn, Middleware } from '../../../core/roles.ts';
 import { defineResource } from '../../../kernel/resource.ts';
@@ -70,13 +69,17 @@ const AwaitBody = defineResource({
 });
 
 interface Options {
-  /** Server middleware before CSRFMiddleware (test/v1 kinds). */
+  /** Server middleware before CSRFMiddleware, as `apiVersion/kind` (test/v1/AwaitBody, app/v1/SessionMiddleware). */
   readonly before?: readonly string[];
 }
 
 function config(spec: string, options: Options = {}): string {
-  const serverMiddleware = (options.before ?? []).map((k) => `{apiVersion: test/v1, kind: ${k}}`);
-  const testDocs = (options.before ?? []).map((k) => `---\napiVersion: test/v1\nkind: ${k}\n`).join('');
+  const kinds = (options.before ?? []).map((k) => [
+    k.slice(0, k.lastIndexOf('/')),
+    k.slice(k.lastIndexOf('/') + 1),
+  ]);
+  const serverMiddleware = kinds.map(([v, k]) => `{apiVersion: ${v}, kind: ${k}}`);
+  const testDocs = kinds.map(([v, k]) => `---\napiVersion: ${v}\nkind: ${k}\n`).join('');
   return `apiVersion: core/v1
 kind: Entrypoint
 spec:
@@ -116,7 +119,7 @@ after(async () => {
 });
 
 async function serve(spec: string, options: Options = {}): Promise<YamlGateway> {
-  const gw = await serveYaml(config(spec, options), [MapSession, AwaitBody]);
+  const gw = await serveYaml(config(spec, options), [AwaitBody]);
   gateways.push(gw);
   return gw;
 }
@@ -224,11 +227,12 @@ describe('CSRFMiddleware: the token endpoint', () => {
 });
 
 describe('CSRFMiddleware: double-submit cookie', () => {
-  it('sets the token cookie (Path=/; HttpOnly; Secure by default) and accepts the same token in the header', async () => {
+  it('sets the token cookie (Path=/; HttpOnly; SameSite=Lax by default) and accepts the same token in the header', async () => {
     const gw = await serve('  doubleSubmitCookies: {sourceKey: X-CSRF-Token}');
     const issued = await send(`${gw.url}/token`);
     const token = issued.body;
-    assert.deepEqual(issued.headers.getSetCookie(), [`__csrfToken=${token}; Path=/; HttpOnly; Secure`]);
+    // The shared CookieSpec's defaults; Secure only over TLS (this is plain HTTP).
+    assert.deepEqual(issued.headers.getSetCookie(), [`__csrfToken=${token}; Path=/; HttpOnly; SameSite=Lax`]);
     const cookie = cookies(issued);
     const ok = await send(`${gw.url}/api`, { method: 'POST', headers: { cookie, 'x-csrf-token': token } });
     assert.equal(ok.status, 200);
@@ -251,11 +255,11 @@ describe('CSRFMiddleware: double-submit cookie', () => {
 
   it('issues a new token each time with issueNew, and writes the cookie attributes configured', async () => {
     const gw = await serve(
-      '  issueNew: true\n  doubleSubmitCookies:\n    cookieName: csrf\n    cookie: {sameSite: Strict, maxAge: 600, secure: false}',
+      '  issueNew: true\n  doubleSubmitCookies:\n    cookieName: csrf\n    cookie: {sameSite: Strict, maxAge: 600, secure: true}',
     );
     const first = await send(`${gw.url}/token`);
     assert.deepEqual(first.headers.getSetCookie(), [
-      `csrf=${first.body}; Path=/; Max-Age=600; HttpOnly; SameSite=Strict`,
+      `csrf=${first.body}; Path=/; Max-Age=600; HttpOnly; SameSite=Strict; Secure`,
     ]);
     const second = await send(`${gw.url}/token`, { headers: { cookie: cookies(first) } });
     assert.notEqual(second.body, first.body);
@@ -351,7 +355,7 @@ describe('CSRFMiddleware: double-submit cookie', () => {
   });
 
   it('reads a body that arrived whole while an earlier middleware awaited, and still hands it on', async () => {
-    const gw = await serve('  doubleSubmitCookies: {tokenSource: Form}', { before: ['AwaitBody'] });
+    const gw = await serve('  doubleSubmitCookies: {tokenSource: Form}', { before: ['test/v1/AwaitBody'] });
     const issued = await send(`${gw.url}/token`);
     const body = `__csrfToken=${issued.body}&x=1`;
     const headers = { cookie: cookies(issued), 'content-type': 'application/x-www-form-urlencoded' };
@@ -405,11 +409,13 @@ describe('CSRFMiddleware: synchronizer token', () => {
     );
   });
 
-  it('keeps the token in the session (test-only MapSession) and accepts it from that session only', async () => {
-    const gw = await serve('  synchronizerToken: {sourceKey: X-CSRF-Token}', { before: ['MapSession'] });
+  it('keeps the token in the session (SessionMiddleware) and accepts it from that session only', async () => {
+    const gw = await serve('  synchronizerToken: {sourceKey: X-CSRF-Token}', {
+      before: ['app/v1/SessionMiddleware'],
+    });
     const issued = await send(`${gw.url}/token`);
     const cookie = cookies(issued);
-    assert.match(cookie, /^sid=[0-9a-f]{32}$/);
+    assert.match(cookie, /^_SESSION0=[^;]+$/, 'the session cookie (cookie store)');
     assert.equal(
       (await send(`${gw.url}/token`, { headers: { cookie } })).body,
       issued.body,

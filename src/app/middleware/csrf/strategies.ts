@@ -12,10 +12,12 @@
  * to look in; 500 when the synchronizer finds no session). `current` is the valid token the request holds already
  * (the token endpoint hands it out again unless `issueNew`); `store` gives a token to the client or the session.
  */
+
+import type { CookieWriter } from '../../../core/common/cookiespec.ts';
 import type { Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import { formToken, jsonToken, mediaType, readBody } from './body.ts';
-import { type CookieWriter, cookieValue } from './cookie.ts';
+import { cookieValue } from './cookie.ts';
 import { ErrCSRFBodyTooLarge, ErrCSRFSession, refusals } from './errors.ts';
 import { type CSRFTokens, sameToken } from './token.ts';
 
@@ -147,8 +149,8 @@ export class DoubleSubmitCookie implements Strategy {
     return cookie !== undefined && this.#tokens.verify(cookie) ? cookie : undefined;
   }
 
-  store(token: string, _req: Request, res: Response): void {
-    res.appendHeader('set-cookie', this.#cookie.cookie(token));
+  store(token: string, req: Request, res: Response): void {
+    res.appendHeader('set-cookie', this.#cookie.cookie(this.#cookieName, token, this.#cookie.secureFor(req)));
   }
 }
 
