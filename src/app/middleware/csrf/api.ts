@@ -153,7 +153,7 @@ export const CSRFMiddlewareSpec = Obj({
   secret: Type.Optional(
     Type.String({
       description:
-        'base64 HMAC key of the tokens (at least 32 bytes; openssl rand -base64 64); unset = random per process, with a warning',
+        'base64 HMAC key of the tokens (at least 32 bytes; openssl rand -base64 64); unset = generated at start, with a warning',
     }),
   ),
   seedSize: Type.Integer({
