@@ -164,7 +164,7 @@ export const CSRFMiddlewareSpec = Obj({
   }),
   hashAlg: Enum(HashAlg, {
     default: 'SHA256',
-    description: `HMAC hash of the tokens: ${Object.keys(HmacAlgorithms).join(', ')}`,
+    description: 'HMAC hash of the tokens: SHA-1, SHA-2 or SHA-3 (SHAKE and BLAKE2 are refused)',
   }),
   maxBodySize: Type.Integer({
     default: 1_048_576,
