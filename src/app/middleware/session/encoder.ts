@@ -56,8 +56,6 @@ export class SecureEncoder {
   readonly #gcm: boolean;
   readonly #key: Buffer | undefined;
   readonly #compress: boolean;
-  /** Both HMAC and encryption: anybody can read and write the payload. */
-  readonly open: boolean;
 
   constructor(options: EncoderOptions) {
     const digest = options.hmac && HmacDigests[options.hmac.alg];
@@ -78,7 +76,6 @@ export class SecureEncoder {
       this.#gcm = false;
     }
     this.#compress = options.compress;
-    this.open = this.#hmacName === undefined && !this.#gcm;
   }
 
   encode(plain: Buffer): Buffer {

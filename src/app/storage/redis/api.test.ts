@@ -16,14 +16,14 @@ function load(spec: string): Registry {
 }
 
 describe('app/v1 RedisClient resource', () => {
-  it("has AILERON's defaults and plays the RedisClient and HealthChecker roles", () => {
+  it("has AILERON's defaults and plays the RedisClient, HealthChecker and KeyValueStorage roles", () => {
     const d = defaults(resource.spec) as Record<string, unknown>;
     assert.deepEqual(d.addrs, ['localhost:6379']);
     assert.equal(d.maxRetries, 2);
     assert.equal(d.timeout, 10_000);
     assert.equal(d.poolSize, 1000);
     assert.equal(d.expiration, 0);
-    assert.deepEqual(resource.roles, ['RedisClient', 'HealthChecker']);
+    assert.deepEqual(resource.roles, ['RedisClient', 'HealthChecker', 'KeyValueStorage']);
   });
 
   it("loads the authn-fapi example's RedisClient document unchanged", () => {
