@@ -11,6 +11,12 @@ import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healt
 import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
 import { ErrCORSForbidden } from './app/middleware/cors/middleware.ts';
+import {
+  ErrCSRFBodyTooLarge,
+  ErrCSRFNewToken,
+  ErrCSRFSession,
+  ErrCSRFToken,
+} from './app/middleware/csrf/errors.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrSessionTooLarge } from './app/middleware/session/cookiestore.ts';
 import { ErrSessionStore } from './app/middleware/session/kvstore.ts';
@@ -139,6 +145,21 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
   },
   {
+    error: ErrCSRFNewToken,
+    meaning:
+      'CSRFMiddleware: the token endpoint could not make a random token (the system random source failed).',
+  },
+  {
+    error: ErrCSRFToken,
+    meaning:
+      'CSRFMiddleware: the request has no valid CSRF token (missing, not the expected one, or forged); 403.',
+  },
+  {
+    error: ErrCSRFSession,
+    meaning:
+      'CSRFMiddleware (synchronizer token): no session in the request; SessionMiddleware must run before CSRFMiddleware.',
+  },
+  {
     error: ErrSessionStore,
     meaning:
       'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
@@ -160,6 +181,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
   {
     error: ErrIPFilterRefused,
     meaning: "IPFilterMiddleware: the client's address is denied, or not in a non-empty allow list.",
+  },
+  {
+    error: ErrCSRFBodyTooLarge,
+    meaning:
+      'CSRFMiddleware (token in a form or JSON body): the body is larger than maxBodySize, the most it reads; 413.',
   },
   {
     error: ErrStorageKVS,

@@ -10,6 +10,7 @@ import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
 import { resource as CORSMiddleware } from './app/middleware/cors/api.ts';
+import { resource as CSRFMiddleware } from './app/middleware/csrf/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as SessionMiddleware } from './app/middleware/session/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
@@ -47,6 +48,7 @@ export function registerAll(registry: Registry): Registry {
     BodyLimitMiddleware,
     CompressionMiddleware,
     CORSMiddleware,
+    CSRFMiddleware,
     ThrottleMiddleware,
     TimeoutMiddleware,
     IPFilterMiddleware,
