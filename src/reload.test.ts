@@ -164,12 +164,13 @@ describe('Gateway', () => {
 });
 
 describe('Gateway status', () => {
-  it("reports every load balancer's upstreams with their live health and circuit-breaker state", async () => {
+  it("reports every load balancer's upstreams with their live health and circuit-breaker state, credentials never shown", async () => {
     // An upstream that refuses connections: a port that was free a moment ago.
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const deadPort = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
+    const lines: Array<{ level: string; msg: string } & LogAttrs> = [];
     const cfg = file(
       'status.yaml',
       `${gatewayConfig('/one').replace('handler: {apiVersion: app/v1, kind: EchoHandler}', 'handler: {apiVersion: core/v1, kind: ReverseProxyHandler}')}
@@ -182,7 +183,7 @@ spec:
       lbAlgorithm: RoundRobin
       circuitBreaker: {consecutiveFailures: 2, openDuration: 60}
       upstreams:
-        - url: http://127.0.0.1:${deadPort}
+        - url: http://gw:s3cret@127.0.0.1:${deadPort}/
           weight: 3
 `,
     );
@@ -191,7 +192,7 @@ spec:
       envFiles: [],
       baseEnv: {},
       newRegistry: () => registerAll(new Registry()),
-      logger: memoryLogger([]),
+      logger: memoryLogger(lines),
     };
     const loaded = loadConfig(options);
     assert.ok('registry' in loaded, JSON.stringify('error' in loaded && loaded.error.message));
@@ -207,7 +208,7 @@ spec:
       assert.equal(before[0]!.algorithm, 'RoundRobin');
       assert.deepEqual(before[0]!.upstreams, [
         {
-          url: `http://127.0.0.1:${deadPort}`,
+          url: `http://127.0.0.1:${deadPort}/`,
           weight: 3,
           active: true,
           inflight: 0,
@@ -224,6 +225,9 @@ spec:
       stop.abort();
       await running;
     }
+    // The circuit opening was logged with the upstream, without its password.
+    assert.ok(lines.some((l) => l.msg.includes(`upstream http://127.0.0.1:${deadPort}/ is out of service`)));
+    assert.ok(!lines.some((l) => JSON.stringify(l).includes('s3cret')), 'no log line shows the password');
   });
 });
 

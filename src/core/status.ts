@@ -27,6 +27,7 @@ export interface MonitorState {
 
 /** One upstream as reported. */
 export interface UpstreamReport {
+  /** Without user info (credentials) or query: safe to show. */
   readonly url: string;
   readonly weight: number;
   /** Gets traffic now (health checks and breaker allow it). */
@@ -142,7 +143,7 @@ export class GatewayStatus {
       index: lb.index,
       algorithm: lb.algorithm,
       upstreams: lb.upstreams.map((u) => ({
-        url: u.url,
+        url: u.shown,
         weight: u.weight,
         active: u.active,
         inflight: u.inflight,

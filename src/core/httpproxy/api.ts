@@ -231,7 +231,7 @@ function buildLoadBalancer(
       warn(
         ctx,
         [...at, 'url'],
-        `the path "${parsed.pathname}" of ${u.url} is not used: the upstream path is the (rewritten) request path`,
+        `the path "${parsed.pathname}" of ${parsed.protocol}//${parsed.host}${parsed.pathname} is not used: the upstream path is the (rewritten) request path`,
         `set appendPrefix: "${parsed.pathname.replace(/\/$/, '')}" in the pathMatcher to add it`,
       );
     const upstream = makeUpstream(u.url, u.weight === 0 ? 1 : u.weight);

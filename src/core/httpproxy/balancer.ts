@@ -24,6 +24,8 @@ export type LBAlgorithm = (typeof LBAlgorithms)[number];
 export interface Upstream {
   /** The URL as configured. */
   readonly url: string;
+  /** The URL for logs, metrics and the status page: scheme, host and path, without user info (credentials) or query. */
+  readonly shown: string;
   /** `scheme://host[:port]`, what the round tripper connects to. */
   readonly origin: string;
   /** The Host header sent upstream (`host[:port]` from the URL). */
@@ -46,6 +48,7 @@ export function makeUpstream(url: string, weight: number): Upstream {
   const u = new URL(url);
   return {
     url,
+    shown: `${u.protocol}//${u.host}${u.pathname === '/' && !url.endsWith('/') ? '' : u.pathname}`,
     origin: u.origin,
     host: u.host,
     query: u.search.slice(1),

@@ -353,7 +353,7 @@ export class UpstreamHealth implements UpstreamMonitor {
     this.#upstream.active = !(this.#activeDown || this.#ejected || this.#state === Open || halfOpenFull);
     // Probation and half-open get (some) traffic but are not "back" until a request proves it.
     const down = this.#activeDown || this.#ejected || this.#probation || this.#state !== Closed;
-    const url = this.#upstream.url;
+    const url = this.#upstream.shown;
     if (down !== this.#reportedDown) {
       this.#reportedDown = down;
       if (down)
