@@ -16,7 +16,7 @@
  * Registered by test/helpers/sessiongateway.ts for gateway processes and by serveYaml for in-process tests.
  */
 import { randomBytes } from 'node:crypto';
-import '../../src/app/middleware/session/session.ts';
+import '../../src/app/session.ts';
 import type { Handler, HandlerFn, Middleware, Request, Response } from '../../src/core/roles.ts';
 import { defineResource } from '../../src/kernel/resource.ts';
 import { Obj } from '../../src/kernel/schema.ts';

@@ -16,6 +16,7 @@
 import type { CookieWriter } from '../../../core/common/cookiespec.ts';
 import type { Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
+import type { Session } from '../../session.ts';
 import { formToken, jsonToken, mediaType, readBody } from './body.ts';
 import { cookieValue } from './cookie.ts';
 import { ErrCSRFBodyTooLarge, ErrCSRFSession, refusals } from './errors.ts';
@@ -24,17 +25,9 @@ import { type CSRFTokens, sameToken } from './token.ts';
 /** The session key AILERON keeps the synchronizer token under. */
 export const SessionKey = '__csrf_token__';
 
-/**
- * What the synchronizer uses of the session contract (`Session` in src/app/middleware/session/session.ts, set by
- * SessionMiddleware at `locals.session`). Read through this local view: a feature never imports a sibling feature.
- */
-interface SessionValues {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-}
-
-function sessionOf(req: Request): SessionValues | undefined {
-  return (req.ctx.locals as { session?: SessionValues }).session;
+/** The session SessionMiddleware put in the request context (the contract in src/app/session.ts), if any. */
+function sessionOf(req: Request): Session | undefined {
+  return req.ctx.locals.session;
 }
 
 export interface Strategy {

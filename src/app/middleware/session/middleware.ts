@@ -9,7 +9,7 @@
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import type { SessionState } from './state.ts';
 import type { SessionStore } from './store.ts';
-import './session.ts';
+import '../../session.ts';
 
 export class SessionMiddleware implements Middleware {
   readonly #store: SessionStore;

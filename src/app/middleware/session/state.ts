@@ -1,11 +1,11 @@
 /**
- * One request's session (the `Session` contract of session.ts), with what the stores need to save it: whether it
+ * One request's session (the `Session` contract of src/app/session.ts), with what the stores need to save it: whether it
  * changed, was destroyed or rotated, and its times. Values decoded from a cookie are frozen (they may be shared
  * with later requests through the decode cache): a caller changes a value by `set`, never in place. The first
  * change asks the middleware to save the session before the response head (`attach`); a session nobody changes
  * costs no hook, no encoding and no Set-Cookie.
  */
-import type { Session } from './session.ts';
+import type { Session } from '../../session.ts';
 
 /** The serialised form: created and last-touched times (ms since the epoch) and the values. */
 export interface Payload {

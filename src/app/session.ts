@@ -3,6 +3,7 @@
  * middleware that runs after it (CSRFMiddleware's synchronizer token, authentication's tokens and login state).
  * The middleware owns loading and saving; users only read and write values, and ask for a new id when the
  * privilege level changes (login, logout) so a session id known before cannot be reused after (fixation).
+ * It lives here, shared by the app features, because a feature never imports a sibling feature (test/layers.ts).
  */
 
 /** One client's session. Values are JSON-serialisable; they are saved once, before the response head. */
@@ -23,7 +24,7 @@ export interface Session {
   rotate(): void;
 }
 
-declare module '../../../core/context.ts' {
+declare module '../core/context.ts' {
   interface Locals {
     /** Set by SessionMiddleware. */
     session: Session;
