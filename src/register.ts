@@ -11,6 +11,7 @@ import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
+import { resource as TrackingMiddleware } from './app/middleware/tracking/api.ts';
 import { resource as RedisClient } from './app/storage/redis/api.ts';
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
@@ -42,6 +43,7 @@ export function registerAll(registry: Registry): Registry {
     CompressionMiddleware,
     ThrottleMiddleware,
     TimeoutMiddleware,
+    TrackingMiddleware,
     IPFilterMiddleware,
     Skipper,
     RedisClient,

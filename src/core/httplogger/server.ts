@@ -119,8 +119,10 @@ export class ServerExchange {
       );
       return;
     }
+    // A TrackingMiddleware after this logger may have given the request the id its client sent: log that one.
+    const id = req.requestId ?? this.#id;
     const request: Group = {
-      id: this.#id,
+      id,
       // Whole milliseconds: the time formats (Go layouts) print integer fractions.
       time: log.time(Math.round(now - done.durationMs)),
       host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '',
@@ -153,7 +155,7 @@ export class ServerExchange {
     // carries no body (HEAD, 304); otherwise the bytes written to the client.
     const cl = res.headersSent ? res.getHeader('content-length') : undefined;
     const response: Group = {
-      id: this.#id,
+      id,
       time: log.time(now),
       duration: Math.round(done.durationMs * 1000),
       status: done.status,
