@@ -9,6 +9,7 @@
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
+import { ErrHeaderPolicy } from './app/middleware/headerpolicy/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
@@ -128,6 +129,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrBodyLimit,
     meaning:
       'BodyLimitMiddleware: the body could not be read ahead into a temporary file (tempPath, disk space).',
+  },
+  {
+    error: ErrHeaderPolicy,
+    meaning:
+      'HeaderPolicyMiddleware: 415 body media type not in allowMIMEs, 411 body of unknown length or 413 longer than maxContentLength, 431 headers larger than maxHeaderBytes.',
   },
   {
     error: ErrThrottle,
