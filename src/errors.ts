@@ -9,6 +9,7 @@
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';
+import { ErrInvalidCert, ErrInvalidFingerprint } from './app/middleware/headercert/middleware.ts';
 import { ErrHeaderPolicy } from './app/middleware/headerpolicy/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
@@ -138,6 +139,16 @@ export const ErrorCodes: readonly ErrorCode[] = [
   {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
+  },
+  {
+    error: ErrInvalidCert,
+    meaning:
+      'HeaderCertMiddleware: 400 no client certificate header (or one from an untrusted peer) or an unreadable one; 401 not signed by a configured root CA, expired or not yet valid.',
+  },
+  {
+    error: ErrInvalidFingerprint,
+    meaning:
+      'HeaderCertMiddleware: the fingerprint header is missing or is not the SHA-256 of the client certificate.',
   },
   {
     error: ErrThrottleStore,

@@ -7,6 +7,7 @@ import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
+import { resource as HeaderCertMiddleware } from './app/middleware/headercert/api.ts';
 import { resource as HeaderPolicyMiddleware } from './app/middleware/headerpolicy/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
@@ -47,6 +48,7 @@ export function registerAll(registry: Registry): Registry {
     TrackingMiddleware,
     IPFilterMiddleware,
     HeaderPolicyMiddleware,
+    HeaderCertMiddleware,
     Skipper,
     RedisClient,
     PrometheusMeter,

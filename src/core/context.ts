@@ -266,6 +266,15 @@ export class RequestContext {
   }
 
   /**
+   * The HTTPServer names trusted proxies (`forwardedHeaders.trustedProxies`): then only their requests' forwarded
+   * headers are believed (`client.peerTrusted`). False when it names none, so that a feature can keep AILERON's
+   * behaviour (believe every peer) in that case.
+   */
+  get trustsProxies(): boolean {
+    return this.#clients !== undefined;
+  }
+
+  /**
    * The client's IP address as text, the same for every feature (IP filter, throttle keys, access log, proxy):
    * IPv4 dotted (an IPv4-mapped IPv6 address written as IPv4), IPv6 in RFC 5952 form; '' for a unix-socket peer.
    */
