@@ -53,6 +53,8 @@ export const PlatformHeader = 'x-bench-mw';
 export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 /** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
+/** The config of the `gateway-browser` contender (--browser): tracking and header policy in front of the proxy. */
+export const BrowserConfig = 'bench/configs/gateway-browser.yaml';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -317,6 +319,15 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       // Verified to send the throttle's RateLimit header: the middleware is known to run.
       return { name, ...(await startGateway(name, ctx, ['-f', config], { env, header: 'ratelimit' })) };
     }
+    case 'gateway-browser':
+      // Verified to return the tracking's X-Request-ID: the chain is known to run.
+      return {
+        name,
+        ...(await startGateway(name, ctx, ['-f', BrowserConfig], {
+          env: { BENCH_GATEWAY_ADDR: '127.0.0.1:0', BENCH_ORIGIN_URL: origin.url, GATEWAY_LOG_LEVEL: 'info' },
+          header: 'x-request-id',
+        })),
+      };
     case 'gateway-2w':
       return {
         name,

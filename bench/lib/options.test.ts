@@ -77,6 +77,12 @@ test('--throttle adds gateway-throttle and gateway-throttle-redis, not in the de
   assert.ok(!parseOptions([]).only.includes('gateway-throttle'));
 });
 
+test('--browser adds gateway-browser, not in the default run; --only accepts it', () => {
+  assert.deepEqual(parseOptions(['--browser', '--only', 'gateway']).only, ['gateway', 'gateway-browser']);
+  assert.deepEqual(parseOptions(['--only', 'gateway-browser']).only, ['gateway-browser']);
+  assert.ok(!parseOptions([]).only.includes('gateway-browser'));
+});
+
 test('the warm-up meets each process with its heaviest scenario first: most connections, then 64 KiB bodies', () => {
   const order = (spec: string) => heaviestFirst(parseScenarios(spec)).map((s) => s.id);
   assert.deepEqual(order('small:50,small:256,64k:50,64k:256'), [

@@ -86,7 +86,8 @@ export class RequestPolicy {
   apply(raw: readonly string[], up: UpstreamHeaders): void {
     // Headers earlier middleware set for the upstream (tracking ids, tokens) are theirs, as AILERON appends its
     // proxy headers after the request policy: allows and removes leave them alone.
-    const earlier = up.ops.length > 0 ? setNames(up.ops) : undefined;
+    const ops = up.ops;
+    const earlier = ops.length > 0 ? ops.length : 0;
     const allows = this.#allows;
     if (allows !== undefined) {
       let removed: Set<string> | undefined;
@@ -94,13 +95,13 @@ export class RequestPolicy {
         const name = raw[i]!.toLowerCase();
         if (allows.has(name) || ProxyKept.has(name) || name.charCodeAt(0) === 58 /* ':' pseudo-header */)
           continue;
-        if (earlier?.has(name) || removed?.has(name)) continue;
+        if (removed?.has(name) || (earlier > 0 && setEarlier(ops, earlier, name))) continue;
         removed ??= new Set();
         removed.add(name);
         up.remove(name);
       }
     }
-    for (const name of this.#removes) if (!earlier?.has(name)) up.remove(name);
+    for (const name of this.#removes) if (earlier === 0 || !setEarlier(ops, earlier, name)) up.remove(name);
     for (const [op, name, value] of this.#plain) {
       if (op === 'a') up.append(name, value);
       else up.set(name, value);
@@ -122,11 +123,10 @@ export class RequestPolicy {
   }
 }
 
-/** Names earlier middleware set or appended (`[op, name, value]` triples). */
-function setNames(ops: readonly string[]): Set<string> {
-  const names = new Set<string>();
-  for (let i = 0; i < ops.length; i += 3) if (ops[i] !== 'r') names.add(ops[i + 1]!);
-  return names;
+/** Whether an edit among the first `count` ops (`[op, name, value]` triples) sets or appends `name`. */
+function setEarlier(ops: readonly string[], count: number, name: string): boolean {
+  for (let i = 0; i < count; i += 3) if (ops[i] !== 'r' && ops[i + 1] === name) return true;
+  return false;
 }
 
 /** The response side, run on the response head. */
@@ -214,7 +214,8 @@ export class SecurityPreset {
  */
 function overTLS(req: Request): boolean {
   if ((req.socket as { encrypted?: boolean } | null)?.encrypted === true) return true;
-  if (!req.ctx.client.peerTrusted) return false;
+  // Without trusted proxies nobody's X-Forwarded-Proto is believed: no need to work out who the client is.
+  if (!req.ctx.trustsProxies || !req.ctx.client.peerTrusted) return false;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 17 && raw[i]!.toLowerCase() === 'x-forwarded-proto')
