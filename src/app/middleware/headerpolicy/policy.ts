@@ -87,7 +87,7 @@ export class RequestPolicy {
     // Headers earlier middleware set for the upstream (tracking ids, tokens) are theirs, as AILERON appends its
     // proxy headers after the request policy: allows and removes leave them alone.
     const ops = up.ops;
-    const earlier = ops.length > 0 ? ops.length : 0;
+    const earlier = ops.length; // the edits made before this policy (its own come after)
     const allows = this.#allows;
     if (allows !== undefined) {
       let removed: Set<string> | undefined;
