@@ -17,6 +17,8 @@ import {
   ErrCSRFSession,
   ErrCSRFToken,
 } from './app/middleware/csrf/errors.ts';
+import { ErrInvalidCert, ErrInvalidFingerprint } from './app/middleware/headercert/middleware.ts';
+import { ErrHeaderPolicy } from './app/middleware/headerpolicy/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrSessionTooLarge } from './app/middleware/session/cookiestore.ts';
 import { ErrSessionStore } from './app/middleware/session/kvstore.ts';
@@ -160,6 +162,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'CSRFMiddleware (synchronizer token): no session in the request; SessionMiddleware must run before CSRFMiddleware.',
   },
   {
+    error: ErrHeaderPolicy,
+    meaning:
+      'HeaderPolicyMiddleware: 415 body media type not in allowMIMEs, 411 body of unknown length or 413 longer than maxContentLength, 431 headers larger than maxHeaderBytes.',
+  },
+  {
     error: ErrSessionStore,
     meaning:
       'SessionMiddleware: its storage (Redis) cannot be read, so the session is unknown; a failed write is only logged.',
@@ -167,6 +174,16 @@ export const ErrorCodes: readonly ErrorCode[] = [
   {
     error: ErrThrottle,
     meaning: 'ThrottleMiddleware: the request is over its limit; Retry-After says when to retry.',
+  },
+  {
+    error: ErrInvalidCert,
+    meaning:
+      'HeaderCertMiddleware: 400 no client certificate header (or one from an untrusted peer) or an unreadable one; 401 not signed by a configured root CA, expired or not yet valid.',
+  },
+  {
+    error: ErrInvalidFingerprint,
+    meaning:
+      'HeaderCertMiddleware: the fingerprint header is missing or is not the SHA-256 of the client certificate.',
   },
   {
     error: ErrThrottleStore,

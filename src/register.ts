@@ -4,18 +4,21 @@
 import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
-import { resource as OpenTelemetryMeter } from './app/meter/opentelemetry/api.ts';
 import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
+import { resource as OpenTelemetryMeter } from './app/meter/opentelemetry/api.ts';
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
 import { resource as CORSMiddleware } from './app/middleware/cors/api.ts';
 import { resource as CSRFMiddleware } from './app/middleware/csrf/api.ts';
+import { resource as HeaderCertMiddleware } from './app/middleware/headercert/api.ts';
+import { resource as HeaderPolicyMiddleware } from './app/middleware/headerpolicy/api.ts';
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as SessionMiddleware } from './app/middleware/session/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
+import { resource as TrackingMiddleware } from './app/middleware/tracking/api.ts';
 import { resource as MemoryStorage } from './app/storage/memory/api.ts';
 import { resource as RedisClient } from './app/storage/redis/api.ts';
 import { resource as OpenTelemetryTracer } from './app/tracer/opentelemetry/api.ts';
@@ -51,7 +54,10 @@ export function registerAll(registry: Registry): Registry {
     CSRFMiddleware,
     ThrottleMiddleware,
     TimeoutMiddleware,
+    TrackingMiddleware,
     IPFilterMiddleware,
+    HeaderPolicyMiddleware,
+    HeaderCertMiddleware,
     Skipper,
     RedisClient,
     SessionMiddleware,

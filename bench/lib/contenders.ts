@@ -57,8 +57,10 @@ export const PlatformHeader = 'x-bench-mw';
 export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 /** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
-/** The config of the `gateway-browser` contender (--browser): a cookie session read before the proxy. */
+/** The config of the `gateway-browser` contender (--browser): tracking, CORS, header policy and a session read. */
 export const BrowserConfig = 'bench/configs/gateway-browser.yaml';
+/** The Origin the `gateway-browser` load sends, allowed by its CORSMiddleware. */
+export const BrowserOrigin = 'http://app.bench.test';
 /** The config of the `gateway-trace*` contenders (--tracing): an OpenTelemetryTracer exporting to a loopback sink. */
 export const TraceConfig = 'bench/configs/gateway-trace.yaml';
 /** The OTLP sink they export to (its CPU is not the contender's). */
@@ -392,7 +394,8 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         BENCH_SESSION_CRYPT_SECRET: session.cryptSecret,
         GATEWAY_LOG_LEVEL: 'info',
       };
-      const running = await startGateway(name, ctx, ['-f', BrowserConfig], { env });
+      // Verified to return the tracking's X-Request-ID (the chain runs) and to accept the cookie (no Set-Cookie).
+      const running = await startGateway(name, ctx, ['-f', BrowserConfig], { env, header: 'x-request-id' });
       if (!(await sessionRead(running.url, session.cookie))) {
         await stopChild(running.child);
         throw new StartError(
@@ -400,7 +403,8 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
           running.child.tail(),
         );
       }
-      return { name, ...running, headers: { cookie: session.cookie } };
+      // A browser's cross-origin call: an allowed Origin, so CORS answers with its headers on every request.
+      return { name, ...running, headers: { cookie: session.cookie, origin: BrowserOrigin } };
     }
     case 'gateway-trace100':
     case 'gateway-trace1': {

@@ -87,6 +87,12 @@ test('--tracing adds gateway-trace100 and gateway-trace1, not in the default run
   assert.ok(!parseOptions([]).only.includes('gateway-trace100'));
 });
 
+test('--browser adds gateway-browser, not in the default run; --only accepts it', () => {
+  assert.deepEqual(parseOptions(['--browser', '--only', 'gateway']).only, ['gateway', 'gateway-browser']);
+  assert.deepEqual(parseOptions(['--only', 'gateway-browser']).only, ['gateway-browser']);
+  assert.ok(!parseOptions([]).only.includes('gateway-browser'));
+});
+
 test('the warm-up meets each process with its heaviest scenario first: most connections, then 64 KiB bodies', () => {
   const order = (spec: string) => heaviestFirst(parseScenarios(spec)).map((s) => s.id);
   assert.deepEqual(order('small:50,small:256,64k:50,64k:256'), [

@@ -42,8 +42,9 @@ export const FrontContenders = [
 export const ThrottleContenders = ['gateway-throttle', 'gateway-throttle-redis'] as const;
 export type ThrottleContender = (typeof ThrottleContenders)[number];
 /**
- * `--browser`: the gateway with what a browser API's requests go through before the proxy (issue 16): a cookie
- * session read, each request carrying a valid session cookie (bench/configs/gateway-browser.yaml).
+ * `--browser`: the gateway with what a browser API's requests go through before the proxy (issue 16): tracking,
+ * CORS, a header policy and a cookie session read, each request carrying a valid session cookie and an Origin
+ * (bench/configs/gateway-browser.yaml).
  */
 export const BrowserContenders = ['gateway-browser'] as const;
 export type BrowserContender = (typeof BrowserContenders)[number];
@@ -147,8 +148,9 @@ Flags:
   --throttle           also gateway-throttle (a per-client token bucket that never limits, in the
                        process) and gateway-throttle-redis (the same kept in a local redis-server
                        the harness starts; skipped when redis-server is not installed)
-  --browser            also gateway-browser (a cookie session read before the proxy, each request
-                       with a valid session cookie: bench/configs/gateway-browser.yaml)
+  --browser            also gateway-browser (tracking, CORS, header policy and a cookie session read
+                       before the proxy, each request with a valid session cookie and an Origin:
+                       bench/configs/gateway-browser.yaml)
   --tracing            also gateway-trace100 and gateway-trace1: an OpenTelemetryTracer (server and
                        client spans, OTLP/HTTP export to a loopback sink) sampling 100 % and 1 %
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)

@@ -306,3 +306,23 @@ test('gateway-mw5: judged against 0.95x the gateway, paired by rep, at small:50 
     /^\| gateway-mw5 \| 17,280 \| 0\.96 \| 0\.96 \| 1\.00 \| 16,200 \| 0\.90 \| 0\.90 \| 1\.00 \| 8,100 \| 0\.90 \|/m,
   );
 });
+
+test('gateway-browser (--browser): judged against 0.85x the gateway, paired by rep, in every scenario', () => {
+  const all = parseScenarios('small:50,64k:50');
+  const runs = [20_000, 16_000, 18_000].flatMap((g, i) => [
+    run('gateway', 'small:50', i + 1, g, 5),
+    run('gateway-browser', 'small:50', i + 1, g * [0.88, 0.86, 0.9][i]!, 5),
+    run('gateway', '64k:50', i + 1, g / 2, 5),
+    run('gateway-browser', '64k:50', i + 1, (g / 2) * 0.8, 5),
+  ]);
+  const records: ContenderRecord[] = [{ name: 'gateway' }, { name: 'gateway-browser' }];
+  assert.deepEqual(
+    verdicts(aggregate(runs), all, records, runs)
+      .filter((x) => x.target.startsWith('gateway-browser'))
+      .map((x) => [x.target, x.scenario, x.value, x.pass]),
+    [
+      ['gateway-browser req/s >= 0.85 x gateway, paired by rep', 'small:50', '0.88x (CPU/req 1.00x)', true],
+      ['gateway-browser req/s >= 0.85 x gateway, paired by rep', '64k:50', '0.80x (CPU/req 1.00x)', false],
+    ],
+  );
+});

@@ -98,8 +98,8 @@ export const Targets = {
   /** gateway-throttle-redis (the same chain, the bucket in a local Redis): a shared limit costs <= 40 %. */
   edgeRedisRatio: 0.6,
   /**
-   * gateway-browser (a cookie session read, each request with a valid session cookie; tracking, CORS and a header
-   * policy to come) against the gateway, paired by rep, in every scenario: a browser API chain costs <= 15 %.
+   * gateway-browser (tracking, CORS, a header policy and a cookie session read, each request with a valid session
+   * cookie) against the gateway, paired by rep, in every scenario: a browser API chain costs <= 15 %.
    */
   browserRatio: 0.85,
   /** gateway-trace1 (OpenTelemetryTracer, 1 % of new traces sampled) against the gateway, paired by rep (--tracing). */

@@ -128,7 +128,15 @@ export class UpstreamHeaders {
   }
 }
 
+/**
+ * Names already checked, as given -> lower case: middleware set the same few names on every request, so the checks
+ * run once per name. Bounded: names past the limit (taken from requests) are checked every time.
+ */
+const checkedNames = new Map<string, string>();
+
 function checkName(name: string): string {
+  const known = checkedNames.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   if (!/^[!#$%&'*+\-.^`|~\w]+$/.test(name))
     throw new TypeError(`"${name}" is not a valid header name for the upstream request`);
@@ -136,6 +144,7 @@ function checkName(name: string): string {
     throw new TypeError(
       `the "${lower}" header of the upstream request is the proxy's own and cannot be edited`,
     );
+  if (checkedNames.size < 1024) checkedNames.set(name, lower);
   return lower;
 }
 
@@ -147,23 +156,39 @@ function checkValue(name: string, value: string): string {
 /**
  * Applies the edits to undici's flat header array `[name, value, ...]` in place. Called by the proxy only when
  * some middleware made edits.
+ *
+ * Edits of different names commute, so the array is walked once, not once per edit: a header goes when some set
+ * or remove names it; then each set or appended value is added unless a later set or remove of its name drops it.
+ * The result is the edits applied in order. Nothing is allocated but lower-cased names, and a name is lower-cased
+ * only when its length is one of the set or removed names' lengths.
  */
 export function applyHeaderEdits(headers: string[], edits: UpstreamHeaders): void {
   const ops = edits.ops;
-  for (let i = 0; i < ops.length; i += 3) {
-    const op = ops[i]!;
-    const name = ops[i + 1]!;
-    if (op !== 'a') {
-      let w = 0;
-      for (let r = 0; r < headers.length; r += 2) {
-        if (headers[r]!.toLowerCase() === name) continue;
-        headers[w++] = headers[r]!;
-        headers[w++] = headers[r + 1]!;
-      }
-      headers.length = w;
+  let lengths = 0; // a bit per length of a set or removed name (31: 31 and longer)
+  for (let i = 0; i < ops.length; i += 3)
+    if (ops[i] !== 'a') lengths |= 1 << Math.min(ops[i + 1]!.length, 31);
+  if (lengths !== 0) {
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r]!;
+      if ((lengths & (1 << Math.min(name.length, 31))) !== 0 && replaced(ops, name.toLowerCase(), 0))
+        continue;
+      headers[w++] = name;
+      headers[w++] = headers[r + 1]!;
     }
-    if (op !== 'r') headers.push(name, ops[i + 2]!);
+    headers.length = w;
   }
+  for (let i = 0; i < ops.length; i += 3) {
+    if (ops[i] === 'r') continue;
+    const name = ops[i + 1]!;
+    if (!replaced(ops, name, i + 3)) headers.push(name, ops[i + 2]!);
+  }
+}
+
+/** Some set or remove of `name` (lower case) among the edits from index `from`. */
+function replaced(ops: readonly string[], name: string, from: number): boolean {
+  for (let i = from; i < ops.length; i += 3) if (ops[i] !== 'a' && ops[i + 1] === name) return true;
+  return false;
 }
 
 /**
@@ -263,6 +288,15 @@ export class RequestContext {
           : this.#clients.resolve(remote, this.#req.rawHeaders);
     }
     return this.#client;
+  }
+
+  /**
+   * The HTTPServer names trusted proxies (`forwardedHeaders.trustedProxies`): then only their requests' forwarded
+   * headers are believed (`client.peerTrusted`). False when it names none, so that a feature can keep AILERON's
+   * behaviour (believe every peer) in that case.
+   */
+  get trustsProxies(): boolean {
+    return this.#clients !== undefined;
   }
 
   /**

@@ -325,8 +325,25 @@ export class GatewayResponse extends http.ServerResponse<GatewayRequest> {
  * The HTTP/2 response. `destroyed` is added: the compatibility response lacks it, its stream has it. Its `end`
  * with a body calls `write`, so the body is counted and transformed there.
  */
+/** Node's private symbol of an Http2ServerResponse's header object (see removeHeader). */
+let headersSymbol: symbol | undefined;
+
 export class GatewayHttp2Response extends http2.Http2ServerResponse<GatewayHttp2Request> {
   ctx: RequestContext | undefined = undefined;
+
+  /**
+   * `removeHeader('date')` as on HTTP/1.1: no Date at all. Node's HTTP/2 compatibility response only turns its own
+   * Date off and keeps one that was set (the upstream's, merged by the proxy); that one is deleted from Node's
+   * header object (its `headers` symbol, found once).
+   */
+  override removeHeader(name: string): void {
+    super.removeHeader(name);
+    if (name.length === 4 && name.toLowerCase() === 'date' && this.hasHeader('date')) {
+      headersSymbol ??= Object.getOwnPropertySymbols(this).find((s) => s.description === 'headers');
+      if (headersSymbol !== undefined)
+        delete (this as unknown as Record<symbol, Record<string, unknown>>)[headersSymbol]!.date;
+    }
+  }
 
   override writeHead(status: number, reason?: string | Headers, headers?: Headers): this {
     writeHeadThrough(this as unknown as Hookable, status, reason, headers);

@@ -119,10 +119,12 @@ export class ServerExchange {
       );
       return;
     }
+    // A TrackingMiddleware after this logger may have given the request the id its client sent: log that one.
+    const id = req.requestId ?? this.#id;
     // The trace id a tracer or TrackingMiddleware set (RequestContext.traceId), on both groups as the id is.
     const traceId = contextOf(req, res).traceId;
     const request: Group = {
-      id: this.#id,
+      id,
       ...(traceId !== '' ? { traceId } : {}),
       // Whole milliseconds: the time formats (Go layouts) print integer fractions.
       time: log.time(Math.round(now - done.durationMs)),
@@ -156,7 +158,7 @@ export class ServerExchange {
     // carries no body (HEAD, 304); otherwise the bytes written to the client.
     const cl = res.headersSent ? res.getHeader('content-length') : undefined;
     const response: Group = {
-      id: this.#id,
+      id,
       ...(traceId !== '' ? { traceId } : {}),
       time: log.time(now),
       duration: Math.round(done.durationMs * 1000),

@@ -47,8 +47,6 @@ describe("AILERON's otel-tracing example", { skip: !existsSync(tracing) && `no c
     gw = await startGateway(writeConfig(config), {
       servers: 2,
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.grpcEndpoint },
-      // The example names TrackingMiddleware: a stand-in until this build has the kind (see the fixture).
-      exec: { file: process.execPath, args: ['test/fixtures/otel/gateway.ts'], cwd: repo },
       timeoutMs: 30_000,
     });
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -72,6 +70,9 @@ describe("AILERON's otel-tracing example", { skip: !existsSync(tracing) && `no c
     assert.equal(client.attributes['http.response.status_code'], 200);
     // The echo upstream shows the headers it got: the client span is its parent.
     assert.ok(echoed.includes(`00-${traceId}-${client.spanId}-01`), echoed);
+    // The example's TrackingMiddleware sent the ids upstream: the trace id is the client's, from its traceparent.
+    assert.match(echoed, new RegExp(`x-trace-id: ${traceId}`, 'i'));
+    assert.match(echoed, /x-request-id: \S+/i);
   });
 });
 

@@ -5,6 +5,7 @@
  * streamed back as it arrives instead of being held in memory.
  */
 import { pipeline } from 'node:stream/promises';
+import { applyHeaderEdits } from '../../../core/context.ts';
 import type { Handler, Request, Response } from '../../../core/roles.ts';
 import { defineError, GatewayError } from '../../../kernel/errors.ts';
 
@@ -136,9 +137,22 @@ export function describeRequest(req: Request): Buffer {
     query,
     Buffer.from(`\nRemote : ${remoteAddress(req)}\n`),
     Separator,
-    Buffer.from(headerJSON(req.rawHeaders)),
+    Buffer.from(headerJSON(shownHeaders(req))),
     BodyStart,
   ]);
+}
+
+/**
+ * The request headers as an upstream would receive them: with the edits middleware made for the upstream request
+ * (HeaderPolicyMiddleware's request policy, TrackingMiddleware's ids), as AILERON's EchoHandler shows the headers
+ * its middleware changed.
+ */
+function shownHeaders(req: Request): readonly string[] {
+  const edits = req.ctx?.upstreamHeaderEdits;
+  if (edits === undefined) return req.rawHeaders;
+  const headers = [...req.rawHeaders];
+  applyHeaderEdits(headers, edits);
+  return headers;
 }
 
 /** `ip:port`, `[ipv6]:port`; IPv4-mapped IPv6 addresses are shown as IPv4, as Go does. */
