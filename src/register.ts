@@ -2,6 +2,7 @@
  * The one list of resource kinds this gateway knows. Adding a kind = one line here.
  */
 import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
+import { resource as BasicAuthnMiddleware } from './app/authn/basic/api.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
@@ -46,5 +47,6 @@ export function registerAll(registry: Registry): Registry {
     Skipper,
     RedisClient,
     PrometheusMeter,
+    BasicAuthnMiddleware,
   );
 }

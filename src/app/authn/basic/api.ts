@@ -1,0 +1,160 @@
+/**
+ * app/v1 BasicAuthnMiddleware (AILERON's fields and defaults, aileron-app.md §1.3): HTTP Basic authentication
+ * against users from environment variables (default) or files, with hashed (passwordCrypt) and/or AES-encrypted
+ * (commonKeyCryptType, cryptSecret) passwords. See middleware.ts and docs/reference/app/basicauthnmiddleware.md.
+ */
+import { defineResource, type Fail, failureOf } from '../../../kernel/resource.ts';
+import { Obj, type Static, Type } from '../../../kernel/schema.ts';
+import { envPairs, readCredentialFiles, type StoredCredential } from '../common/credentials.ts';
+import { passwordCompiler } from '../common/passwords.ts';
+import {
+  authnErrorHandler,
+  ClaimsKeyField,
+  CredentialCacheSpec,
+  CryptSecretField,
+  CryptTypeField,
+  commonProblems,
+  decryptAll,
+  EncodingField,
+  ErrorHandlerField,
+  fileProviderSpec,
+  KeepCredentialsField,
+  LoggerField,
+  orFail,
+  PasswordCryptSpec,
+  SubjectHeaderField,
+  verifiedCache,
+} from '../common/spec.ts';
+import { UserTable } from '../common/users.ts';
+import { BasicAuthnMiddleware } from './middleware.ts';
+
+/** The env provider of Basic and Digest: users and passwords paired by number. */
+export function userEnvProvider(method: 'BASIC' | 'DIGEST') {
+  return Obj(
+    {
+      usernamePrefix: Type.String({
+        default: `GATEWAY_${method}_USERNAME_`,
+        description: 'environment variables <prefix><n> hold user names',
+      }),
+      passwordPrefix: Type.String({
+        default: `GATEWAY_${method}_PASSWORD_`,
+        description: 'environment variables <prefix><n> hold the password of user n',
+      }),
+      encoding: EncodingField,
+    },
+    { description: 'users from environment variables (the default provider)' },
+  );
+}
+
+export const BasicAuthnMiddlewareSpec = Obj({
+  logger: LoggerField,
+  errorHandler: ErrorHandlerField,
+  claimsKey: ClaimsKeyField,
+  keepCredentials: KeepCredentialsField,
+  passwordCrypt: Type.Optional(PasswordCryptSpec),
+  commonKeyCryptType: CryptTypeField,
+  cryptSecret: CryptSecretField,
+  realm: Type.String({ default: '', description: 'realm of the challenge (WWW-Authenticate)' }),
+  preferError: Type.Boolean({
+    default: false,
+    description: 'wrong credentials get 401 E3056 from the error handler without a new challenge',
+  }),
+  envProvider: Type.Optional(userEnvProvider('BASIC')),
+  fileProvider: Type.Optional(fileProviderSpec()),
+  subjectHeader: SubjectHeaderField,
+  credentialCache: Type.Optional(CredentialCacheSpec),
+});
+export type BasicAuthnMiddlewareSpec = Static<typeof BasicAuthnMiddlewareSpec>;
+
+interface UserSourceSpec {
+  envProvider?: { usernamePrefix: string; passwordPrefix: string; encoding: string } | undefined;
+  fileProvider?: { paths: string[]; encoding: string } | undefined;
+  commonKeyCryptType: string;
+  cryptSecret: string;
+}
+
+/** Reads, decodes and decrypts the users of a Basic or Digest spec (env provider when no file provider is set). */
+export function loadUsers(
+  spec: UserSourceSpec,
+  env: NodeJS.ProcessEnv,
+  fail: Fail,
+): Map<string, StoredCredential> {
+  return orFail(fail, () => {
+    const table = spec.fileProvider
+      ? readCredentialFiles(spec.fileProvider.paths, 'pair', spec.fileProvider.encoding as never, [
+          'fileProvider',
+          'paths',
+        ])
+      : envPairs(
+          env,
+          spec.envProvider?.usernamePrefix ?? '',
+          spec.envProvider?.passwordPrefix ?? '',
+          (spec.envProvider?.encoding ?? 'EncodingTypeUnknown') as never,
+          ['envProvider'],
+        );
+    return decryptAll(table, spec.commonKeyCryptType as never, spec.cryptSecret);
+  });
+}
+
+function userTable(spec: BasicAuthnMiddlewareSpec, fail: Fail): UserTable {
+  const table = loadUsers(spec, process.env, fail);
+  return orFail(
+    fail,
+    () =>
+      new UserTable(
+        table,
+        passwordCompiler(spec.passwordCrypt),
+        verifiedCache(spec.credentialCache ?? { maxEntries: 1024, ttl: 60 }),
+        spec.passwordCrypt === undefined,
+      ),
+  );
+}
+
+export const resource = defineResource({
+  apiVersion: 'app/v1',
+  kind: 'BasicAuthnMiddleware',
+  summary:
+    'HTTP Basic authentication (401 with a challenge) against users from environment variables or files, passwords plain, hashed (bcrypt, scrypt, PBKDF2, Argon2) or AES-encrypted.',
+  spec: BasicAuthnMiddlewareSpec,
+  roles: ['Middleware', 'AuthenticationHandler'],
+  mutate(manifest) {
+    // AILERON's default provider: the environment, when no provider is given.
+    const spec = manifest.spec;
+    if (spec.envProvider === undefined && spec.fileProvider === undefined)
+      spec.envProvider = {
+        usernamePrefix: 'GATEWAY_BASIC_USERNAME_',
+        passwordPrefix: 'GATEWAY_BASIC_PASSWORD_',
+        encoding: 'EncodingTypeUnknown',
+      };
+  },
+  validate(spec) {
+    return commonProblems(spec);
+  },
+  preflight(spec) {
+    return failureOf((fail) => userTable(spec, fail));
+  },
+  async create(ctx, manifest) {
+    const spec = manifest.spec;
+    const users = userTable(spec, ctx.fail);
+    if (users.size === 0)
+      ctx.logger.warn(
+        `BasicAuthnMiddleware ${manifest.metadata.name} has no users, so it refuses every request`,
+        {
+          fix: spec.fileProvider
+            ? 'add user:password lines to the files'
+            : 'set GATEWAY_BASIC_USERNAME_1 and GATEWAY_BASIC_PASSWORD_1, or use fileProvider',
+        },
+      );
+    return new BasicAuthnMiddleware({
+      users,
+      realm: spec.realm,
+      preferError: spec.preferError,
+      claimsKey: spec.claimsKey,
+      forwarding: {
+        subjectHeader: spec.subjectHeader,
+        remove: spec.keepCredentials ? [] : ['authorization'],
+      },
+      errorHandler: await authnErrorHandler(ctx, manifest),
+    });
+  },
+});
