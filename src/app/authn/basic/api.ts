@@ -5,7 +5,6 @@
  */
 import { defineResource, type Fail, failureOf } from '../../../kernel/resource.ts';
 import { Obj, type Static, Type } from '../../../kernel/schema.ts';
-import { envPairs, readCredentialFiles, type StoredCredential } from '../common/credentials.ts';
 import { passwordCompiler } from '../common/passwords.ts';
 import {
   authnErrorHandler,
@@ -14,37 +13,19 @@ import {
   CryptSecretField,
   CryptTypeField,
   commonProblems,
-  decryptAll,
-  EncodingField,
   ErrorHandlerField,
   fileProviderSpec,
   KeepCredentialsField,
   LoggerField,
+  loadUsers,
   orFail,
   PasswordCryptSpec,
   SubjectHeaderField,
+  userEnvProvider,
   verifiedCache,
 } from '../common/spec.ts';
 import { UserTable } from '../common/users.ts';
 import { BasicAuthnMiddleware } from './middleware.ts';
-
-/** The env provider of Basic and Digest: users and passwords paired by number. */
-export function userEnvProvider(method: 'BASIC' | 'DIGEST') {
-  return Obj(
-    {
-      usernamePrefix: Type.String({
-        default: `GATEWAY_${method}_USERNAME_`,
-        description: 'environment variables <prefix><n> hold user names',
-      }),
-      passwordPrefix: Type.String({
-        default: `GATEWAY_${method}_PASSWORD_`,
-        description: 'environment variables <prefix><n> hold the password of user n',
-      }),
-      encoding: EncodingField,
-    },
-    { description: 'users from environment variables (the default provider)' },
-  );
-}
 
 export const BasicAuthnMiddlewareSpec = Obj({
   logger: LoggerField,
@@ -65,36 +46,6 @@ export const BasicAuthnMiddlewareSpec = Obj({
   credentialCache: Type.Optional(CredentialCacheSpec),
 });
 export type BasicAuthnMiddlewareSpec = Static<typeof BasicAuthnMiddlewareSpec>;
-
-interface UserSourceSpec {
-  envProvider?: { usernamePrefix: string; passwordPrefix: string; encoding: string } | undefined;
-  fileProvider?: { paths: string[]; encoding: string } | undefined;
-  commonKeyCryptType: string;
-  cryptSecret: string;
-}
-
-/** Reads, decodes and decrypts the users of a Basic or Digest spec (env provider when no file provider is set). */
-export function loadUsers(
-  spec: UserSourceSpec,
-  env: NodeJS.ProcessEnv,
-  fail: Fail,
-): Map<string, StoredCredential> {
-  return orFail(fail, () => {
-    const table = spec.fileProvider
-      ? readCredentialFiles(spec.fileProvider.paths, 'pair', spec.fileProvider.encoding as never, [
-          'fileProvider',
-          'paths',
-        ])
-      : envPairs(
-          env,
-          spec.envProvider?.usernamePrefix ?? '',
-          spec.envProvider?.passwordPrefix ?? '',
-          (spec.envProvider?.encoding ?? 'EncodingTypeUnknown') as never,
-          ['envProvider'],
-        );
-    return decryptAll(table, spec.commonKeyCryptType as never, spec.cryptSecret);
-  });
-}
 
 function userTable(spec: BasicAuthnMiddlewareSpec, fail: Fail): UserTable {
   const table = loadUsers(spec, process.env, fail);

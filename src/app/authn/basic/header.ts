@@ -3,6 +3,8 @@
  * alphabet, padded) of `user:password` in UTF-8. Anything else is no credentials (undefined): a second scheme, a
  * token that is not base64, no colon, a user that is not UTF-8.
  */
+import { quote } from '../common/subject.ts';
+
 const Token68 = /^[Bb][Aa][Ss][Ii][Cc] +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?) *$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -30,10 +32,4 @@ export function parseBasic(header: string | undefined): BasicCredentials | undef
 /** The challenge of a realm (RFC 7617): `Basic realm="...", charset="UTF-8"`. */
 export function basicChallenge(realm: string): string {
   return `Basic realm="${quote(realm)}", charset="UTF-8"`;
-}
-
-/** A quoted-string's content: backslash before `"` and `\`; control characters dropped. */
-export function quote(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').replace(/["\\]/g, '\\$&');
 }

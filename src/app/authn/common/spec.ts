@@ -11,10 +11,10 @@ import {
 } from '../../../core/common/replacer.ts';
 import { type ErrorHandler, ErrorHandlerRole, LoggerRole } from '../../../core/roles.ts';
 import { errorHandlerFor } from '../../../core/services.ts';
-import type { CreateContext, Manifest } from '../../../kernel/resource.ts';
+import type { CreateContext, Fail, Manifest } from '../../../kernel/resource.ts';
 import { Enum, Obj, RefTo, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import { VerifiedCache } from './cache.ts';
-import { CredentialError, type StoredCredential } from './credentials.ts';
+import { CredentialError, envPairs, readCredentialFiles, type StoredCredential } from './credentials.ts';
 import { type CommonKeyCryptType, decrypter } from './crypt.ts';
 import type { Encoding } from './encoding.ts';
 import { PBKDF2Digests, passwordCryptBranches } from './passwords.ts';
@@ -260,3 +260,51 @@ export function verifiedCache(spec: Static<typeof CredentialCacheSpec>): Verifie
 
 export type { Encoding };
 export { Enum };
+
+/** The env provider of Basic and Digest: users and passwords paired by number. */
+export function userEnvProvider(method: 'BASIC' | 'DIGEST') {
+  return Obj(
+    {
+      usernamePrefix: Type.String({
+        default: `GATEWAY_${method}_USERNAME_`,
+        description: 'environment variables <prefix><n> hold user names',
+      }),
+      passwordPrefix: Type.String({
+        default: `GATEWAY_${method}_PASSWORD_`,
+        description: 'environment variables <prefix><n> hold the password of user n',
+      }),
+      encoding: EncodingField,
+    },
+    { description: 'users from environment variables (the default provider)' },
+  );
+}
+
+interface UserSourceSpec {
+  envProvider?: { usernamePrefix: string; passwordPrefix: string; encoding: string } | undefined;
+  fileProvider?: { paths: string[]; encoding: string } | undefined;
+  commonKeyCryptType: string;
+  cryptSecret: string;
+}
+
+/** Reads, decodes and decrypts the users of a Basic or Digest spec (env provider when no file provider is set). */
+export function loadUsers(
+  spec: UserSourceSpec,
+  env: NodeJS.ProcessEnv,
+  fail: Fail,
+): Map<string, StoredCredential> {
+  return orFail(fail, () => {
+    const table = spec.fileProvider
+      ? readCredentialFiles(spec.fileProvider.paths, 'pair', spec.fileProvider.encoding as never, [
+          'fileProvider',
+          'paths',
+        ])
+      : envPairs(
+          env,
+          spec.envProvider?.usernamePrefix ?? '',
+          spec.envProvider?.passwordPrefix ?? '',
+          (spec.envProvider?.encoding ?? 'EncodingTypeUnknown') as never,
+          ['envProvider'],
+        );
+    return decryptAll(table, spec.commonKeyCryptType as never, spec.cryptSecret);
+  });
+}

@@ -21,3 +21,9 @@ export function forward(req: Request, forwarding: Forwarding, subject: string): 
   for (const name of forwarding.remove) edits.remove(name);
   if (forwarding.subjectHeader !== '') edits.set(forwarding.subjectHeader, headerValue(subject));
 }
+
+/** A quoted-string's content: backslash before `"` and `\`; control characters dropped. */
+export function quote(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').replace(/["\\]/g, '\\$&');
+}
