@@ -130,7 +130,8 @@ export const ErrorCodes: readonly ErrorCode[] = [
   },
   {
     error: ErrAuthnForbidden,
-    meaning: 'KeyAuthnMiddleware, IDKeyAuthnMiddleware: the API key (or its id) is missing, unknown or wrong.',
+    meaning:
+      'KeyAuthnMiddleware, IDKeyAuthnMiddleware: the API key (or its id) is missing, unknown or wrong.',
   },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
   {
