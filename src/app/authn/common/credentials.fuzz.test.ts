@@ -10,7 +10,25 @@ import { random } from '../../../../test/helpers/config-fuzz.ts';
 import { CredentialError, parseCredentialText } from './credentials.ts';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261206);
-const Pieces = [':', '#', '"', '{', '}', '{"a":1}', ' ', '\t', '\r', '\n', '\f', 'é', '\u0000', 'user', 'SECRETVALUE', '[]', '='];
+const Pieces = [
+  ':',
+  '#',
+  '"',
+  '{',
+  '}',
+  '{"a":1}',
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '\f',
+  'é',
+  '\u0000',
+  'user',
+  'SECRETVALUE',
+  '[]',
+  '=',
+];
 
 describe(`credential file parser fuzz (seed ${seed})`, () => {
   it('2,000 random files: a table or a CredentialError, never a secret in the message', () => {
@@ -32,7 +50,11 @@ describe(`credential file parser fuzz (seed ${seed})`, () => {
             assert.ok(err instanceof CredentialError, `case ${n} (${JSON.stringify(text)}): ${String(err)}`);
             // Only a duplicate user (or id) is named, and a name is not a secret; nothing else of a line is quoted.
             if (err.message.includes('SECRETVALUE'))
-              assert.match(err.message, /duplicate name "[^"]*SECRETVALUE/, `case ${n}: the message quotes a secret: ${err.message}`);
+              assert.match(
+                err.message,
+                /duplicate name "[^"]*SECRETVALUE/,
+                `case ${n}: the message quotes a secret: ${err.message}`,
+              );
           }
         }
       }

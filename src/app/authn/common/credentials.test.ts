@@ -4,7 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CredentialError, envKeys, envPairs, parseCredentialText, readCredentialFiles } from './credentials.ts';
+import {
+  CredentialError,
+  envKeys,
+  envPairs,
+  parseCredentialText,
+  readCredentialFiles,
+} from './credentials.ts';
 
 const parse = (text: string, shape: 'pair' | 'key' = 'pair') =>
   parseCredentialText(text, shape, 'EncodingTypeUnknown', 'users.list', ['fileProvider', 'paths', 0]);
@@ -26,8 +32,16 @@ describe('credential files', () => {
 
   const refusals: Array<[string, string, RegExp]> = [
     ['a line without ":"', 'alice:ok\nmallory-password-no-colon\n', /users\.list:2: the line has no ":"/],
-    ['a duplicate user', 'alice:one\nalice:two\n', /users\.list:2: duplicate name "alice", first defined at users\.list:1/],
-    ['attributes that are not a JSON object', 'alice:pw:[1,2]\n', /users\.list:1: the attributes .* are not a JSON object/],
+    [
+      'a duplicate user',
+      'alice:one\nalice:two\n',
+      /users\.list:2: duplicate name "alice", first defined at users\.list:1/,
+    ],
+    [
+      'attributes that are not a JSON object',
+      'alice:pw:[1,2]\n',
+      /users\.list:1: the attributes .* are not a JSON object/,
+    ],
     ['an empty secret', 'alice:\n', /users\.list:1: the secret is empty/],
   ];
   for (const [what, text, message] of refusals) {
@@ -38,7 +52,8 @@ describe('credential files', () => {
           assert.ok(err instanceof CredentialError);
           assert.match(err.message, message);
           assert.deepEqual(err.field, ['fileProvider', 'paths', 0]);
-          for (const secret of ['one', 'two', 'mallory-password-no-colon', 'pw:[1,2]']) assert.ok(!err.message.includes(secret), err.message);
+          for (const secret of ['one', 'two', 'mallory-password-no-colon', 'pw:[1,2]'])
+            assert.ok(!err.message.includes(secret), err.message);
           return true;
         },
       );
@@ -46,17 +61,23 @@ describe('credential files', () => {
   }
 
   it('a duplicate key is named by where it is, never by its text', () => {
-    assert.throws(() => parse('topsecretkey\ntopsecretkey\n', 'key'), (err: Error) => {
-      assert.match(err.message, /users\.list:2: duplicate key, first defined at users\.list:1/);
-      assert.ok(!err.message.includes('topsecretkey'));
-      return true;
-    });
+    assert.throws(
+      () => parse('topsecretkey\ntopsecretkey\n', 'key'),
+      (err: Error) => {
+        assert.match(err.message, /users\.list:2: duplicate key, first defined at users\.list:1/);
+        assert.ok(!err.message.includes('topsecretkey'));
+        return true;
+      },
+    );
   });
 
   it('decodes secrets with the encoding, and refuses one that is not valid there', () => {
     const t = parseCredentialText('alice:70617373\n', 'pair', 'Base16', 'f', ['x']);
     assert.equal(t.get('alice')?.secret.toString(), 'pass');
-    assert.throws(() => parseCredentialText('alice:xyz\n', 'pair', 'Base16', 'f', ['x']), /f:1: the secret is not valid Base16/);
+    assert.throws(
+      () => parseCredentialText('alice:xyz\n', 'pair', 'Base16', 'f', ['x']),
+      /f:1: the secret is not valid Base16/,
+    );
   });
 
   it('reads several files and folders into one table; a missing file is an error at its path', () => {
@@ -65,10 +86,19 @@ describe('credential files', () => {
     writeFileSync(join(dir, 'b.list'), 'bob:2\n');
     const t = readCredentialFiles([dir], 'pair', 'EncodingTypeUnknown', ['fileProvider', 'paths']);
     assert.deepEqual([...t.keys()].sort(), ['alice', 'bob']);
-    assert.throws(() => readCredentialFiles([join(dir, 'a.list'), join(dir, 'a.list')], 'pair', 'EncodingTypeUnknown', ['p']), /duplicate name "alice"/);
     assert.throws(
-      () => readCredentialFiles([join(dir, 'a.list'), join(dir, 'none')], 'pair', 'EncodingTypeUnknown', ['fileProvider', 'paths']),
-      (err: CredentialError) => err.field.join('.') === 'fileProvider.paths.1' && /cannot read .*none: ENOENT/.test(err.message),
+      () =>
+        readCredentialFiles([join(dir, 'a.list'), join(dir, 'a.list')], 'pair', 'EncodingTypeUnknown', ['p']),
+      /duplicate name "alice"/,
+    );
+    assert.throws(
+      () =>
+        readCredentialFiles([join(dir, 'a.list'), join(dir, 'none')], 'pair', 'EncodingTypeUnknown', [
+          'fileProvider',
+          'paths',
+        ]),
+      (err: CredentialError) =>
+        err.field.join('.') === 'fileProvider.paths.1' && /cannot read .*none: ENOENT/.test(err.message),
     );
   });
 });
@@ -95,15 +125,32 @@ describe('environment providers', () => {
   });
 
   it('IDKey prefixes: GATEWAY_APIKEY_KEY_1 is a key, not an id', () => {
-    const t = envPairs({ GATEWAY_APIKEY_ID_1: 'svc', GATEWAY_APIKEY_KEY_1: 'k' }, 'GATEWAY_APIKEY_ID_', 'GATEWAY_APIKEY_KEY_', 'EncodingTypeUnknown', []);
+    const t = envPairs(
+      { GATEWAY_APIKEY_ID_1: 'svc', GATEWAY_APIKEY_KEY_1: 'k' },
+      'GATEWAY_APIKEY_ID_',
+      'GATEWAY_APIKEY_KEY_',
+      'EncodingTypeUnknown',
+      [],
+    );
     assert.equal(t.get('svc')?.secret.toString(), 'k');
   });
 
   it('Key: every variable with the prefix is a key; duplicates are an error naming the variables, not the key', () => {
-    const t = envKeys({ GATEWAY_APIKEY_A: 'k1', GATEWAY_APIKEY_B: 'k2', OTHER: 'x' }, 'GATEWAY_APIKEY_', 'EncodingTypeUnknown', []);
+    const t = envKeys(
+      { GATEWAY_APIKEY_A: 'k1', GATEWAY_APIKEY_B: 'k2', OTHER: 'x' },
+      'GATEWAY_APIKEY_',
+      'EncodingTypeUnknown',
+      [],
+    );
     assert.deepEqual([...t.keys()].sort(), ['k1', 'k2']);
     assert.throws(
-      () => envKeys({ GATEWAY_APIKEY_A: 'samekey', GATEWAY_APIKEY_B: 'samekey' }, 'GATEWAY_APIKEY_', 'EncodingTypeUnknown', []),
+      () =>
+        envKeys(
+          { GATEWAY_APIKEY_A: 'samekey', GATEWAY_APIKEY_B: 'samekey' },
+          'GATEWAY_APIKEY_',
+          'EncodingTypeUnknown',
+          [],
+        ),
       (err: Error) => /GATEWAY_APIKEY_B: duplicate key/.test(err.message) && !err.message.includes('samekey'),
     );
   });

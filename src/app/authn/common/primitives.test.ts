@@ -47,7 +47,10 @@ describe('passwordCrypt, with the values of AILERON examples/authn-basic/users.l
       assert.equal(await check(Buffer.from(`${c.password}x`)), false);
     });
     it(`${c.name}: a stored value of the wrong length is refused when compiled, naming the lengths`, () => {
-      assert.throws(() => passwordCompiler(c.spec)(hex(c.stored).subarray(1)), /41 bytes.*saltLen 10.*keyLen 32/);
+      assert.throws(
+        () => passwordCompiler(c.spec)(hex(c.stored).subarray(1)),
+        /41 bytes.*saltLen 10.*keyLen 32/,
+      );
     });
   }
 
@@ -136,7 +139,11 @@ describe('VerifiedCache', () => {
   });
   it('keeps at most maxEntries, dropping the least recently used', () => {
     const cache = new VerifiedCache({ maxEntries: 2, ttlMs: 60_000 });
-    const [a, b, c] = ['a', 'b', 'c'].map((u) => cache.keyOf(u, Buffer.from('pw'))) as [string, string, string];
+    const [a, b, c] = ['a', 'b', 'c'].map((u) => cache.keyOf(u, Buffer.from('pw'))) as [
+      string,
+      string,
+      string,
+    ];
     cache.add(a);
     cache.add(b);
     assert.equal(cache.has(a), true); // a is now the most recent
