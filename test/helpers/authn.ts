@@ -11,14 +11,21 @@ import { createDefaultErrorHandler } from '../../src/core/errhandler/default.ts'
 import { type Middleware, MiddlewareRole } from '../../src/core/roles.ts';
 import { DefaultName, ErrorHandlerTable } from '../../src/core/services.ts';
 import { Registry } from '../../src/kernel/registry.ts';
+import type { ResourceDefinition } from '../../src/kernel/resource.ts';
 import { registerAll } from '../../src/register.ts';
 import { memoryLogger } from './memory-logger.ts';
 import { type ServedMiddleware, serveMiddleware } from './middleware.ts';
 
 /** Creates the first resource of `yaml` (a whole document, or several; the first is the one returned). */
-export async function createKind(yaml: string, env: Record<string, string> = {}): Promise<Middleware> {
+export async function createKind(
+  yaml: string,
+  env: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: any kind, as Registry.register takes them
+  kinds: ReadonlyArray<ResourceDefinition<any, any>> = [],
+): Promise<Middleware> {
   const { logger } = memoryLogger('warn');
   const registry = registerAll(new Registry());
+  for (const k of kinds) registry.register(k);
   registry.defaultLogger = logger;
   registry.registerService(ErrorHandlerTable, DefaultName, createDefaultErrorHandler(logger));
   const saved: Record<string, string | undefined> = {};
