@@ -6,7 +6,8 @@
  * both headers removed upstream unless keepCredentials, the id in subjectHeader. Keys are compared in constant
  * time (SHA-256 digests of equal length), and an unknown id costs what a known one does.
  *
- * As an AuthenticationHandler (an addition): a request with neither header is left to the next handler.
+ * As an AuthenticationHandler (an addition): a request without the id header is left to the next handler (so an
+ * IDKeyAuthn before a KeyAuthn on the same key header takes the requests with an id, the KeyAuthn the others).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
@@ -70,7 +71,8 @@ export class IDKeyAuthnMiddleware implements Middleware, AuthenticationHandler {
 
   serveAuthn(req: Request, _res: Response): AuthnResult {
     const outcome = this.#verify(req);
-    if (outcome === NoCredentials) return 'continue';
+    // Without an id these are not IDKey credentials: a KeyAuthn handler after this one may take the key alone.
+    if (outcome === NoCredentials || outcome === NoID) return 'continue';
     if (outcome !== undefined) throw outcome;
     return 'authenticated';
   }
