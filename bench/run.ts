@@ -268,7 +268,7 @@ async function main(): Promise<number> {
         for (const c of running) {
           if (abort.signal.aborted || !alive(c)) continue;
           try {
-            await generatorOf(c).run(c.url + pathOf(s), s.conns, seconds, abort.signal);
+            await generatorOf(c).run(c.url + pathOf(s), s.conns, seconds, abort.signal, c.headers);
           } catch (err) {
             if (!abort.signal.aborted) log(`!! warm-up ${c.name} ${s.id}: ${(err as Error).message}`);
           }
@@ -414,7 +414,7 @@ async function measure(
   const startedAt = new Date().toISOString();
   let r: LoadResult;
   try {
-    r = await generator.run(c.url + pathOf(s), s.conns, o.duration, signal);
+    r = await generator.run(c.url + pathOf(s), s.conns, o.duration, signal, c.headers);
   } catch (err) {
     if (!signal.aborted) log(`!! rep ${rep} ${s.id} ${c.name}: load run failed: ${(err as Error).message}`);
     return undefined;

@@ -4,7 +4,7 @@
  * autocannon's own histogram keeps whole milliseconds, too coarse for p50/p99 at these latencies, so every
  * response time is kept here (8 bytes each: a few MB for a run) and the percentiles are exact, in µs.
  *
- *   node bench/lib/autocannon-child.ts <url> <connections> <seconds>
+ *   node bench/lib/autocannon-child.ts <url> <connections> <seconds> [<headers as JSON>]
  */
 import { createRequire } from 'node:module';
 
@@ -22,7 +22,9 @@ type Autocannon = (
 ) => Instance;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-const [url, connsText, secondsText] = process.argv.slice(2);
+const [url, connsText, secondsText, headersJSON] = process.argv.slice(2);
+/** Headers sent with every request (the credentials of the authentication contenders). */
+const headers = JSON.parse(headersJSON ?? '{}') as Record<string, string>;
 if (!url || !connsText || !secondsText)
   throw new Error('usage: autocannon-child.ts <url> <connections> <seconds>');
 
@@ -31,7 +33,7 @@ let count = 0;
 let bytes = 0;
 
 const instance = autocannon(
-  { url, connections: Number(connsText), duration: Number(secondsText), timeout: 5, pipelining: 1 },
+  { url, connections: Number(connsText), duration: Number(secondsText), timeout: 5, pipelining: 1, headers },
   (err, result) => {
     if (err) throw err;
     const sorted = times.subarray(0, count).sort();

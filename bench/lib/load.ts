@@ -28,8 +28,17 @@ export interface LoadResult {
 export interface Generator {
   readonly name: 'wrk' | 'autocannon' | 'h2load';
   readonly version: string;
-  /** Runs `conns` connections against `url` for `seconds`; rejects if the generator fails or overruns. */
-  run(url: string, conns: number, seconds: number, signal: AbortSignal): Promise<LoadResult>;
+  /**
+   * Runs `conns` connections against `url` for `seconds`, sending `headers` with every request (credentials of
+   * the authentication contenders); rejects if the generator fails or overruns.
+   */
+  run(
+    url: string,
+    conns: number,
+    seconds: number,
+    signal: AbortSignal,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<LoadResult>;
 }
 
 export function commandExists(cmd: string): boolean {
@@ -98,6 +107,11 @@ const WrkScript = `done = function(summary, latency, requests)
 end
 `;
 
+/** `-H 'name: value'` for each header (wrk and h2load take the same flag). */
+function headerArgs(headers: Readonly<Record<string, string>>): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+}
+
 export function wrk(workDir: string): Generator {
   const script = join(workDir, 'report.lua');
   writeFileSync(script, WrkScript);
@@ -106,9 +120,19 @@ export function wrk(workDir: string): Generator {
   return {
     name: 'wrk',
     version,
-    async run(url, conns, seconds, signal) {
+    async run(url, conns, seconds, signal, headers = {}) {
       // -t1: on a 2-core box a second wrk thread only steals CPU from what is measured.
-      const args = ['-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url];
+      const args = [
+        '-t1',
+        `-c${conns}`,
+        `-d${seconds}s`,
+        '--timeout',
+        '5s',
+        '-s',
+        script,
+        ...headerArgs(headers),
+        url,
+      ];
       return parseResult('wrk', await runBounded('wrk', args, (seconds + 30) * 1000, signal));
     },
   };
@@ -123,8 +147,8 @@ export function autocannon(): Generator {
   return {
     name: 'autocannon',
     version: pkg.version,
-    async run(url, conns, seconds, signal) {
-      const args = [child, url, String(conns), String(seconds)];
+    async run(url, conns, seconds, signal, headers = {}) {
+      const args = [child, url, String(conns), String(seconds), JSON.stringify(headers)];
       return parseResult(
         'autocannon',
         await runBounded(process.execPath, args, (seconds + 30) * 1000, signal),
@@ -145,9 +169,17 @@ export function h2load(workDir: string): Generator {
   return {
     name: 'h2load',
     version,
-    async run(url, conns, seconds, signal) {
+    async run(url, conns, seconds, signal, headers = {}) {
       const log = join(workDir, `h2load-${++runs}.tsv`);
-      const args = ['-t1', `-c${conns}`, '-m1', `-D${seconds}`, `--log-file=${log}`, url];
+      const args = [
+        '-t1',
+        `-c${conns}`,
+        '-m1',
+        `-D${seconds}`,
+        `--log-file=${log}`,
+        ...headerArgs(headers),
+        url,
+      ];
       try {
         const out = await runBounded('h2load', args, (seconds + 30) * 1000, signal);
         return parseH2load(out, readFileSync(log, 'utf8'));

@@ -41,6 +41,12 @@ export const FrontContenders = [
  */
 export const ThrottleContenders = ['gateway-throttle', 'gateway-throttle-redis'] as const;
 export type ThrottleContender = (typeof ThrottleContenders)[number];
+/**
+ * `--authn`: the gateway with a BasicAuthnMiddleware (a bcrypt user, the verified-credential cache on) or a
+ * KeyAuthnMiddleware (a SHA-256 hashed key) in front of the proxy; the load generator sends the credentials.
+ */
+export const AuthnContenders = ['gateway-basic', 'gateway-key'] as const;
+export type AuthnContender = (typeof AuthnContenders)[number];
 /** The contenders that need redis-server (skipped when it is not installed). */
 export const RedisContenders: readonly string[] = ['gateway-throttle-redis'];
 /** The contenders that are nginx (skipped when it is not installed). */
@@ -52,12 +58,14 @@ export type ContenderName =
   | (typeof ContenderNames)[number]
   | BalancerContender
   | FrontContender
-  | ThrottleContender;
+  | ThrottleContender
+  | AuthnContender;
 const AllContenders: readonly ContenderName[] = [
   ...ContenderNames,
   ...BalancerContenders,
   ...FrontContenders,
   ...ThrottleContenders,
+  ...AuthnContenders,
 ];
 
 /** The algorithm of a `gw4-*` contender, or undefined for the others. */
@@ -117,7 +125,7 @@ Flags:
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
-                       (and those of --balancers, --fronts and --throttle)      [all available]
+                       (and those of --balancers, --fronts, --throttle, --authn)      [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
@@ -130,6 +138,9 @@ Flags:
   --throttle           also gateway-throttle (a per-client token bucket that never limits, in the
                        process) and gateway-throttle-redis (the same kept in a local redis-server
                        the harness starts; skipped when redis-server is not installed)
+  --authn              also gateway-basic (Basic authentication of a bcrypt user, verified-credential
+                       cache on) and gateway-key (an API key stored as SHA-256) in front of the proxy;
+                       the load generator sends the credentials
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
@@ -194,6 +205,7 @@ export function parseOptions(argv: readonly string[]): Options {
       balancers: { type: 'boolean', default: false },
       fronts: { type: 'boolean', default: false },
       throttle: { type: 'boolean', default: false },
+      authn: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
       generator: { type: 'string', default: 'auto' },
       origin: { type: 'string', default: 'auto' },
@@ -216,6 +228,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.balancers) for (const b of BalancerContenders) if (!only.includes(b)) only.push(b);
   if (values.fronts) for (const f of FrontContenders) if (!only.includes(f)) only.push(f);
   if (values.throttle) for (const t of ThrottleContenders) if (!only.includes(t)) only.push(t);
+  if (values.authn) for (const a of AuthnContenders) if (!only.includes(a)) only.push(a);
   return {
     reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
     duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),

@@ -97,6 +97,11 @@ export const Targets = {
   edgeRatio: 0.9,
   /** gateway-throttle-redis (the same chain, the bucket in a local Redis): a shared limit costs <= 40 %. */
   edgeRedisRatio: 0.6,
+  /**
+   * gateway-basic (Basic authentication of a bcrypt user, verified-credential cache on) and gateway-key (a SHA-256
+   * hashed API key) against the gateway, paired by rep, in every scenario: authentication costs <= 15 %.
+   */
+  authnRatio: 0.85,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -262,6 +267,8 @@ export function verdicts(
     for (const [name, min] of [
       ['gateway-throttle', Targets.edgeRatio],
       ['gateway-throttle-redis', Targets.edgeRedisRatio],
+      ['gateway-basic', Targets.authnRatio],
+      ['gateway-key', Targets.authnRatio],
     ] as const) {
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));
