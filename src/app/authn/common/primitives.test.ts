@@ -9,6 +9,7 @@ import { VerifiedCache } from './cache.ts';
 import { decrypter } from './crypt.ts';
 import { decode, type Encoding, encode } from './encoding.ts';
 import { passwordCompiler } from './passwords.ts';
+import { UserTable } from './users.ts';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 const salt = Buffer.from('1234567890').toString('hex');
@@ -158,5 +159,46 @@ describe('VerifiedCache', () => {
     assert.notEqual(k, cache.keyOf('alice', Buffer.from('secret2')));
     assert.notEqual(k, cache.keyOf('alic', Buffer.from('esecret')));
     assert.ok(!k.includes('alice') && !k.includes('secret'));
+  });
+});
+
+describe('UserTable', () => {
+  const table = new Map([
+    ['alice', { name: 'alice', secret: Buffer.from('stored'), attrs: undefined, source: 'f:1' }],
+  ]);
+  /** A costly check that counts its runs and matches the password "right". */
+  function counting() {
+    const counter = { runs: 0 };
+    const compile = () => async (password: Buffer) => {
+      counter.runs++;
+      await new Promise((r) => setImmediate(r));
+      return password.toString() === 'right';
+    };
+    return { counter, compile };
+  }
+
+  it('concurrent requests with the same credentials share one costly check; then the cache answers', async () => {
+    const { counter, compile } = counting();
+    const users = new UserTable(table, compile, new VerifiedCache({ maxEntries: 10, ttlMs: 60_000 }), false);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => users.verify('alice', Buffer.from('right'))),
+    );
+    assert.ok(results.every((u) => u?.name === 'alice'));
+    assert.equal(counter.runs, 1);
+    assert.equal(
+      (users.verify('alice', Buffer.from('right')) as { name: string }).name,
+      'alice',
+      'from the cache, synchronously',
+    );
+    assert.equal(counter.runs, 1);
+  });
+
+  it('wrong passwords are checked each time and never cached; an unknown user costs a check too', async () => {
+    const { counter, compile } = counting();
+    const users = new UserTable(table, compile, new VerifiedCache({ maxEntries: 10, ttlMs: 60_000 }), false);
+    assert.equal(await users.verify('alice', Buffer.from('wrong')), undefined);
+    assert.equal(await users.verify('alice', Buffer.from('wrong')), undefined);
+    assert.equal(await users.verify('mallory', Buffer.from('right')), undefined);
+    assert.equal(counter.runs, 3);
   });
 });

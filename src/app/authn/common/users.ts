@@ -19,6 +19,11 @@ export class UserTable {
   /** Checks a password for an unknown user, so that it costs what a known user's wrong password costs. */
   readonly #decoy: PasswordCheck;
   readonly #cache: VerifiedCache | undefined;
+  /**
+   * Verifications running, by cache key: concurrent requests with the same user and password (a client opening
+   * many connections at once) share one costly check instead of running one each.
+   */
+  readonly #running = new Map<string, Promise<User | undefined>>();
 
   constructor(
     table: Map<string, StoredCredential>,
@@ -62,20 +67,28 @@ export class UserTable {
         : undefined;
     }
     const cache = this.#cache;
-    let key: string | undefined;
-    if (cache !== undefined) {
-      key = cache.keyOf(name, password);
-      if (cache.has(key)) return user;
+    if (cache === undefined) {
+      const ok = user.check(password);
+      if (!(ok instanceof Promise)) return ok ? user : undefined;
+      return ok.then(
+        (yes) => (yes ? user : undefined),
+        () => undefined,
+      );
     }
-    const ok = user.check(password);
-    if (!(ok instanceof Promise)) return ok ? user : undefined;
-    return ok.then(
+    const key = cache.keyOf(name, password);
+    if (cache.has(key)) return user;
+    const running = this.#running.get(key);
+    if (running !== undefined) return running;
+    const verified = Promise.resolve(user.check(password)).then(
       (yes) => {
         if (!yes) return undefined;
-        if (key !== undefined) cache!.add(key);
+        cache.add(key);
         return user;
       },
       () => undefined,
     );
+    this.#running.set(key, verified);
+    void verified.finally(() => this.#running.delete(key));
+    return verified;
   }
 }
