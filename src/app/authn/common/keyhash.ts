@@ -2,7 +2,7 @@
  * The transformation of a presented API key before it is compared with the stored one (AILERON's `hashAlg` and
  * `hmacSecret`): HMAC-hashAlg under the secret, else hashAlg, else the key as it is. Compiled once at start-up.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 
 /** Node's names for AILERON's HashAlg values available here (Node has no FNV, CRC, or BLAKE2b-256/384). */
 const NodeHashes: Readonly<Record<string, { name: string; outputLength?: number }>> = {
@@ -52,7 +52,7 @@ export function keyTransform(
     return {
       transform:
         outputLength === undefined
-          ? (key) => createHash(name).update(key).digest()
+          ? (key) => hash(name, key, 'buffer')
           : (key) => createHash(name, { outputLength }).update(key).digest(),
     };
   }

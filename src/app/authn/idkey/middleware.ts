@@ -9,7 +9,7 @@
  * As an AuthenticationHandler (an addition): a request without the id header is left to the next handler (so an
  * IDKeyAuthn before a KeyAuthn on the same key header takes the requests with an id, the KeyAuthn the others).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
@@ -104,5 +104,5 @@ function header(req: Request, name: string): string {
 }
 
 function sha256(bytes: Buffer): Buffer {
-  return createHash('sha256').update(bytes).digest();
+  return hash('sha256', bytes, 'buffer');
 }

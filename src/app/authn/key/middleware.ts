@@ -10,7 +10,7 @@
  *
  * As an AuthenticationHandler (an addition): a request without the header is left to the next handler.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
@@ -40,12 +40,12 @@ const Unknown = new GatewayError(ErrAuthnForbidden, { details: { reason: 'unknow
 export class KeyAuthnMiddleware implements Middleware, AuthenticationHandler {
   readonly #o: KeyAuthnOptions;
   readonly #header: string;
-  readonly #index = new Map<string, StoredKey>();
+  readonly #index = new Map<string, StoredKey & { readonly subject: string | undefined }>();
 
   constructor(options: KeyAuthnOptions) {
     this.#o = options;
     this.#header = options.header.toLowerCase();
-    for (const k of options.keys) this.#index.set(digest(k.secret), k);
+    for (const k of options.keys) this.#index.set(digest(k.secret), { ...k, subject: subjectOf(k.attrs) });
   }
 
   middleware(next: HandlerFn): HandlerFn {
@@ -72,7 +72,7 @@ export class KeyAuthnMiddleware implements Middleware, AuthenticationHandler {
     const hit = this.#index.get(digest(given));
     if (hit === undefined || hit.secret.length !== given.length || !timingSafeEqual(hit.secret, given))
       return Unknown;
-    const id = subjectOf(hit.attrs) ?? `key-${createHash('sha256').update(raw).digest('hex').slice(0, 16)}`;
+    const id = hit.subject ?? `key-${hash('sha256', raw, 'hex').slice(0, 16)}`;
     setAuthenticated(req, { id, method: 'APIKey' }, this.#o.claimsKey, {
       method: 'APIKey',
       auth_time: Math.floor(Date.now() / 1000),
@@ -85,7 +85,7 @@ export class KeyAuthnMiddleware implements Middleware, AuthenticationHandler {
 }
 
 function digest(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('base64');
+  return hash('sha256', bytes, 'base64');
 }
 
 /** The subject a key's attributes name: `id`, `sub` or `name`, when a non-empty string. */
