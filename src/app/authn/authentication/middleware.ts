@@ -6,7 +6,7 @@
  * authenticated the request: 401 E3050, with the challenges of the handlers that have one (AILERON sends none).
  */
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
-import { GatewayError, isGatewayError } from '../../../kernel/errors.ts';
+import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
 import { ErrAuthnAuthentication } from '../common/errors.ts';
 
@@ -89,7 +89,7 @@ export class AuthenticationMiddleware implements Middleware {
 
   #fail(req: Request, res: Response, err: unknown): void {
     if (res.writableEnded) return;
-    // A handler's refusal as it is; anything else is a bug of the handler, answered as a 500 by the error handler.
-    this.#errorHandler.serveHTTPError(req, res, isGatewayError(err) ? err : (err as GatewayError));
+    // A handler's refusal as it is; anything else (a bug of the handler) the error handler answers with a 500.
+    this.#errorHandler.serveHTTPError(req, res, err);
   }
 }
