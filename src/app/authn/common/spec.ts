@@ -12,7 +12,7 @@ import {
 import { type ErrorHandler, ErrorHandlerRole, LoggerRole } from '../../../core/roles.ts';
 import { errorHandlerFor } from '../../../core/services.ts';
 import type { CreateContext, Fail, Manifest } from '../../../kernel/resource.ts';
-import { Enum, Obj, RefTo, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
+import { Obj, RefTo, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import { VerifiedCache } from './cache.ts';
 import { CredentialError, envPairs, readCredentialFiles, type StoredCredential } from './credentials.ts';
 import { type CommonKeyCryptType, decrypter } from './crypt.ts';
@@ -258,9 +258,6 @@ export function verifiedCache(spec: Static<typeof CredentialCacheSpec>): Verifie
   return new VerifiedCache({ maxEntries: spec.maxEntries, ttlMs: spec.ttl * 1000 });
 }
 
-export type { Encoding };
-export { Enum };
-
 /** The env provider of Basic and Digest: users and passwords paired by number. */
 export function userEnvProvider(method: 'BASIC' | 'DIGEST') {
   return Obj(
@@ -280,9 +277,9 @@ export function userEnvProvider(method: 'BASIC' | 'DIGEST') {
 }
 
 interface UserSourceSpec {
-  envProvider?: { usernamePrefix: string; passwordPrefix: string; encoding: string } | undefined;
-  fileProvider?: { paths: string[]; encoding: string } | undefined;
-  commonKeyCryptType: string;
+  envProvider?: { usernamePrefix: string; passwordPrefix: string; encoding: Encoding } | undefined;
+  fileProvider?: { paths: string[]; encoding: Encoding } | undefined;
+  commonKeyCryptType: CommonKeyCryptType;
   cryptSecret: string;
 }
 
@@ -294,7 +291,7 @@ export function loadUsers(
 ): Map<string, StoredCredential> {
   return orFail(fail, () => {
     const table = spec.fileProvider
-      ? readCredentialFiles(spec.fileProvider.paths, 'pair', spec.fileProvider.encoding as never, [
+      ? readCredentialFiles(spec.fileProvider.paths, 'pair', spec.fileProvider.encoding, [
           'fileProvider',
           'paths',
         ])
@@ -302,9 +299,9 @@ export function loadUsers(
           env,
           spec.envProvider?.usernamePrefix ?? '',
           spec.envProvider?.passwordPrefix ?? '',
-          (spec.envProvider?.encoding ?? 'EncodingTypeUnknown') as never,
+          spec.envProvider?.encoding ?? 'EncodingTypeUnknown',
           ['envProvider'],
         );
-    return decryptAll(table, spec.commonKeyCryptType as never, spec.cryptSecret);
+    return decryptAll(table, spec.commonKeyCryptType, spec.cryptSecret);
   });
 }
