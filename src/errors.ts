@@ -6,11 +6,7 @@
  *
  * Ranges (DESIGN.md §5): E0000 not a gateway error; E1xxx command line; E2xxx core; E3xxx app.
  */
-import {
-  ErrAuthnAuthentication,
-  ErrAuthnForbidden,
-  ErrAuthnInvalidCredential,
-} from './app/authn/common/errors.ts';
+import { ErrAuthnAuthentication, ErrAuthnForbidden, ErrAuthnInvalidCredential } from './app/authn/errors.ts';
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrBodyLimit, ErrBodyTooLarge, ErrInvalidLength } from './app/middleware/bodylimit/middleware.ts';

@@ -6,7 +6,7 @@
 import { defineResource } from '../../../kernel/resource.ts';
 import { Obj, RefList, type Static } from '../../../kernel/schema.ts';
 import { AuthenticationHandlerRole } from '../../roles.ts';
-import { authnErrorHandler, ErrorHandlerField, LoggerField } from '../common/spec.ts';
+import { authnErrorHandler, ErrorHandlerField, LoggerField } from '../spec.ts';
 import { AuthenticationMiddleware } from './middleware.ts';
 
 export const AuthenticationMiddlewareSpec = Obj({

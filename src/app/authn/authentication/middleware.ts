@@ -8,7 +8,7 @@
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
-import { ErrAuthnAuthentication } from '../common/errors.ts';
+import { ErrAuthnAuthentication } from '../errors.ts';
 
 export interface AuthenticationOptions {
   readonly handlers: readonly AuthenticationHandler[];

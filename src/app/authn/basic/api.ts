@@ -5,7 +5,7 @@
  */
 import { defineResource, type Fail, failureOf } from '../../../kernel/resource.ts';
 import { Obj, type Static, Type } from '../../../kernel/schema.ts';
-import { passwordCompiler } from '../common/passwords.ts';
+import { passwordCompiler } from '../passwords.ts';
 import {
   authnErrorHandler,
   ClaimsKeyField,
@@ -23,8 +23,8 @@ import {
   SubjectHeaderField,
   userEnvProvider,
   verifiedCache,
-} from '../common/spec.ts';
-import { UserTable } from '../common/users.ts';
+} from '../spec.ts';
+import { UserTable } from '../users.ts';
 import { BasicAuthnMiddleware } from './middleware.ts';
 
 export const BasicAuthnMiddlewareSpec = Obj({

@@ -3,7 +3,7 @@
  * alphabet, padded) of `user:password` in UTF-8. Anything else is no credentials (undefined): a second scheme, a
  * token that is not base64, no colon, a user that is not UTF-8.
  */
-import { quote } from '../common/subject.ts';
+import { quote } from '../subject.ts';
 
 const Token68 = /^[Bb][Aa][Ss][Ii][Cc] +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?) *$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -12,10 +12,10 @@
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
-import { ErrAuthnAuthentication, ErrAuthnInvalidCredential } from '../common/errors.ts';
-import { setAuthenticated } from '../common/locals.ts';
-import { type Forwarding, forward } from '../common/subject.ts';
-import type { User, UserTable } from '../common/users.ts';
+import { ErrAuthnAuthentication, ErrAuthnInvalidCredential } from '../errors.ts';
+import { setAuthenticated } from '../locals.ts';
+import { type Forwarding, forward } from '../subject.ts';
+import type { User, UserTable } from '../users.ts';
 import { basicChallenge, parseBasic } from './header.ts';
 
 export interface BasicAuthnOptions {

@@ -19,7 +19,7 @@ import {
   PasswordCryptSpec,
   SubjectHeaderField,
   userEnvProvider,
-} from '../common/spec.ts';
+} from '../spec.ts';
 import { type DigestAlgorithm, DigestAuthnMiddleware, type DigestUser, ha1 } from './middleware.ts';
 import { NonceBook } from './nonces.ts';
 

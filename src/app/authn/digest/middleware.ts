@@ -13,9 +13,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
-import { ErrAuthnAuthentication } from '../common/errors.ts';
-import { setAuthenticated } from '../common/locals.ts';
-import { type Forwarding, forward, quote } from '../common/subject.ts';
+import { ErrAuthnAuthentication } from '../errors.ts';
+import { setAuthenticated } from '../locals.ts';
+import { type Forwarding, forward, quote } from '../subject.ts';
 import { parseDigest } from './header.ts';
 import type { NonceBook } from './nonces.ts';
 

@@ -5,8 +5,8 @@
  */
 import { defineResource, type Fail, failureOf } from '../../../kernel/resource.ts';
 import { Obj, type Static, Type } from '../../../kernel/schema.ts';
-import { envPairs, readCredentialFiles } from '../common/credentials.ts';
-import { keyTransform } from '../common/keyhash.ts';
+import { envPairs, readCredentialFiles } from '../credentials.ts';
+import { keyTransform } from '../keyhash.ts';
 import {
   authnErrorHandler,
   ClaimsKeyField,
@@ -23,7 +23,7 @@ import {
   LoggerField,
   orFail,
   SubjectHeaderField,
-} from '../common/spec.ts';
+} from '../spec.ts';
 import { IDKeyAuthnMiddleware, type StoredIDKey } from './middleware.ts';
 
 const HeaderName = (def: string, description: string) =>

@@ -5,8 +5,8 @@
  */
 import { defineResource, type Fail, failureOf } from '../../../kernel/resource.ts';
 import { Obj, type Static, Type } from '../../../kernel/schema.ts';
-import { envKeys, readCredentialFiles } from '../common/credentials.ts';
-import { keyTransform } from '../common/keyhash.ts';
+import { envKeys, readCredentialFiles } from '../credentials.ts';
+import { keyTransform } from '../keyhash.ts';
 import {
   authnErrorHandler,
   ClaimsKeyField,
@@ -20,7 +20,7 @@ import {
   LoggerField,
   orFail,
   SubjectHeaderField,
-} from '../common/spec.ts';
+} from '../spec.ts';
 import { KeyAuthnMiddleware, type StoredKey } from './middleware.ts';
 
 export const KeyAuthnMiddlewareSpec = Obj({

@@ -14,10 +14,10 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { GatewayError } from '../../../kernel/errors.ts';
 import type { AuthenticationHandler, AuthnResult } from '../../roles.ts';
-import { ErrAuthnForbidden } from '../common/errors.ts';
-import type { KeyTransform } from '../common/keyhash.ts';
-import { setAuthenticated } from '../common/locals.ts';
-import { type Forwarding, forward } from '../common/subject.ts';
+import { ErrAuthnForbidden } from '../errors.ts';
+import type { KeyTransform } from '../keyhash.ts';
+import { setAuthenticated } from '../locals.ts';
+import { type Forwarding, forward } from '../subject.ts';
 
 export interface StoredKey {
   /** The stored bytes (the key, its hash or its HMAC). */

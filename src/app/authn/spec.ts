@@ -8,11 +8,11 @@ import {
   CommonKeyCryptType as CommonKeyCryptTypeEnum,
   EncodingType,
   HashAlg as HashAlgEnum,
-} from '../../../core/common/replacer.ts';
-import { type ErrorHandler, ErrorHandlerRole, LoggerRole } from '../../../core/roles.ts';
-import { errorHandlerFor } from '../../../core/services.ts';
-import type { CreateContext, Fail, Manifest } from '../../../kernel/resource.ts';
-import { Obj, RefTo, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
+} from '../../core/common/replacer.ts';
+import { type ErrorHandler, ErrorHandlerRole, LoggerRole } from '../../core/roles.ts';
+import { errorHandlerFor } from '../../core/services.ts';
+import type { CreateContext, Fail, Manifest } from '../../kernel/resource.ts';
+import { Obj, RefTo, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
 import { VerifiedCache } from './cache.ts';
 import { CredentialError, envPairs, readCredentialFiles, type StoredCredential } from './credentials.ts';
 import { type CommonKeyCryptType, decrypter } from './crypt.ts';
@@ -242,8 +242,8 @@ export function orFail<T>(fail: CreateContext['fail'], step: () => T): T {
 export async function authnErrorHandler(
   ctx: CreateContext,
   manifest: Manifest<{
-    errorHandler?: import('../../../kernel/schema.ts').Reference | undefined;
-    logger?: import('../../../kernel/schema.ts').Reference | undefined;
+    errorHandler?: import('../../kernel/schema.ts').Reference | undefined;
+    logger?: import('../../kernel/schema.ts').Reference | undefined;
   }>,
 ): Promise<ErrorHandler> {
   // The logger is resolved so that a wrong reference is reported, as AILERON does; it logs nothing per request.

@@ -2,7 +2,7 @@
  * Forwarding what authentication found to the upstream: the subject in a configured header, and the credential
  * headers removed (unless keepCredentials).
  */
-import type { Request } from '../../../core/roles.ts';
+import type { Request } from '../../core/roles.ts';
 
 /** A subject as a header value: as it is when it is visible ASCII, else percent-encoded (UTF-8). */
 export function headerValue(subject: string): string {

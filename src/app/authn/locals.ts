@@ -10,7 +10,7 @@
  *   `{method: "APIKey", auth_time, key, attrs}` (AILERON's shapes). Authorization kinds read
  *   `req.ctx.locals.claims?.get(claimsKey)`.
  */
-import type { Request } from '../../../core/roles.ts';
+import type { Request } from '../../core/roles.ts';
 
 export interface AuthnSubject {
   /** The authenticated user, client or key id. */
@@ -19,7 +19,7 @@ export interface AuthnSubject {
   readonly method: string;
 }
 
-declare module '../../../core/context.ts' {
+declare module '../../core/context.ts' {
   interface Locals {
     /** Set by an authentication kind when it authenticates the request. */
     subject: AuthnSubject;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { random } from '../../../../test/helpers/config-fuzz.ts';
+import { random } from '../../../test/helpers/config-fuzz.ts';
 import { CredentialError, parseCredentialText } from './credentials.ts';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261206);

@@ -2,7 +2,7 @@
  * Error kinds of the authentication kinds. E3050 and E3056 are AILERON's; E3070 is ours (AILERON answers a refused
  * API key with an uncoded 403). Messages never carry a credential.
  */
-import { defineError } from '../../../kernel/errors.ts';
+import { defineError } from '../../kernel/errors.ts';
 
 /** 401: no credentials, or credentials that do not authenticate; sent with the method's challenge. */
 export const ErrAuthnAuthentication = defineError(
