@@ -6,6 +6,7 @@
  *
  * Ranges (DESIGN.md §5): E0000 not a gateway error; E1xxx command line; E2xxx core; E3xxx app.
  */
+import { ErrAuthnAuthentication, ErrAuthnForbidden, ErrAuthnInvalidCredential } from './app/authn/errors.ts';
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
@@ -126,6 +127,20 @@ export const ErrorCodes: readonly ErrorCode[] = [
     meaning: 'HTTP/0.9, or an HTTP/1 request line naming another version (HTTP/2.0, HTTP/1.2).',
   },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
+  {
+    error: ErrAuthnAuthentication,
+    meaning:
+      'Authentication (Basic, Digest, AuthenticationMiddleware) found no credentials or refused them; sent with WWW-Authenticate.',
+  },
+  {
+    error: ErrAuthnInvalidCredential,
+    meaning: 'BasicAuthnMiddleware with preferError: unknown user or wrong password; no new challenge.',
+  },
+  {
+    error: ErrAuthnForbidden,
+    meaning:
+      'KeyAuthnMiddleware, IDKeyAuthnMiddleware: the API key (or its id) is missing, unknown or wrong.',
+  },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
   {
     error: ErrCORSForbidden,

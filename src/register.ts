@@ -2,6 +2,11 @@
  * The one list of resource kinds this gateway knows. Adding a kind = one line here.
  */
 import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
+import { resource as AuthenticationMiddleware } from './app/authn/authentication/api.ts';
+import { resource as BasicAuthnMiddleware } from './app/authn/basic/api.ts';
+import { resource as DigestAuthnMiddleware } from './app/authn/digest/api.ts';
+import { resource as IDKeyAuthnMiddleware } from './app/authn/idkey/api.ts';
+import { resource as KeyAuthnMiddleware } from './app/authn/key/api.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
@@ -66,5 +71,10 @@ export function registerAll(registry: Registry): Registry {
     OpenTelemetryMeter,
     OpenTelemetryTracer,
     StatusPageHandler,
+    AuthenticationMiddleware,
+    BasicAuthnMiddleware,
+    DigestAuthnMiddleware,
+    KeyAuthnMiddleware,
+    IDKeyAuthnMiddleware,
   );
 }

@@ -26,7 +26,7 @@ export interface Running {
   readonly extraUrls?: readonly string[];
   /** Loaded over HTTP/2 with h2load instead of the run's HTTP/1.1 generator (gateway-h2). */
   readonly http2?: boolean;
-  /** Sent with every request of the load (gateway-browser: its session cookie). */
+  /** Sent with every request of the load (gateway-browser: its session cookie; gateway-basic, gateway-key: credentials). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -65,6 +65,18 @@ export const BrowserOrigin = 'http://app.bench.test';
 export const TraceConfig = 'bench/configs/gateway-trace.yaml';
 /** The OTLP sink they export to (its CPU is not the contender's). */
 export const TraceSink = 'bench/otlp-sink.ts';
+/** The configs of the `--authn` contenders and the credentials the load generator sends them. */
+export const AuthnConfigs = {
+  'gateway-basic': {
+    config: 'bench/configs/gateway-basic.yaml',
+    // bench / bench-password (bcrypt in bench/configs/bench-users.list).
+    headers: { authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` },
+  },
+  'gateway-key': {
+    config: 'bench/configs/gateway-key.yaml',
+    headers: { 'x-api-key': 'bench-key-0123456789' },
+  },
+} as const;
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -87,10 +99,11 @@ async function bringUp<T extends { child: Child; url: string }>(
   ready: () => Promise<T>,
   http2 = false,
   header?: string,
+  requestHeaders?: Readonly<Record<string, string>>,
 ): Promise<T> {
   try {
     const r = await ready();
-    await verify(r.url, http2, header);
+    await verify(r.url, http2, header, requestHeaders);
     return r;
   } catch (err) {
     await stopChild(child);
@@ -168,6 +181,8 @@ interface Launch {
   readonly http2?: boolean;
   /** A response header the contender must send (see verify). */
   readonly header?: string;
+  /** Request headers it needs (credentials); verified to be needed (see verify). */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -192,6 +207,7 @@ function startListening(
     },
     o.http2 ?? false,
     o.header,
+    o.requestHeaders,
   );
 }
 
@@ -431,6 +447,18 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       }
       return { name, ...running };
     }
+    case 'gateway-basic':
+    case 'gateway-key': {
+      const { config, headers } = AuthnConfigs[name];
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      // Verified to refuse a request without the credentials: the authentication is known to run.
+      const running = await startGateway(name, ctx, ['-f', config], { env, requestHeaders: headers });
+      return { name, ...running, headers };
+    }
     case 'gateway-2w':
       return {
         name,
@@ -480,14 +508,14 @@ interface Answer {
   readonly body: Buffer;
 }
 
-function get1(url: string): Promise<Answer> {
+function get1(url: string, headers: Readonly<Record<string, string>> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // The gateway-tls contender has a throwaway self-signed certificate.
     const send = url.startsWith('https:')
       ? (u: string, o: object, cb: Parameters<typeof request>[2]) =>
           secureRequest(u, { ...o, rejectUnauthorized: false }, cb)
       : request;
-    const req = send(url, { agent: false, timeout: 3000 }, (res) => {
+    const req = send(url, { agent: false, timeout: 3000, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -530,10 +558,21 @@ function getH2(url: string): Promise<Answer> {
 
 /**
  * Checks that both bodies come back intact through `url` (over HTTP/2 when `http2`), and with `header` that both
- * responses carry that header.
+ * responses carry that header. With `requestHeaders` (credentials), they are sent, and a request without them must
+ * be refused (401 or 403).
  */
-export async function verify(url: string, http2 = false, header?: string): Promise<void> {
-  const get = http2 ? getH2 : get1;
+export async function verify(
+  url: string,
+  http2 = false,
+  header?: string,
+  requestHeaders?: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (requestHeaders !== undefined) {
+    const refused = await get1(`${url}/`);
+    if (refused.status !== 401 && refused.status !== 403)
+      throw new Error(`GET / without credentials answered ${refused.status}, expected 401 or 403`);
+  }
+  const get = http2 ? getH2 : (u: string) => get1(u, requestHeaders);
   const small = await get(`${url}/`);
   if (small.status !== 200 || small.body.toString() !== 'hello') {
     throw new Error(

@@ -54,6 +54,12 @@ export type BrowserContender = (typeof BrowserContenders)[number];
  */
 export const TracingContenders = ['gateway-trace100', 'gateway-trace1'] as const;
 export type TracingContender = (typeof TracingContenders)[number];
+/**
+ * `--authn`: the gateway with a BasicAuthnMiddleware (a bcrypt user, the verified-credential cache on) or a
+ * KeyAuthnMiddleware (a SHA-256 hashed key) in front of the proxy; the load generator sends the credentials.
+ */
+export const AuthnContenders = ['gateway-basic', 'gateway-key'] as const;
+export type AuthnContender = (typeof AuthnContenders)[number];
 /** The contenders that need redis-server (skipped when it is not installed). */
 export const RedisContenders: readonly string[] = ['gateway-throttle-redis'];
 /** The contenders that are nginx (skipped when it is not installed). */
@@ -67,7 +73,8 @@ export type ContenderName =
   | FrontContender
   | ThrottleContender
   | BrowserContender
-  | TracingContender;
+  | TracingContender
+  | AuthnContender;
 const AllContenders: readonly ContenderName[] = [
   ...ContenderNames,
   ...BalancerContenders,
@@ -75,6 +82,7 @@ const AllContenders: readonly ContenderName[] = [
   ...ThrottleContenders,
   ...BrowserContenders,
   ...TracingContenders,
+  ...AuthnContenders,
 ];
 
 /** The algorithm of a `gw4-*` contender, or undefined for the others. */
@@ -134,7 +142,7 @@ Flags:
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
-                       (and those of --balancers, --fronts, --throttle, --browser and --tracing)
+                       (and those of --balancers, --fronts, --throttle, --browser, --tracing, --authn)
                                                                                  [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
   --balancers          also the gateway in front of 4 origin ports under each balancer
@@ -153,6 +161,9 @@ Flags:
                        bench/configs/gateway-browser.yaml)
   --tracing            also gateway-trace100 and gateway-trace1: an OpenTelemetryTracer (server and
                        client spans, OTLP/HTTP export to a loopback sink) sampling 100 % and 1 %
+  --authn              also gateway-basic (Basic authentication of a bcrypt user, verified-credential
+                       cache on) and gateway-key (an API key stored as SHA-256) in front of the proxy;
+                       the load generator sends the credentials
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
@@ -219,6 +230,7 @@ export function parseOptions(argv: readonly string[]): Options {
       throttle: { type: 'boolean', default: false },
       browser: { type: 'boolean', default: false },
       tracing: { type: 'boolean', default: false },
+      authn: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
       generator: { type: 'string', default: 'auto' },
       origin: { type: 'string', default: 'auto' },
@@ -243,6 +255,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.throttle) for (const t of ThrottleContenders) if (!only.includes(t)) only.push(t);
   if (values.browser) for (const t of BrowserContenders) if (!only.includes(t)) only.push(t);
   if (values.tracing) for (const t of TracingContenders) if (!only.includes(t)) only.push(t);
+  if (values.authn) for (const a of AuthnContenders) if (!only.includes(a)) only.push(a);
   return {
     reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
     duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),

@@ -106,6 +106,11 @@ export const Targets = {
   trace1Ratio: 0.9,
   /** gateway-trace100 (every request traced: two spans exported over OTLP) against the gateway, paired by rep. */
   trace100Ratio: 0.7,
+  /**
+   * gateway-basic (Basic authentication of a bcrypt user, verified-credential cache on) and gateway-key (a SHA-256
+   * hashed API key) against the gateway, paired by rep, in every scenario: authentication costs <= 15 %.
+   */
+  authnRatio: 0.85,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -274,6 +279,8 @@ export function verdicts(
       ['gateway-browser', Targets.browserRatio],
       ['gateway-trace1', Targets.trace1Ratio],
       ['gateway-trace100', Targets.trace100Ratio],
+      ['gateway-basic', Targets.authnRatio],
+      ['gateway-key', Targets.authnRatio],
     ] as const) {
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));

@@ -67,3 +67,33 @@ export const KeyValueStorageRole: Role<KeyValueStorage> = {
     typeof (v as KeyValueStorage).set === 'function' &&
     typeof (v as KeyValueStorage).delete === 'function',
 };
+
+/**
+ * What an AuthenticationHandler says about a request (AILERON's `ServeAuthn` results):
+ * - `authenticated`: the request is authenticated (the handler set `locals.subject` and `locals.claims`); the
+ *   AuthenticationMiddleware stops trying and calls the next handler of the chain;
+ * - `continue`: the request carries no credentials of this handler's kind; the next handler is tried;
+ * - `answered`: the handler wrote the response itself (a redirect to a login page); nothing more is done.
+ * A handler that finds credentials it must refuse throws (or rejects with) a GatewayError: the
+ * AuthenticationMiddleware answers it with its error handler.
+ */
+export type AuthnResult = 'authenticated' | 'continue' | 'answered';
+
+/** One method of app/v1 AuthenticationMiddleware's `handlers` (OAuth, and the Basic/Digest/Key/IDKey kinds). */
+export interface AuthenticationHandler {
+  serveAuthn(
+    req: import('../core/roles.ts').Request,
+    res: import('../core/roles.ts').Response,
+  ): AuthnResult | Promise<AuthnResult>;
+  /**
+   * The `WWW-Authenticate` challenge of this method, if it has one; the AuthenticationMiddleware sends the
+   * challenges of its handlers with its 401 when none authenticated the request.
+   */
+  challenge?(): string | undefined;
+}
+
+export const AuthenticationHandlerRole: Role<AuthenticationHandler> = {
+  name: 'AuthenticationHandler',
+  is: (v): v is AuthenticationHandler =>
+    typeof v === 'object' && v !== null && typeof (v as AuthenticationHandler).serveAuthn === 'function',
+};

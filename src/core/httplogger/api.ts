@@ -90,7 +90,13 @@ const LoggingSpec = Obj(
 type LoggingSpec = Static<typeof LoggingSpec>;
 
 /** Credentials that never reach an access log unless the configuration says so (not in AILERON). */
-export const DefaultMaskedHeaders = ['Authorization', 'Proxy-Authorization', 'Cookie', 'Set-Cookie'];
+export const DefaultMaskedHeaders = [
+  'Authorization',
+  'Proxy-Authorization',
+  'Cookie',
+  'Set-Cookie',
+  'X-Api-Key',
+];
 
 export const HTTPLoggerSpec = Obj({
   logger: Type.Optional(RefTo('Logger', { description: "where entries go; unset = the resource's logger" })),

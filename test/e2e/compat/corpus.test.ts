@@ -52,6 +52,24 @@ const MustFail: Record<string, { readonly because: string; readonly error: RegEx
     error:
       /config\.yaml:40:9: spec\.rootCAs\[0\]: cannot read the CA file "\.\/_example\/header-cert\/pki\/rootCA\.crt"/,
   },
+  // AILERON's repository layout: the credential files are read at ./_example/<name>/ (relative to where AILERON
+  // runs). test/e2e/authn/aileron-examples.test.ts runs these configs unchanged from such a layout.
+  'authn-basic/config.yaml': {
+    because: 'layout: users.list is read from ./_example/authn-basic/ (AILERON run from its repository root)',
+    error:
+      /config\.yaml:64:9: spec\.fileProvider\.paths\[0\]: cannot read \.\/_example\/authn-basic\/users\.list/,
+  },
+  'authn-digest/config.yaml': {
+    because:
+      'layout: users.list is read from ./_example/authn-digest/ (AILERON run from its repository root)',
+    error:
+      /config\.yaml:\d+:9: spec\.fileProvider\.paths\[0\]: cannot read \.\/_example\/authn-digest\/users\.list/,
+  },
+  'authn-idkey/config.yaml': {
+    because: 'layout: keys.list is read from ./_example/authn-idkey/ (AILERON run from its repository root)',
+    error:
+      /config\.yaml:39:9: spec\.fileProvider\.paths\[0\]: cannot read \.\/_example\/authn-idkey\/keys\.list/,
+  },
   // Deliberate gaps: Node.js has no usable QUIC, so HTTP/3 is rejected with an explanation (docs/http3.md).
   'http3-server/config.yaml': {
     because: 'gap: HTTP/3 server (http3Config)',

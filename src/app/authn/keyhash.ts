@@ -1,0 +1,74 @@
+/**
+ * The transformation of a presented API key before it is compared with the stored one (AILERON's `hashAlg` and
+ * `hmacSecret`): HMAC-hashAlg under the secret, else hashAlg, else the key as it is. Compiled once at start-up.
+ */
+import { createHash, createHmac, hash } from 'node:crypto';
+
+/** Node's names for AILERON's HashAlg values available here (Node has no FNV, CRC, or BLAKE2b-256/384). */
+const NodeHashes: Readonly<Record<string, { name: string; outputLength?: number }>> = {
+  SHA1: { name: 'sha1' },
+  SHA224: { name: 'sha224' },
+  SHA256: { name: 'sha256' },
+  SHA384: { name: 'sha384' },
+  SHA512: { name: 'sha512' },
+  SHA512_224: { name: 'sha512-224' },
+  SHA512_256: { name: 'sha512-256' },
+  SHA3_224: { name: 'sha3-224' },
+  SHA3_256: { name: 'sha3-256' },
+  SHA3_384: { name: 'sha3-384' },
+  SHA3_512: { name: 'sha3-512' },
+  SHAKE128: { name: 'shake128', outputLength: 32 },
+  SHAKE256: { name: 'shake256', outputLength: 64 },
+  MD5: { name: 'md5' },
+  BLAKE2s_256: { name: 'blake2s256' },
+  BLAKE2b_512: { name: 'blake2b512' },
+};
+
+export type KeyTransform = (key: Buffer) => Buffer;
+
+/** The transform, or a problem at `hashAlg` / `hmacSecret`. */
+export function keyTransform(
+  hashAlg: string,
+  hmacSecret: string,
+): { transform: KeyTransform } | { field: 'hashAlg' | 'hmacSecret'; problem: string; hint: string } {
+  if (hashAlg === 'HashAlgUnknown') {
+    if (hmacSecret !== '')
+      return {
+        field: 'hashAlg',
+        problem: 'hmacSecret needs hashAlg (the hash of the HMAC)',
+        hint: 'e.g. hashAlg: SHA256',
+      };
+    return { transform: (key) => key };
+  }
+  const h = NodeHashes[hashAlg];
+  if (h === undefined)
+    return {
+      field: 'hashAlg',
+      problem: `hash algorithm ${hashAlg} is not available here`,
+      hint: 'use SHA256, SHA512, SHA3_256, BLAKE2b_512 or BLAKE2s_256 (Node.js has no FNV, CRC or short BLAKE2b)',
+    };
+  if (hmacSecret === '') {
+    const { name, outputLength } = h;
+    return {
+      transform:
+        outputLength === undefined
+          ? (key) => hash(name, key, 'buffer')
+          : (key) => createHash(name, { outputLength }).update(key).digest(),
+    };
+  }
+  if (h.outputLength !== undefined)
+    return {
+      field: 'hashAlg',
+      problem: `${hashAlg} has no HMAC`,
+      hint: 'use SHA256, SHA512 or SHA3_256 with hmacSecret',
+    };
+  const secret = /^[A-Za-z0-9+/]*={0,2}$/.test(hmacSecret) ? Buffer.from(hmacSecret, 'base64') : undefined;
+  if (secret === undefined || secret.length === 0)
+    return {
+      field: 'hmacSecret',
+      problem: 'hmacSecret is not standard base64',
+      hint: 'e.g. hmacSecret: ZXhhbXBsZV9wYXNzd29yZA==',
+    };
+  const name = h.name;
+  return { transform: (key) => createHmac(name, secret).update(key).digest() };
+}
