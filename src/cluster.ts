@@ -21,6 +21,7 @@ import type { HTTPServerSpec } from './core/httpserver/api.ts';
 import { parseListenAddress, prepareUnixSocket } from './core/httpserver/listen.ts';
 import { LoggerRole } from './core/roles.ts';
 import { LoggerTable } from './core/services.ts';
+import { relayWorkerQuestions } from './core/workers.ts';
 import type { LogAttrs, Logger } from './kernel/logger.ts';
 import type { ConfigError } from './kernel/problems.ts';
 import { identity, Registry } from './kernel/registry.ts';
@@ -315,7 +316,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   };
 
   const onAbort = () => stopAll(String(options.signal.reason ?? 'stop'));
+  // Questions a worker asks every worker (src/core/workers.ts): only serving workers have answers.
+  const stopRelay = relayWorkerQuestions(() =>
+    slots.flatMap((s) => (s.ready && s.worker ? [{ slot: s.n, worker: s.worker }] : [])),
+  );
   const cleanup = () => {
+    stopRelay();
     cluster.off('exit', onExit);
     cluster.off('message', onMessage);
     options.reloads.off('reload', onReload);
