@@ -286,3 +286,8 @@ export function relayWorkerQuestions(live: () => Iterable<LiveWorker>): () => vo
     for (const id of [...gatherings.keys()]) finish(id);
   };
 }
+
+/** True in a worker of a `--workers` cluster: `askWorkers` then reaches the other workers too. */
+export function inCluster(): boolean {
+  return cluster.isWorker;
+}
