@@ -53,6 +53,10 @@ export const PlatformHeader = 'x-bench-mw';
 export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 /** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
+/** The config of the `gateway-accesslog` contender: an HTTPLogger access log written to a file. */
+export const AccessLogConfig = 'bench/configs/gateway-accesslog.yaml';
+/** The config of the `gateway-prom` contender: a PrometheusMeter as the route's middleware and tripperware. */
+export const PrometheusConfig = 'bench/configs/gateway-prom.yaml';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -75,10 +79,12 @@ async function bringUp<T extends { child: Child; url: string }>(
   ready: () => Promise<T>,
   http2 = false,
   header?: string,
+  check?: (url: string) => Promise<void>,
 ): Promise<T> {
   try {
     const r = await ready();
     await verify(r.url, http2, header);
+    await check?.(r.url);
     return r;
   } catch (err) {
     await stopChild(child);
@@ -156,6 +162,8 @@ interface Launch {
   readonly http2?: boolean;
   /** A response header the contender must send (see verify). */
   readonly header?: string;
+  /** Proof that its feature ran for the verification requests (an access-log file, a metrics count). */
+  readonly check?: (url: string) => Promise<void>;
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -180,6 +188,7 @@ function startListening(
     },
     o.http2 ?? false,
     o.header,
+    o.check,
   );
 }
 
@@ -317,6 +326,28 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       // Verified to send the throttle's RateLimit header: the middleware is known to run.
       return { name, ...(await startGateway(name, ctx, ['-f', config], { env, header: 'ratelimit' })) };
     }
+    case 'gateway-accesslog': {
+      const dir = join(ctx.work, 'accesslog');
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        BENCH_LOG_DIR: dir,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const check = () => accessLogged(join(dir, 'access.log'));
+      return { name, ...(await startGateway(name, ctx, ['-f', AccessLogConfig], { env, check })) };
+    }
+    case 'gateway-prom': {
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      return {
+        name,
+        ...(await startGateway(name, ctx, ['-f', PrometheusConfig], { env, check: metricsCounted })),
+      };
+    }
     case 'gateway-2w':
       return {
         name,
@@ -418,6 +449,29 @@ function getH2(url: string): Promise<Answer> {
  * Checks that both bodies come back intact through `url` (over HTTP/2 when `http2`), and with `header` that both
  * responses carry that header.
  */
+/** gateway-accesslog: the verification requests are in the access-log file (entries are written as they end). */
+async function accessLogged(file: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {}
+    if ((text.match(/"msg":"server"/g) ?? []).length >= 2) return;
+    if (Date.now() > deadline)
+      throw new Error(`${file}: no access-log entries for the verification requests`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** gateway-prom: /metrics counts the verification requests by route. */
+async function metricsCounted(url: string): Promise<void> {
+  const m = await get1(`${url}/metrics`);
+  const text = m.body.toString();
+  if (m.status !== 200 || !/^http_requests_total\{[^}]*route="[^"]*"[^}]*code="200"\} [1-9]/m.test(text))
+    throw new Error(`GET /metrics answered ${m.status} without the verification requests counted`);
+}
+
 export async function verify(url: string, http2 = false, header?: string): Promise<void> {
   const get = http2 ? getH2 : get1;
   const small = await get(`${url}/`);

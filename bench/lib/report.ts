@@ -97,6 +97,10 @@ export const Targets = {
   edgeRatio: 0.9,
   /** gateway-throttle-redis (the same chain, the bucket in a local Redis): a shared limit costs <= 40 %. */
   edgeRedisRatio: 0.6,
+  /** gateway-accesslog (an HTTPLogger access log to a file) against the gateway, paired by rep: <= 10 %. */
+  accessLogRatio: 0.9,
+  /** gateway-prom (a PrometheusMeter as the route's middleware and tripperware), paired by rep: <= 10 %. */
+  prometheusRatio: 0.9,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -262,6 +266,8 @@ export function verdicts(
     for (const [name, min] of [
       ['gateway-throttle', Targets.edgeRatio],
       ['gateway-throttle-redis', Targets.edgeRedisRatio],
+      ['gateway-accesslog', Targets.accessLogRatio],
+      ['gateway-prom', Targets.prometheusRatio],
     ] as const) {
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));
