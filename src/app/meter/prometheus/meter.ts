@@ -119,12 +119,20 @@ class MeterSeries {
   readonly upstreamHosts = new BoundedValues(MaxHosts);
 }
 
-/** The series of each meter resource, by identity, for the life of the process. */
-const kept = new Map<string, MeterSeries>();
+/**
+ * The series of each meter resource, by identity, per Gateway: keyed by the Gateway's reload history, the one
+ * object its generations share, so two gateways in one process (tests, embedding) never share counts.
+ */
+const kept = new WeakMap<object, Map<string, MeterSeries>>();
 
-function seriesFor(id: string | undefined): MeterSeries {
-  if (id === undefined) return new MeterSeries();
-  return child(kept, id, () => new MeterSeries());
+function seriesFor(gateway: object | undefined, id: string | undefined): MeterSeries {
+  if (gateway === undefined || id === undefined) return new MeterSeries();
+  let byId = kept.get(gateway);
+  if (byId === undefined) {
+    byId = new Map();
+    kept.set(gateway, byId);
+  }
+  return child(byId, id, () => new MeterSeries());
 }
 
 export class PrometheusMeter implements Handler, Middleware, Tripperware {
@@ -144,7 +152,7 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   constructor(options: PrometheusMeterOptions) {
     this.patterns = options.patterns;
     this.methods = options.methods;
-    this.#s = seriesFor(options.id);
+    this.#s = seriesFor(options.status?.reloads, options.id);
     const s = this.#s;
     for (const metric of runtimeMetrics()) this.registry.registerMetric(metric);
     const families = [
