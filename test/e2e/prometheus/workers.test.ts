@@ -63,8 +63,9 @@ describe('PrometheusMeter with --workers 2', () => {
   let gw: RunningGateway;
   const pids = new Set<number>();
   before(async () => {
-    gw = await startGateway(writeConfig(config), { args: ['--workers', '2'], timeoutMs: 30_000 });
-    await waitForLog(gw, /2 workers are serving/, { timeoutMs: 30_000 });
+    // Two processes load the configuration at once: on a busy 2-core machine that takes well over 10 s.
+    gw = await startGateway(writeConfig(config), { args: ['--workers', '2'], timeoutMs: 60_000 });
+    await waitForLog(gw, /2 workers are serving/, { timeoutMs: 60_000 });
   });
   after(async () => {
     for (const pid of pids) {
