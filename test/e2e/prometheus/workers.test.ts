@@ -121,9 +121,12 @@ describe('PrometheusMeter with --workers 2', () => {
       assert.equal(value(body, answered), 1, body);
       assert.equal(value(body, missing), 1);
       assert.ok((value(body, echoCount) ?? 0) > 0, 'its own requests are there');
-      await waitForLog(gw, /metrics scrape without 1 worker\(s\): worker \d: no answer before the deadline/, {
-        from,
-      });
+      // Usually the stopped worker by its slot; on a very busy machine the primary's reply itself may be late.
+      await waitForLog(
+        gw,
+        /metrics scrape without 1 worker\(s\): worker (\d: no answer before the deadline|0: the primary did not reply in time)/,
+        { from },
+      );
     } finally {
       process.kill(stopped!, 'SIGCONT');
     }
