@@ -77,6 +77,10 @@ export const AuthnConfigs = {
     headers: { 'x-api-key': 'bench-key-0123456789' },
   },
 } as const;
+/** The config of the `gateway-accesslog` contender: an HTTPLogger access log written to a file. */
+export const AccessLogConfig = 'bench/configs/gateway-accesslog.yaml';
+/** The config of the `gateway-prom` contender: a PrometheusMeter as the route's middleware and tripperware. */
+export const PrometheusConfig = 'bench/configs/gateway-prom.yaml';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -100,10 +104,12 @@ async function bringUp<T extends { child: Child; url: string }>(
   http2 = false,
   header?: string,
   requestHeaders?: Readonly<Record<string, string>>,
+  check?: (url: string) => Promise<void>,
 ): Promise<T> {
   try {
     const r = await ready();
     await verify(r.url, http2, header, requestHeaders);
+    await check?.(r.url);
     return r;
   } catch (err) {
     await stopChild(child);
@@ -183,6 +189,8 @@ interface Launch {
   readonly header?: string;
   /** Request headers it needs (credentials); verified to be needed (see verify). */
   readonly requestHeaders?: Readonly<Record<string, string>>;
+  /** Proof that its feature ran for the verification requests (an access-log file, a metrics count). */
+  readonly check?: (url: string) => Promise<void>;
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -208,6 +216,7 @@ function startListening(
     o.http2 ?? false,
     o.header,
     o.requestHeaders,
+    o.check,
   );
 }
 
@@ -459,6 +468,28 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
       const running = await startGateway(name, ctx, ['-f', config], { env, requestHeaders: headers });
       return { name, ...running, headers };
     }
+    case 'gateway-accesslog': {
+      const dir = join(ctx.work, 'accesslog');
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        BENCH_LOG_DIR: dir,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const check = () => accessLogged(join(dir, 'access.log'));
+      return { name, ...(await startGateway(name, ctx, ['-f', AccessLogConfig], { env, check })) };
+    }
+    case 'gateway-prom': {
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      return {
+        name,
+        ...(await startGateway(name, ctx, ['-f', PrometheusConfig], { env, check: metricsCounted })),
+      };
+    }
     case 'gateway-2w':
       return {
         name,
@@ -561,6 +592,29 @@ function getH2(url: string): Promise<Answer> {
  * responses carry that header. With `requestHeaders` (credentials), they are sent, and a request without them must
  * be refused (401 or 403).
  */
+/** gateway-accesslog: the verification requests are in the access-log file (entries are written as they end). */
+async function accessLogged(file: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {}
+    if ((text.match(/"msg":"server"/g) ?? []).length >= 2) return;
+    if (Date.now() > deadline)
+      throw new Error(`${file}: no access-log entries for the verification requests`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** gateway-prom: /metrics counts the verification requests by route. */
+async function metricsCounted(url: string): Promise<void> {
+  const m = await get1(`${url}/metrics`);
+  const text = m.body.toString();
+  if (m.status !== 200 || !/^http_requests_total\{[^}]*route="[^"]*"[^}]*code="200"\} [1-9]/m.test(text))
+    throw new Error(`GET /metrics answered ${m.status} without the verification requests counted`);
+}
+
 export async function verify(
   url: string,
   http2 = false,

@@ -11,7 +11,15 @@ test('defaults: 3 reps x 3 s, the four scenarios, every contender (the middlewar
     o.scenarios.map((s) => s.id),
     ['small:50', 'small:256', '64k:50', '64k:256'],
   );
-  assert.deepEqual(o.only, ['direct', 'gateway', 'gateway-mw5', 'undici-baseline', 'nginx']);
+  assert.deepEqual(o.only, [
+    'direct',
+    'gateway',
+    'gateway-mw5',
+    'gateway-accesslog',
+    'gateway-prom',
+    'undici-baseline',
+    'nginx',
+  ]);
   assert.equal(o.onlyGiven, false);
 });
 

@@ -4,9 +4,18 @@ import { parseArgs } from 'node:util';
 /**
  * The default run. `gateway-mw5` is the gateway with five no-op middleware that use the request context, a
  * response head hook and completion (bench/gateway-mw.ts, bench/configs/gateway-mw5.yaml): what the middleware
- * platform costs, judged against `gateway` in the same run.
+ * platform costs, judged against `gateway` in the same run. `gateway-accesslog` (an HTTPLogger access log to a
+ * file) and `gateway-prom` (a PrometheusMeter on the route): what observability costs, judged the same way.
  */
-export const ContenderNames = ['direct', 'gateway', 'gateway-mw5', 'undici-baseline', 'nginx'] as const;
+export const ContenderNames = [
+  'direct',
+  'gateway',
+  'gateway-mw5',
+  'gateway-accesslog',
+  'gateway-prom',
+  'undici-baseline',
+  'nginx',
+] as const;
 /**
  * `--balancers`: the gateway in front of 4 origin ports, one contender per load-balancing algorithm, active
  * health checks on (bench/configs/gateway-4-upstreams.yaml).
@@ -145,6 +154,8 @@ Flags:
                        (and those of --balancers, --fronts, --throttle, --browser, --tracing, --authn)
                                                                                  [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
+                       gateway-accesslog = with an HTTPLogger access log written to a file
+                       gateway-prom = with a PrometheusMeter on the route (middleware, tripperware)
   --balancers          also the gateway in front of 4 origin ports under each balancer
                        (${BalancerContenders.join(', ')}), active health checks on
   --fronts             also gateway-2w (the gateway with --workers 2), gateway-tls (the gateway

@@ -111,6 +111,10 @@ export const Targets = {
    * hashed API key) against the gateway, paired by rep, in every scenario: authentication costs <= 15 %.
    */
   authnRatio: 0.85,
+  /** gateway-accesslog (an HTTPLogger access log to a file) against the gateway, paired by rep: <= 10 %. */
+  accessLogRatio: 0.9,
+  /** gateway-prom (a PrometheusMeter as the route's middleware and tripperware), paired by rep: <= 10 %. */
+  prometheusRatio: 0.9,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -281,6 +285,8 @@ export function verdicts(
       ['gateway-trace100', Targets.trace100Ratio],
       ['gateway-basic', Targets.authnRatio],
       ['gateway-key', Targets.authnRatio],
+      ['gateway-accesslog', Targets.accessLogRatio],
+      ['gateway-prom', Targets.prometheusRatio],
     ] as const) {
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));

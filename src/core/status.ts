@@ -8,6 +8,7 @@
  * the Gateway (unit tests, `--validate`) has none, and reporters show what they can without it.
  */
 import type { CreateContext } from '../kernel/resource.ts';
+import type { PoolStatsByOrigin } from './httpclient/transport.ts';
 import type { Upstream } from './httpproxy/balancer.ts';
 import { DefaultName } from './services.ts';
 
@@ -102,6 +103,13 @@ interface LoadBalancerEntry {
   readonly upstreams: readonly Upstream[];
 }
 
+/** A round tripper's connection pools, per upstream origin (an HTTPClient, or the built-in default client). */
+export interface ConnectionPoolsReport {
+  /** `default` for the built-in client, else the HTTPClient resource, `apiVersion/kind/namespace/name`. */
+  readonly client: string;
+  readonly origins: PoolStatsByOrigin;
+}
+
 export class GatewayStatus {
   /** The configuration generation: 1 at start, +1 per applied reload. */
   readonly generation: number;
@@ -110,6 +118,7 @@ export class GatewayStatus {
   readonly reloads: ReloadHistory;
   readonly #loadBalancers: LoadBalancerEntry[] = [];
   readonly #servers: ServerSource[] = [];
+  readonly #pools = new Map<string, () => PoolStatsByOrigin>();
 
   constructor(generation: number, files: readonly string[], reloads: ReloadHistory) {
     this.generation = generation;
@@ -134,6 +143,19 @@ export class GatewayStatus {
       boundAddress: s.boundAddress,
       routes: s.routes(),
     }));
+  }
+
+  /**
+   * Called by ReverseProxyHandler at creation for a round tripper that reports its pools (`poolStats()`); a client
+   * shared by several handlers is reported once.
+   */
+  addConnectionPools(client: string, stats: () => PoolStatsByOrigin): void {
+    if (!this.#pools.has(client)) this.#pools.set(client, stats);
+  }
+
+  /** The connection pools of the round trippers the load balancers use, read now. */
+  connectionPools(): ConnectionPoolsReport[] {
+    return [...this.#pools].map(([client, stats]) => ({ client, origins: stats() }));
   }
 
   /** The load balancers of this generation and their upstreams, read now. */

@@ -119,6 +119,6 @@ describe('askWorkers in a cluster of 3 (real forks)', () => {
       [1],
     );
     assert.deepEqual(result.missing, [{ worker: 0, reason: 'the primary did not reply in time' }]);
-    assert.ok(ms >= 100 && ms < 3000, `answered after ${ms} ms`);
+    assert.ok(ms >= 1000 && ms < 5000, `answered after ${ms} ms`); // its deadline plus the relay grace
   });
 });

@@ -48,8 +48,11 @@ export type Answerer = () => unknown;
 
 const DefaultTimeoutMs = 2000;
 const MaxTimeoutMs = 60_000;
-/** How much longer the asker waits for the primary's reply than the primary waits for the workers. */
-const RelayGraceMs = 250;
+/**
+ * How much longer the asker waits for the primary's reply than the primary waits for the workers: the question
+ * and the reply cross the IPC channel, which a busy machine can delay by hundreds of milliseconds.
+ */
+const RelayGraceMs = 1000;
 
 /** The slot of this worker, from the environment the primary forks it with (src/cluster.ts: WorkerEnv). */
 function mySlot(): number {
@@ -285,4 +288,9 @@ export function relayWorkerQuestions(live: () => Iterable<LiveWorker>): () => vo
     cluster.off('exit', onExit);
     for (const id of [...gatherings.keys()]) finish(id);
   };
+}
+
+/** True in a worker of a `--workers` cluster: `askWorkers` then reaches the other workers too. */
+export function inCluster(): boolean {
+  return cluster.isWorker;
 }

@@ -4,6 +4,7 @@
  * listed in docs/reference/core/reverseproxyhandler.md.
  */
 import { formatPosition } from '../../kernel/problems.ts';
+import { identity } from '../../kernel/registry.ts';
 import { type CreateContext, defineResource } from '../../kernel/resource.ts';
 import {
   Enum,
@@ -20,6 +21,7 @@ import {
 import { compileTest, MatchTypes, PatternError } from '../common/match.ts';
 import { composeTripperwares } from '../common/tripperware.ts';
 import { closeDefaultRoundTripper, defaultRoundTripper } from '../httpclient/default.ts';
+import type { PoolStatsByOrigin } from '../httpclient/transport.ts';
 import { type Handler, type RoundTripper, RoundTripperRole, TripperwareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
 import { statusOf } from '../status.ts';
@@ -179,6 +181,12 @@ export const resource = defineResource({
       ctx.onClose(closeDefaultRoundTripper);
     }
     const dispatch = composeTripperwares(roundTripper.dispatch.bind(roundTripper), tripperwares);
+    const pools = (roundTripper as { poolStats?: () => PoolStatsByOrigin }).poolStats;
+    if (typeof pools === 'function')
+      statusOf(ctx)?.addConnectionPools(
+        spec.roundTripper ? identity(spec.roundTripper) : 'default',
+        pools.bind(roundTripper),
+      );
 
     const loadBalancers = spec.loadBalancers.map((lb, i) =>
       buildLoadBalancer(ctx, lb, ['spec', 'loadBalancers', i], roundTripper),

@@ -3,6 +3,8 @@
  * `/metrics`), a server Middleware that counts and times requests by route, and a client Tripperware that counts
  * upstream calls. Each meter has its own registry. docs/reference/app/prometheusmeter.md.
  */
+
+import { statusOf } from '../../../core/status.ts';
 import { defineResource } from '../../../kernel/resource.ts';
 import { MethodList, methodList, Obj, type Static, Type } from '../../../kernel/schema.ts';
 import { PrometheusMeter } from './meter.ts';
@@ -30,10 +32,15 @@ export const resource = defineResource({
     // As AILERON: an empty list means the default path, never "everything under the entry pattern".
     if (manifest.spec.patterns.length === 0) manifest.spec.patterns = [...DefaultPatterns];
   },
-  create(_ctx, manifest) {
-    return new PrometheusMeter({
+  create(ctx, manifest) {
+    const meter = new PrometheusMeter({
       patterns: manifest.spec.patterns,
       methods: methodList(manifest.spec.methods),
+      status: statusOf(ctx),
+      id: ctx.id,
+      logger: ctx.logger,
     });
+    ctx.onClose(meter.close);
+    return meter;
   },
 });

@@ -8,7 +8,10 @@
  *   429s of a ThrottleMiddleware that ran for the request.
  * Client side (tripperware): http_client_requests_total and http_client_request_duration_seconds
  *   {host (upstream), method, code}.
- * Plus prom-client's process and Node.js runtime metrics (event-loop lag, heap, GC), once per registry.
+ * Gateway state, read at scrape time from its GatewayStatus (status.ts): upstream health, circuit breakers,
+ * connection pools, reloads. Plus prom-client's process and Node.js runtime metrics (event-loop lag, heap, GC).
+ *
+ * With `--workers`, a scrape reaching any worker shows every worker's metrics, combined (cluster.ts).
  */
 
 import { type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
@@ -24,8 +27,12 @@ import type {
   Response,
   Tripperware,
 } from '../../../core/roles.ts';
+import type { GatewayStatus } from '../../../core/status.ts';
+import { inCluster } from '../../../core/workers.ts';
+import type { Logger } from '../../../kernel/logger.ts';
 import { BoundedValues, child, MaxHosts, methodLabel } from '../labels.ts';
 import { wantsOpenMetrics } from './accept.ts';
+import { answerScrapes, clusterScrape, WorkersFamily } from './cluster.ts';
 import { openMetricsView } from './openmetrics.ts';
 import { runtimeMetrics } from './runtime.ts';
 import {
@@ -35,10 +42,16 @@ import {
   HistogramFamily,
   type HistogramSeries,
 } from './series.ts';
+import { statusFamilies } from './status.ts';
 
 export interface PrometheusMeterOptions {
   readonly patterns: readonly string[];
   readonly methods: readonly string[];
+  /** The gateway's state (upstreams, pools, reloads); absent outside a Gateway (unit tests). */
+  readonly status?: GatewayStatus | undefined;
+  /** Names this meter to the other `--workers` workers (its resource identity: the same in every worker). */
+  readonly id?: string;
+  readonly logger?: Logger;
 }
 
 /** Seconds: from 1 ms to 10 s, prom-client's (and the Go client's) defaults. */
@@ -61,77 +74,116 @@ interface ClientSeries {
 
 type Statuses<T> = Map<number, T>;
 
-export class PrometheusMeter implements Handler, Middleware, Tripperware {
-  readonly patterns: readonly string[];
-  readonly methods: readonly string[];
-  /** The meter's own registry (AILERON: one per meter), in the Prometheus text format. */
-  readonly registry = new Registry();
-  readonly #openMetrics: Registry<OpenMetricsContentType>;
-
-  readonly #requests = new CounterFamily(
+/**
+ * Every series of one meter resource. A reload creates the meter anew (its new configuration may route
+ * differently), but keeps this: counters and histograms go on counting across reloads instead of restarting at
+ * zero, and a request in flight across a reload is counted down where it was counted up.
+ */
+class MeterSeries {
+  readonly requests = new CounterFamily(
     'http_requests_total',
     'Requests received, by host, route, method and status code (0: no response was sent)',
   );
-  readonly #duration = new HistogramFamily(
+  readonly duration = new HistogramFamily(
     'http_request_duration_seconds',
     'Time from a request arriving to the end of its response',
     DurationBuckets,
   );
-  readonly #requestSize = new HistogramFamily('http_request_size_bytes', 'Request body sizes', SizeBuckets);
-  readonly #responseSize = new HistogramFamily(
+  readonly requestSize = new HistogramFamily('http_request_size_bytes', 'Request body sizes', SizeBuckets);
+  readonly responseSize = new HistogramFamily(
     'http_response_size_bytes',
     'Response body sizes, as sent to the client',
     SizeBuckets,
   );
-  #inFlight = 0;
-  readonly #throttled = new CounterFamily(
+  inFlight = 0;
+  readonly throttled = new CounterFamily(
     'http_throttled_requests_total',
     'Requests a ThrottleMiddleware refused (429), by its throttler (RateLimit policy) name',
   );
-  readonly #clientRequests = new CounterFamily(
+  readonly clientRequests = new CounterFamily(
     'http_client_requests_total',
     'Requests sent upstream, by upstream host, method and status code (0: no response)',
   );
-  readonly #clientDuration = new HistogramFamily(
+  readonly clientDuration = new HistogramFamily(
     'http_client_request_duration_seconds',
     'Time from sending a request upstream to the end of its response',
     DurationBuckets,
   );
 
   /** route -> host -> method -> status -> series. */
-  readonly #server = new Map<string, Map<string, Map<string, Statuses<ServerSeries>>>>();
+  readonly server = new Map<string, Map<string, Map<string, Statuses<ServerSeries>>>>();
   /** upstream origin -> method -> status -> series. */
-  readonly #client = new Map<unknown, Map<string, Statuses<ClientSeries>>>();
-  readonly #throttledBy = new Map<string, CounterSeries>();
-  readonly #hosts = new BoundedValues(MaxHosts);
-  readonly #upstreamHosts = new BoundedValues(MaxHosts);
+  readonly client = new Map<unknown, Map<string, Statuses<ClientSeries>>>();
+  readonly throttledBy = new Map<string, CounterSeries>();
+  readonly hosts = new BoundedValues(MaxHosts);
+  readonly upstreamHosts = new BoundedValues(MaxHosts);
+}
+
+/**
+ * The series of each meter resource, by identity, per Gateway: keyed by the Gateway's reload history, the one
+ * object its generations share, so two gateways in one process (tests, embedding) never share counts.
+ */
+const kept = new WeakMap<object, Map<string, MeterSeries>>();
+
+function seriesFor(gateway: object | undefined, id: string | undefined): MeterSeries {
+  if (gateway === undefined || id === undefined) return new MeterSeries();
+  let byId = kept.get(gateway);
+  if (byId === undefined) {
+    byId = new Map();
+    kept.set(gateway, byId);
+  }
+  return child(byId, id, () => new MeterSeries());
+}
+
+export class PrometheusMeter implements Handler, Middleware, Tripperware {
+  readonly patterns: readonly string[];
+  readonly methods: readonly string[];
+  /** The meter's own registry (AILERON: one per meter), in the Prometheus text format. */
+  readonly registry = new Registry();
+  readonly #openMetrics: Registry<OpenMetricsContentType>;
+  readonly #topic: string;
+  readonly #logger: Logger | undefined;
+  /** Withdraws this meter's answer to the other workers' scrapes. */
+  readonly close: () => void;
+
+  /** The series: kept across reloads (one set per meter resource), so counters do not restart at each. */
+  readonly #s: MeterSeries;
 
   constructor(options: PrometheusMeterOptions) {
     this.patterns = options.patterns;
     this.methods = options.methods;
+    this.#s = seriesFor(options.status?.reloads, options.id);
+    const s = this.#s;
     for (const metric of runtimeMetrics()) this.registry.registerMetric(metric);
     const families = [
-      this.#requests,
-      this.#duration,
-      this.#requestSize,
-      this.#responseSize,
-      new GaugeFamily('http_requests_in_flight', 'Requests being served', () => this.#inFlight),
-      this.#throttled,
-      this.#clientRequests,
-      this.#clientDuration,
+      s.requests,
+      s.duration,
+      s.requestSize,
+      s.responseSize,
+      new GaugeFamily('http_requests_in_flight', 'Requests being served', () => s.inFlight),
+      s.throttled,
+      s.clientRequests,
+      s.clientDuration,
+      ...(options.status ? statusFamilies(options.status) : []),
     ];
     for (const family of families) this.registry.registerMetric(family as unknown as Metric);
+    this.#topic = `prometheus:${options.id ?? 'meter'}`;
+    this.#logger = options.logger;
+    this.close = answerScrapes(this.#topic, this.registry);
+    // A single process: one worker, itself, always answering (the same series a cluster scrape adds).
+    this.registry.registerMetric(new WorkersFamily(1, 0) as unknown as Metric);
     this.#openMetrics = openMetricsView(this.registry);
   }
 
   // ---- Handler: the metrics endpoint ----
 
   readonly handle = async (req: Request, res: Response): Promise<void> => {
-    const registry: { metrics(): Promise<string>; readonly contentType: string } = wantsOpenMetrics(
-      req.headers.accept,
-    )
-      ? this.#openMetrics
-      : this.registry;
+    const openMetrics = wantsOpenMetrics(req.headers.accept);
+    const registry: { metrics(): Promise<string>; readonly contentType: string } = inCluster()
+      ? await clusterScrape(this.#topic, openMetrics, this.#logger)
+      : openMetrics
+        ? this.#openMetrics
+        : this.registry;
     const body = await registry.metrics();
     res.writeHead(200, {
       'content-type': registry.contentType,
@@ -145,14 +197,14 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
 
   middleware(next: HandlerFn): HandlerFn {
     return (req, res) => {
-      this.#inFlight++;
+      this.#s.inFlight++;
       req.ctx.onComplete((done) => this.#served(req, done));
       return next(req, res);
     };
   }
 
   #served(req: Request, done: Completion): void {
-    this.#inFlight--;
+    this.#s.inFlight--;
     const series = this.#serverSeries(req, done.status);
     series.requests.inc();
     series.duration.observe(done.durationMs / 1000);
@@ -161,8 +213,8 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
     // Declared by ThrottleMiddleware (Locals); read, not imported: app features do not import each other.
     const throttle = req.ctx.locals.throttle;
     if (throttle?.rejected) {
-      child(this.#throttledBy, throttle.policy, () =>
-        this.#throttled.series({ policy: throttle.policy }),
+      child(this.#s.throttledBy, throttle.policy, () =>
+        this.#s.throttled.series({ policy: throttle.policy }),
       ).inc();
     }
   }
@@ -172,21 +224,21 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
     const route = req.ctx.route;
     const hostHeader = req.headers.host ?? '';
     const method = req.method ?? '';
-    const byHost = child(this.#server, route, () => new Map());
+    const byHost = child(this.#s.server, route, () => new Map());
     const byMethod = child(byHost, hostHeader, () => new Map());
     const byStatus = child(byMethod, method, () => new Map());
     return child(byStatus, status, () => {
       const labels = {
-        host: this.#hosts.label(hostHeader),
+        host: this.#s.hosts.label(hostHeader),
         route,
         method: methodLabel(method),
         code: String(status),
       };
       return {
-        requests: this.#requests.series(labels),
-        duration: this.#duration.series(labels),
-        requestSize: this.#requestSize.series(labels),
-        responseSize: this.#responseSize.series(labels),
+        requests: this.#s.requests.series(labels),
+        duration: this.#s.duration.series(labels),
+        requestSize: this.#s.requestSize.series(labels),
+        responseSize: this.#s.responseSize.series(labels),
       };
     });
   }
@@ -201,17 +253,17 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   clientSeries(opts: Dispatcher.DispatchOptions, status: number): ClientSeries {
     const origin = opts.origin;
     const method = opts.method;
-    const byMethod = child(this.#client, origin, () => new Map());
+    const byMethod = child(this.#s.client, origin, () => new Map());
     const byStatus = child(byMethod, method, () => new Map());
     return child(byStatus, status, () => {
       const labels = {
-        host: this.#upstreamHosts.label(hostOf(origin)),
+        host: this.#s.upstreamHosts.label(hostOf(origin)),
         method: methodLabel(method),
         code: String(status),
       };
       return {
-        requests: this.#clientRequests.series(labels),
-        duration: this.#clientDuration.series(labels),
+        requests: this.#s.clientRequests.series(labels),
+        duration: this.#s.clientDuration.series(labels),
       };
     });
   }

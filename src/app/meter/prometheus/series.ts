@@ -5,7 +5,7 @@
  * scrape time and prints them in either format.
  */
 
-interface Sample {
+export interface Sample {
   readonly labels: Readonly<Record<string, string | number>>;
   readonly value: number;
   readonly metricName?: string;
@@ -153,4 +153,45 @@ export class HistogramFamily implements Family {
       s.count = 0;
     }
   }
+}
+
+/** How `--workers` scrapes combine one family's samples from every worker (prom-client's aggregators). */
+export type Aggregator = 'sum' | 'average' | 'min' | 'max' | 'first';
+
+/**
+ * A gauge or counter whose samples are computed when scraped (from state the gateway keeps anyway: upstream
+ * health, reloads, connection pools), so nothing is recorded per request.
+ */
+export class SampledFamily implements Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge';
+  readonly #aggregator: Aggregator;
+  readonly #read: () => Sample[];
+
+  constructor(
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge',
+    aggregator: Aggregator,
+    read: () => Sample[],
+  ) {
+    this.name = name;
+    this.help = help;
+    this.type = type;
+    this.#aggregator = aggregator;
+    this.#read = read;
+  }
+
+  async get() {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values: this.#read(),
+      aggregator: this.#aggregator,
+    };
+  }
+
+  reset(): void {}
 }
