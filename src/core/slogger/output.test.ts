@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -43,7 +44,8 @@ describe('FileSink', () => {
     const dir = tmp();
     const sink = new FileSink(options(dir, { rotateBytes: 10, maxBackup: 2 }));
     for (let i = 0; i < 5; i++) {
-      sink.write(`line-${i}-abc\n`); // 11 bytes: every write rotates
+      sink.write(`line-${i}-abc\n`); // 11 bytes: every line rotates once written
+      sink.flush(); // as the end of an event-loop turn would
       await sink.idle();
     }
     sink.write('current\n');
@@ -51,6 +53,37 @@ describe('FileSink', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['app.log', 'app.log.4', 'app.log.5']);
     assert.equal(readFileSync(join(dir, 'app.log.5'), 'utf8'), 'line-4-abc\n');
     assert.equal(readFileSync(join(dir, 'app.log'), 'utf8'), 'current\n');
+  });
+
+  it('writes the lines of one event-loop turn together at its end, and pending lines at exit', async () => {
+    const dir = tmp();
+    const sink = new FileSink(options(dir));
+    sink.write('a\n');
+    sink.write('b\n');
+    assert.equal(readFileSync(join(dir, 'app.log'), 'utf8'), '', 'nothing written within the turn');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(readFileSync(join(dir, 'app.log'), 'utf8'), 'a\nb\n');
+    // 64 KiB waiting are written at once, within the turn.
+    const big = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 64; i++) sink.write(big);
+    assert.equal(readFileSync(join(dir, 'app.log'), 'utf8').length, 4 + 64 * 1024);
+    await sink.close();
+
+    // A process that exits right after logging (process.exit, or an uncaught exception) still has its lines.
+    const child = join(dir, 'exit.ts');
+    const module = join(import.meta.dirname, 'output.ts');
+    writeFileSync(
+      child,
+      `import { FileSink } from ${JSON.stringify(module)};
+const sink = new FileSink(${JSON.stringify(options(dir, { logFileName: 'exit.log' }))});
+sink.write('before exit\\n');
+if (process.argv[2] === 'throw') { sink.write('before the throw\\n'); throw new Error('boom'); }
+process.exit(0);
+`,
+    );
+    spawnSync(process.execPath, [child], { encoding: 'utf8' });
+    spawnSync(process.execPath, [child, 'throw'], { encoding: 'utf8' });
+    assert.equal(readFileSync(join(dir, 'exit.log'), 'utf8'), 'before exit\nbefore exit\nbefore the throw\n');
   });
 
   it('compresses archives into a backup directory with a custom name pattern', async () => {
