@@ -4,8 +4,8 @@
 import { AileronKinds, aileronKindKey, unavailableReason } from './aileron-kinds.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
-import { resource as OpenTelemetryMeter } from './app/meter/opentelemetry/api.ts';
 import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
+import { resource as OpenTelemetryMeter } from './app/meter/opentelemetry/api.ts';
 import { resource as PrometheusMeter } from './app/meter/prometheus/api.ts';
 import { resource as BodyLimitMiddleware } from './app/middleware/bodylimit/api.ts';
 import { resource as CompressionMiddleware } from './app/middleware/compression/api.ts';
@@ -26,6 +26,7 @@ import { resource as HTTPLogger } from './core/httplogger/api.ts';
 import { resource as ReverseProxyHandler } from './core/httpproxy/api.ts';
 import { resource as HTTPServer } from './core/httpserver/api.ts';
 import { resource as SLogger } from './core/slogger/api.ts';
+import { resource as StaticFileHandler } from './core/static/api.ts';
 import type { Registry } from './kernel/registry.ts';
 
 export function registerAll(registry: Registry): Registry {
@@ -42,6 +43,7 @@ export function registerAll(registry: Registry): Registry {
     HTTPServer,
     SLogger,
     ReverseProxyHandler,
+    StaticFileHandler,
     // app/v1
     EchoHandler,
     HealthCheckHandler,
