@@ -13,7 +13,14 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { SecureEncoder } from '../../src/app/middleware/session/encoder.ts';
 import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
-import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
+import {
+  nginxArgs,
+  originConfig,
+  proxyConfig,
+  StaticFiles,
+  staticConfig,
+  writeStaticFiles,
+} from './nginx.ts';
 import { balancerOf, type ContenderName } from './options.ts';
 
 export interface Running {
@@ -26,6 +33,8 @@ export interface Running {
   readonly extraUrls?: readonly string[];
   /** Loaded over HTTP/2 with h2load instead of the run's HTTP/1.1 generator (gateway-h2). */
   readonly http2?: boolean;
+  /** The path each body size is asked at, when not `/` and `/64k` (the static contenders serve files). */
+  readonly paths?: Readonly<Record<'small' | '64k', string>>;
   /** Sent with every request of the load (gateway-browser: its session cookie). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -57,6 +66,8 @@ export const PlatformHeader = 'x-bench-mw';
 export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 /** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
+/** The config of the `gateway-static` contender (--static): a StaticFileHandler serving StaticFiles. */
+export const StaticConfig = 'bench/configs/gateway-static.yaml';
 /** The config of the `gateway-browser` contender (--browser): a cookie session read before the proxy. */
 export const BrowserConfig = 'bench/configs/gateway-browser.yaml';
 /** The config of the `gateway-trace*` contenders (--tracing): an OpenTelemetryTracer exporting to a loopback sink. */
@@ -85,10 +96,11 @@ async function bringUp<T extends { child: Child; url: string }>(
   ready: () => Promise<T>,
   http2 = false,
   header?: string,
+  paths?: Running['paths'],
 ): Promise<T> {
   try {
     const r = await ready();
-    await verify(r.url, http2, header);
+    await verify(r.url, http2, header, paths);
     return r;
   } catch (err) {
     await stopChild(child);
@@ -132,7 +144,7 @@ async function waitForPort(child: Child, port: number): Promise<void> {
 }
 
 async function startNginx(
-  name: 'origin' | 'nginx' | 'nginx-tls',
+  name: 'origin' | 'nginx' | 'nginx-tls' | 'nginx-static',
   ctx: Context,
   upstreamPort: number | undefined,
   originPorts = 1,
@@ -143,20 +155,35 @@ async function startNginx(
   for (let i = 1; i < originPorts; i++) extra.push(await freePort());
   const tls = name === 'nginx-tls' ? selfSignedCert(ctx.work) : undefined;
   const conf =
-    upstreamPort === undefined
-      ? originConfig(prefix, port, extra)
-      : proxyConfig(prefix, port, upstreamPort, tls);
+    name === 'nginx-static'
+      ? staticConfig(prefix, port, staticDir(ctx))
+      : upstreamPort === undefined
+        ? originConfig(prefix, port, extra)
+        : proxyConfig(prefix, port, upstreamPort, tls);
   const args = nginxArgs(prefix, conf);
   const child = startChild(name, 'nginx', args, { cwd: ctx.root, logFile: join(ctx.logs, `${name}.log`) });
-  return bringUp(child, async () => {
-    for (const p of [port, ...extra]) await waitForPort(child, p);
-    return {
-      child,
-      url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-      command: `nginx ${args.join(' ')}`,
-      extraUrls: extra.map((p) => `http://127.0.0.1:${p}`),
-    };
-  });
+  return bringUp(
+    child,
+    async () => {
+      for (const p of [port, ...extra]) await waitForPort(child, p);
+      return {
+        child,
+        url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+        command: `nginx ${args.join(' ')}`,
+        extraUrls: extra.map((p) => `http://127.0.0.1:${p}`),
+      };
+    },
+    false,
+    undefined,
+    name === 'nginx-static' ? StaticFiles : undefined,
+  );
+}
+
+/** The folder both static contenders serve (the same files), written once per run. */
+function staticDir(ctx: Context): string {
+  const dir = join(ctx.work, 'static-files');
+  writeStaticFiles(dir);
+  return dir;
 }
 
 interface Launch {
@@ -166,6 +193,7 @@ interface Launch {
   readonly http2?: boolean;
   /** A response header the contender must send (see verify). */
   readonly header?: string;
+  readonly paths?: Running['paths'];
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -190,6 +218,7 @@ function startListening(
     },
     o.http2 ?? false,
     o.header,
+    o.paths,
   );
 }
 
@@ -338,6 +367,17 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'nginx':
     case 'nginx-tls':
       return { name, ...(await startNginx(name, ctx, originPort)) };
+    case 'nginx-static':
+      return { name, ...(await startNginx(name, ctx, undefined)), paths: StaticFiles };
+    case 'gateway-static': {
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_STATIC_ROOT: staticDir(ctx),
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const running = await startGateway(name, ctx, ['-f', StaticConfig], { env, paths: StaticFiles });
+      return { name, ...running, paths: StaticFiles };
+    }
     case 'undici-baseline':
       return { name, ...(await startNode(name, ctx, baselineArgs(origin.url))) };
     case 'undici-baseline-tls': {
@@ -528,15 +568,20 @@ function getH2(url: string): Promise<Answer> {
  * Checks that both bodies come back intact through `url` (over HTTP/2 when `http2`), and with `header` that both
  * responses carry that header.
  */
-export async function verify(url: string, http2 = false, header?: string): Promise<void> {
+export async function verify(
+  url: string,
+  http2 = false,
+  header?: string,
+  paths: Running['paths'] = { small: '/', '64k': '/64k' },
+): Promise<void> {
   const get = http2 ? getH2 : get1;
-  const small = await get(`${url}/`);
+  const small = await get(`${url}${paths.small}`);
   if (small.status !== 200 || small.body.toString() !== 'hello') {
     throw new Error(
       `GET / answered ${small.status} "${small.body.toString().slice(0, 80)}", expected 200 "hello"`,
     );
   }
-  const large = await get(`${url}/64k`);
+  const large = await get(`${url}${paths['64k']}`);
   if (large.status !== 200 || large.body.length !== 65_536) {
     throw new Error(
       `GET /64k answered ${large.status} with ${large.body.length} bytes, expected 200 with 65536`,

@@ -53,10 +53,16 @@ export type BrowserContender = (typeof BrowserContenders)[number];
  */
 export const TracingContenders = ['gateway-trace100', 'gateway-trace1'] as const;
 export type TracingContender = (typeof TracingContenders)[number];
+/**
+ * `--static`: files served from disk, the same two files (5 B and 64 KiB) by the gateway's StaticFileHandler
+ * (bench/configs/gateway-static.yaml) and by nginx (1 worker, sendfile, default file cache settings).
+ */
+export const StaticContenders = ['gateway-static', 'nginx-static'] as const;
+export type StaticContender = (typeof StaticContenders)[number];
 /** The contenders that need redis-server (skipped when it is not installed). */
 export const RedisContenders: readonly string[] = ['gateway-throttle-redis'];
 /** The contenders that are nginx (skipped when it is not installed). */
-export const NginxContenders: readonly string[] = ['nginx', 'nginx-tls'];
+export const NginxContenders: readonly string[] = ['nginx', 'nginx-tls', 'nginx-static'];
 /** The contenders loaded over HTTP/2 (with h2load; skipped when it is not installed). */
 export const H2Contenders: readonly string[] = ['gateway-h2', 'undici-baseline-h2'];
 export type FrontContender = (typeof FrontContenders)[number];
@@ -65,6 +71,7 @@ export type ContenderName =
   | BalancerContender
   | FrontContender
   | ThrottleContender
+  | StaticContender
   | BrowserContender
   | TracingContender;
 const AllContenders: readonly ContenderName[] = [
@@ -72,6 +79,7 @@ const AllContenders: readonly ContenderName[] = [
   ...BalancerContenders,
   ...FrontContenders,
   ...ThrottleContenders,
+  ...StaticContenders,
   ...BrowserContenders,
   ...TracingContenders,
 ];
@@ -133,7 +141,7 @@ Flags:
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
-                       (and those of --balancers, --fronts, --throttle, --browser and --tracing)
+                       (and those of --balancers, --fronts, --throttle, --static, --browser, --tracing)
                                                                                  [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
   --balancers          also the gateway in front of 4 origin ports under each balancer
@@ -147,6 +155,8 @@ Flags:
   --throttle           also gateway-throttle (a per-client token bucket that never limits, in the
                        process) and gateway-throttle-redis (the same kept in a local redis-server
                        the harness starts; skipped when redis-server is not installed)
+  --static             also gateway-static and nginx-static: the same two files (5 B, 64 KiB) served
+                       from disk by a StaticFileHandler and by nginx (no proxy, no origin involved)
   --browser            also gateway-browser (a cookie session read before the proxy, each request
                        with a valid session cookie: bench/configs/gateway-browser.yaml)
   --tracing            also gateway-trace100 and gateway-trace1: an OpenTelemetryTracer (server and
@@ -215,6 +225,7 @@ export function parseOptions(argv: readonly string[]): Options {
       balancers: { type: 'boolean', default: false },
       fronts: { type: 'boolean', default: false },
       throttle: { type: 'boolean', default: false },
+      static: { type: 'boolean', default: false },
       browser: { type: 'boolean', default: false },
       tracing: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
@@ -239,6 +250,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.balancers) for (const b of BalancerContenders) if (!only.includes(b)) only.push(b);
   if (values.fronts) for (const f of FrontContenders) if (!only.includes(f)) only.push(f);
   if (values.throttle) for (const t of ThrottleContenders) if (!only.includes(t)) only.push(t);
+  if (values.static) for (const t of StaticContenders) if (!only.includes(t)) only.push(t);
   if (values.browser) for (const t of BrowserContenders) if (!only.includes(t)) only.push(t);
   if (values.tracing) for (const t of TracingContenders) if (!only.includes(t)) only.push(t);
   return {
