@@ -110,7 +110,7 @@ export const resource = defineResource({
       }
       header[name] = v;
     }
-    return new StaticFileHandler({
+    const handler = new StaticFileHandler({
       patterns: spec.patterns,
       methods: methodList(spec.methods),
       root,
@@ -122,5 +122,7 @@ export const resource = defineResource({
       allowSymlinksOutOfRoot: spec.allowSymlinksOutOfRoot,
       errorHandler: errorHandlerFor(ctx, manifest),
     });
+    ctx.onClose(() => handler.close());
+    return handler;
   },
 });

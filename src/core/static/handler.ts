@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { defineError, GatewayError } from '../../kernel/errors.ts';
 import type { ErrorHandler, Handler, Request, Response } from '../roles.ts';
+import { type CachedFile, OpenFileCache } from './cache.ts';
 import { evaluatePreconditions, ifRangeAllows, type Validators } from './conditional.ts';
 import { acceptedCodings, type Precompressed } from './encoding.ts';
 import { contentTypeOf } from './mime.ts';
@@ -29,6 +30,9 @@ export const ErrStaticServer = defineError(
 
 /** Files up to this size are read in one call and sent with `end` (one stream chunk's worth, bounded). */
 const SmallFile = 64 * 1024;
+/** Open files kept (see cache.ts): how many, and for how long each is trusted without looking again. */
+export const CachedFiles = 128;
+export const CacheValidMs = 1000;
 /** A listing shows at most this many entries (a huge directory must not cost unbounded memory). */
 export const MaxListing = 10_000;
 
@@ -36,7 +40,8 @@ const openFile = promisify(open);
 const fstatFile = promisify(fstat);
 const closeFile = promisify(close);
 const readFile = promisify(read);
-const realPath = promisify(realpath);
+// The native realpath: one thread-pool call (the JS one lstats every component from the main thread).
+const realPath = promisify(realpath.native);
 
 export interface StaticOptions {
   readonly patterns: readonly string[];
@@ -59,6 +64,8 @@ interface OpenFile {
   readonly stats: Stats;
   /** The path opened (real path unless symlinks out of the root are allowed). */
   readonly path: string;
+  /** The cache entry that owns the descriptor (regular files); undefined = this request closes it. */
+  readonly cached: CachedFile | undefined;
 }
 
 export class StaticFileHandler implements Handler {
@@ -69,6 +76,7 @@ export class StaticFileHandler implements Handler {
   /** Headers every answer carries (nosniff, Vary, the configured ones). */
   readonly #base: Readonly<Record<string, string>>;
   readonly #openFlags: number;
+  readonly #cache = new OpenFileCache(CachedFiles, CacheValidMs);
 
   constructor(options: StaticOptions) {
     this.patterns = options.patterns;
@@ -80,6 +88,11 @@ export class StaticFileHandler implements Handler {
     this.#base = { ...base, ...options.header };
     // The real path's last component is not a symlink; O_NOFOLLOW keeps it so if one is swapped in meanwhile.
     this.#openFlags = constants.O_RDONLY | (options.allowSymlinksOutOfRoot ? 0 : constants.O_NOFOLLOW);
+  }
+
+  /** Closes the cached descriptors (at shutdown). */
+  close(): void {
+    this.#cache.clear();
   }
 
   readonly handle = (req: Request, res: Response): Promise<void> =>
@@ -96,7 +109,7 @@ export class StaticFileHandler implements Handler {
     let file = await this.#open(path);
     let name = target.segments.at(-1) ?? '';
     if (file.stats.isDirectory()) {
-      await closeFile(file.fd);
+      this.#release(file);
       if (this.#o.indexFiles.length === 0 && !this.#o.enableListing)
         throw this.#error(404, 'directories are not served');
       if (!target.trailingSlash) {
@@ -112,10 +125,10 @@ export class StaticFileHandler implements Handler {
       file = index.file;
       name = index.name;
     } else if (!file.stats.isFile()) {
-      await closeFile(file.fd);
+      this.#release(file);
       throw this.#error(404, 'not a regular file');
     } else if (target.trailingSlash) {
-      await closeFile(file.fd);
+      this.#release(file);
       throw this.#error(404, 'not a directory');
     }
     const contentType = contentTypeOf(name);
@@ -124,7 +137,7 @@ export class StaticFileHandler implements Handler {
       for (const c of acceptedCodings(header(req, 'accept-encoding'), this.#o.precompressed)) {
         const sibling = await this.#openIfFile(file.path + c.suffix);
         if (sibling === undefined) continue;
-        await closeFile(file.fd);
+        this.#release(file);
         file = sibling;
         coding = c.coding;
         break;
@@ -135,6 +148,9 @@ export class StaticFileHandler implements Handler {
 
   /** Opens `path` if its real path is inside the root (or symlinks out of it are allowed), and fstats it. */
   async #open(path: string): Promise<OpenFile> {
+    const now = performance.now();
+    const hit = this.#cache.take(path, now);
+    if (hit !== undefined) return { fd: hit.fd, stats: hit.stats, path: hit.path, cached: hit };
     let real = path;
     if (!this.#o.allowSymlinksOutOfRoot) {
       real = await realPath(path).catch((err: unknown) => {
@@ -147,7 +163,11 @@ export class StaticFileHandler implements Handler {
       throw this.#fsError(err);
     });
     try {
-      return { fd, stats: await fstatFile(fd), path: real };
+      const stats = await fstatFile(fd);
+      if (!stats.isFile()) return { fd, stats, path: real, cached: undefined };
+      const body = stats.size <= SmallFile ? await readExactly(fd, 0, stats.size) : undefined;
+      const cached = this.#cache.add(path, fd, stats, real, now, body);
+      return { fd, stats, path: real, cached };
     } catch (err) {
       await closeFile(fd);
       throw this.#fsError(err);
@@ -164,7 +184,7 @@ export class StaticFileHandler implements Handler {
       throw err;
     }
     if (file.stats.isFile()) return file;
-    await closeFile(file.fd);
+    this.#release(file);
     return undefined;
   }
 
@@ -176,6 +196,11 @@ export class StaticFileHandler implements Handler {
     return undefined;
   }
 
+  #release(file: OpenFile): void {
+    if (file.cached !== undefined) this.#cache.release(file.cached);
+    else close(file.fd, ignore);
+  }
+
   async #send(
     req: Request,
     res: Response,
@@ -183,7 +208,6 @@ export class StaticFileHandler implements Handler {
     contentType: string,
     coding: string | undefined,
   ): Promise<void> {
-    let fdOwned = true; // until a stream takes the descriptor over
     try {
       const { size, mtimeMs } = file.stats;
       const mtimeSeconds = Math.floor(mtimeMs / 1000);
@@ -228,13 +252,22 @@ export class StaticFileHandler implements Handler {
           res.end();
           return;
         }
+        const kept = file.cached?.body;
+        if (kept !== undefined) {
+          res.end(start === 0 && length === kept.length ? kept : kept.subarray(start, start + length));
+          return;
+        }
         if (length <= SmallFile) {
           const body = await readExactly(file.fd, start, length);
           res.end(body);
           return;
         }
-        fdOwned = false;
-        const stream = createReadStream('', { fd: file.fd, start, end: start + length - 1, autoClose: true });
+        const stream = createReadStream('', {
+          fd: file.fd,
+          start,
+          end: start + length - 1,
+          autoClose: false,
+        });
         return await pipeline(stream, res);
       }
       // Several ranges: multipart/byteranges, each part streamed from the same descriptor in turn.
@@ -269,7 +302,7 @@ export class StaticFileHandler implements Handler {
       }
       return await pipeline(Readable.from(body()), res);
     } finally {
-      if (fdOwned) await closeFile(file.fd);
+      this.#release(file);
     }
   }
 
@@ -337,6 +370,8 @@ export class StaticFileHandler implements Handler {
     this.#o.errorHandler.serveHTTPError(req, res, err);
   }
 }
+
+function ignore(): void {}
 
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name];
