@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, startGateway, writeConfig } from '../../helpers/gateway.ts';
 
 interface Reply {
@@ -352,6 +353,20 @@ describe('StaticFileHandler end to end', () => {
       const loose = await request(base, '/loose/out.txt');
       assert.equal(loose.status, 200);
       assert.equal(loose.body.toString(), 'TOP SECRET');
+    });
+  });
+
+  it('serves a changed or removed file as it is now within a second (open files are kept 1 s at most)', async () => {
+    writeFileSync(join(root, 'changing.txt'), 'first');
+    assert.equal((await request(base, '/changing.txt')).body.toString(), 'first');
+    writeFileSync(join(root, 'changing.txt'), 'second version');
+    await eventually(
+      async () => assert.equal((await request(base, '/changing.txt')).body.toString(), 'second version'),
+      { deadline: 5000 },
+    );
+    rmSync(join(root, 'changing.txt'));
+    await eventually(async () => assert.equal((await request(base, '/changing.txt')).status, 404), {
+      deadline: 5000,
     });
   });
 
