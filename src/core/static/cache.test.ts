@@ -58,4 +58,14 @@ describe('OpenFileCache', () => {
     assert.ok(await closed(fds[1]!));
     assert.ok(await closed(fds[2]!));
   });
+
+  it('remembers a missing path for validMs, a bounded number of them', () => {
+    const cache = new OpenFileCache(1, 1000);
+    cache.markMissing('/x.br', 0);
+    assert.equal(cache.knownMissing('/x.br', 1000), true);
+    assert.equal(cache.knownMissing('/x.br', 1001), false);
+    for (let i = 0; i < 9; i++) cache.markMissing(`/f${i}`, 0);
+    assert.equal(cache.knownMissing('/f0', 1), false, 'the oldest dropped beyond 8 x max');
+    assert.equal(cache.knownMissing('/f8', 1), true);
+  });
 });

@@ -25,6 +25,8 @@ export interface CachedFile {
 
 export class OpenFileCache {
   readonly #entries = new Map<string, CachedFile>();
+  /** Paths found missing, and when (bounded to 8 x max, oldest dropped first). */
+  readonly #missing = new Map<string, number>();
   readonly #max: number;
   readonly #validMs: number;
 
@@ -61,6 +63,21 @@ export class OpenFileCache {
     return e;
   }
 
+  /** Whether `key` was found missing less than validMs ago (precompressed siblings most files lack). */
+  knownMissing(key: string, now: number): boolean {
+    const at = this.#missing.get(key);
+    if (at === undefined) return false;
+    if (now - at <= this.#validMs) return true;
+    this.#missing.delete(key);
+    return false;
+  }
+
+  markMissing(key: string, now: number): void {
+    this.#missing.delete(key);
+    this.#missing.set(key, now);
+    if (this.#missing.size > this.#max * 8) this.#missing.delete(this.#missing.keys().next().value!);
+  }
+
   release(e: CachedFile): void {
     e.refs--;
     if (e.dropped && e.refs === 0) close(e.fd, ignore);
@@ -72,6 +89,7 @@ export class OpenFileCache {
 
   /** Drops every entry (shutdown); descriptors in use close when their responses end. */
   clear(): void {
+    this.#missing.clear();
     for (const [key, e] of this.#entries) this.#drop(key, e);
   }
 

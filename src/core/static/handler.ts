@@ -176,11 +176,15 @@ export class StaticFileHandler implements Handler {
 
   /** Like #open, but undefined for anything that is not a regular file there (missing, directory, outside). */
   async #openIfFile(path: string): Promise<OpenFile | undefined> {
+    if (this.#cache.knownMissing(path, performance.now())) return undefined;
     let file: OpenFile;
     try {
       file = await this.#open(path);
     } catch (err) {
-      if (err instanceof GatewayError && err.status === 404) return undefined;
+      if (err instanceof GatewayError && err.status === 404) {
+        this.#cache.markMissing(path, performance.now());
+        return undefined;
+      }
       throw err;
     }
     if (file.stats.isFile()) return file;
