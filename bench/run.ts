@@ -61,6 +61,8 @@ const LaterWarmup = 1;
 const QuietWaitS = 15; // longest wait for a quiet machine before a re-run
 
 const pathOf = (s: Scenario) => (s.body === 'small' ? '/' : '/64k');
+/** Where contender `c` serves the scenario's body (the static contenders serve files). */
+const pathFor = (c: Running, s: Scenario) => c.paths?.[s.body] ?? pathOf(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -268,7 +270,7 @@ async function main(): Promise<number> {
         for (const c of running) {
           if (abort.signal.aborted || !alive(c)) continue;
           try {
-            await generatorOf(c).run(c.url + pathOf(s), s.conns, seconds, abort.signal, c.headers);
+            await generatorOf(c).run(c.url + pathFor(c, s), s.conns, seconds, abort.signal, c.headers);
           } catch (err) {
             if (!abort.signal.aborted) log(`!! warm-up ${c.name} ${s.id}: ${(err as Error).message}`);
           }
@@ -414,7 +416,7 @@ async function measure(
   const startedAt = new Date().toISOString();
   let r: LoadResult;
   try {
-    r = await generator.run(c.url + pathOf(s), s.conns, o.duration, signal, c.headers);
+    r = await generator.run(c.url + pathFor(c, s), s.conns, o.duration, signal, c.headers);
   } catch (err) {
     if (!signal.aborted) log(`!! rep ${rep} ${s.id} ${c.name}: load run failed: ${(err as Error).message}`);
     return undefined;

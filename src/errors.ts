@@ -47,6 +47,7 @@ import {
   ErrServerVersionNotSupported,
   ErrUndefined,
 } from './core/errors.ts';
+import { ErrStaticServer } from './core/static/handler.ts';
 import type { ErrorKind } from './kernel/errors.ts';
 
 export interface ErrorCode {
@@ -127,6 +128,11 @@ export const ErrorCodes: readonly ErrorCode[] = [
     meaning: 'HTTP/0.9, or an HTTP/1 request line naming another version (HTTP/2.0, HTTP/1.2).',
   },
   { error: ErrServerURITooLong, meaning: 'The request target is longer than httpConfig.maxURIBytes.' },
+  {
+    error: ErrStaticServer,
+    meaning:
+      'StaticFileHandler: the file cannot be served; the status says why (400 a path that could leave the root, 403 permission, 404 missing, 405 method, 412 precondition, 416 range, 500 file system).',
+  },
   {
     error: ErrAuthnAuthentication,
     meaning:

@@ -34,6 +34,7 @@ import { resource as HTTPLogger } from './core/httplogger/api.ts';
 import { resource as ReverseProxyHandler } from './core/httpproxy/api.ts';
 import { resource as HTTPServer } from './core/httpserver/api.ts';
 import { resource as SLogger } from './core/slogger/api.ts';
+import { resource as StaticFileHandler } from './core/static/api.ts';
 import type { Registry } from './kernel/registry.ts';
 
 export function registerAll(registry: Registry): Registry {
@@ -50,6 +51,7 @@ export function registerAll(registry: Registry): Registry {
     HTTPServer,
     SLogger,
     ReverseProxyHandler,
+    StaticFileHandler,
     // app/v1
     EchoHandler,
     HealthCheckHandler,

@@ -13,7 +13,14 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { SecureEncoder } from '../../src/app/middleware/session/encoder.ts';
 import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
-import { nginxArgs, originConfig, proxyConfig } from './nginx.ts';
+import {
+  nginxArgs,
+  originConfig,
+  proxyConfig,
+  StaticFiles,
+  staticConfig,
+  writeStaticFiles,
+} from './nginx.ts';
 import { balancerOf, type ContenderName } from './options.ts';
 
 export interface Running {
@@ -26,6 +33,8 @@ export interface Running {
   readonly extraUrls?: readonly string[];
   /** Loaded over HTTP/2 with h2load instead of the run's HTTP/1.1 generator (gateway-h2). */
   readonly http2?: boolean;
+  /** The path each body size is asked at, when not `/` and `/64k` (the static contenders serve files). */
+  readonly paths?: Readonly<Record<'small' | '64k', string>>;
   /** Sent with every request of the load (gateway-browser: its session cookie; gateway-basic, gateway-key: credentials). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -57,6 +66,8 @@ export const PlatformHeader = 'x-bench-mw';
 export const ThrottleConfig = 'bench/configs/gateway-throttle.yaml';
 /** The config of the `gateway-throttle-redis` contender: the same bucket kept in a local redis-server. */
 export const ThrottleRedisConfig = 'bench/configs/gateway-throttle-redis.yaml';
+/** The config of the `gateway-static` contender (--static): a StaticFileHandler serving StaticFiles. */
+export const StaticConfig = 'bench/configs/gateway-static.yaml';
 /** The config of the `gateway-browser` contender (--browser): tracking, CORS, header policy and a session read. */
 export const BrowserConfig = 'bench/configs/gateway-browser.yaml';
 /** The Origin the `gateway-browser` load sends, allowed by its CORSMiddleware. */
@@ -105,10 +116,11 @@ async function bringUp<T extends { child: Child; url: string }>(
   header?: string,
   requestHeaders?: Readonly<Record<string, string>>,
   check?: (url: string) => Promise<void>,
+  paths?: Running['paths'],
 ): Promise<T> {
   try {
     const r = await ready();
-    await verify(r.url, http2, header, requestHeaders);
+    await verify(r.url, http2, header, requestHeaders, paths);
     await check?.(r.url);
     return r;
   } catch (err) {
@@ -153,7 +165,7 @@ async function waitForPort(child: Child, port: number): Promise<void> {
 }
 
 async function startNginx(
-  name: 'origin' | 'nginx' | 'nginx-tls',
+  name: 'origin' | 'nginx' | 'nginx-tls' | 'nginx-static',
   ctx: Context,
   upstreamPort: number | undefined,
   originPorts = 1,
@@ -164,20 +176,35 @@ async function startNginx(
   for (let i = 1; i < originPorts; i++) extra.push(await freePort());
   const tls = name === 'nginx-tls' ? selfSignedCert(ctx.work) : undefined;
   const conf =
-    upstreamPort === undefined
-      ? originConfig(prefix, port, extra)
-      : proxyConfig(prefix, port, upstreamPort, tls);
+    name === 'nginx-static'
+      ? staticConfig(prefix, port, staticDir(ctx))
+      : upstreamPort === undefined
+        ? originConfig(prefix, port, extra)
+        : proxyConfig(prefix, port, upstreamPort, tls);
   const args = nginxArgs(prefix, conf);
   const child = startChild(name, 'nginx', args, { cwd: ctx.root, logFile: join(ctx.logs, `${name}.log`) });
-  return bringUp(child, async () => {
-    for (const p of [port, ...extra]) await waitForPort(child, p);
-    return {
-      child,
-      url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-      command: `nginx ${args.join(' ')}`,
-      extraUrls: extra.map((p) => `http://127.0.0.1:${p}`),
-    };
-  });
+  return bringUp(
+    child,
+    async () => {
+      for (const p of [port, ...extra]) await waitForPort(child, p);
+      return {
+        child,
+        url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+        command: `nginx ${args.join(' ')}`,
+        extraUrls: extra.map((p) => `http://127.0.0.1:${p}`),
+      };
+    },
+    false,
+    undefined,
+    name === 'nginx-static' ? StaticFiles : undefined,
+  );
+}
+
+/** The folder both static contenders serve (the same files), written once per run. */
+function staticDir(ctx: Context): string {
+  const dir = join(ctx.work, 'static-files');
+  writeStaticFiles(dir);
+  return dir;
 }
 
 interface Launch {
@@ -191,6 +218,7 @@ interface Launch {
   readonly requestHeaders?: Readonly<Record<string, string>>;
   /** Proof that its feature ran for the verification requests (an access-log file, a metrics count). */
   readonly check?: (url: string) => Promise<void>;
+  readonly paths?: Running['paths'];
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -217,6 +245,7 @@ function startListening(
     o.header,
     o.requestHeaders,
     o.check,
+    o.paths,
   );
 }
 
@@ -365,6 +394,17 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
     case 'nginx':
     case 'nginx-tls':
       return { name, ...(await startNginx(name, ctx, originPort)) };
+    case 'nginx-static':
+      return { name, ...(await startNginx(name, ctx, undefined)), paths: StaticFiles };
+    case 'gateway-static': {
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_STATIC_ROOT: staticDir(ctx),
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const running = await startGateway(name, ctx, ['-f', StaticConfig], { env, paths: StaticFiles });
+      return { name, ...running, paths: StaticFiles };
+    }
     case 'undici-baseline':
       return { name, ...(await startNode(name, ctx, baselineArgs(origin.url))) };
     case 'undici-baseline-tls': {
@@ -620,20 +660,21 @@ export async function verify(
   http2 = false,
   header?: string,
   requestHeaders?: Readonly<Record<string, string>>,
+  paths: Running['paths'] = { small: '/', '64k': '/64k' },
 ): Promise<void> {
   if (requestHeaders !== undefined) {
-    const refused = await get1(`${url}/`);
+    const refused = await get1(`${url}${paths.small}`);
     if (refused.status !== 401 && refused.status !== 403)
       throw new Error(`GET / without credentials answered ${refused.status}, expected 401 or 403`);
   }
   const get = http2 ? getH2 : (u: string) => get1(u, requestHeaders);
-  const small = await get(`${url}/`);
+  const small = await get(`${url}${paths.small}`);
   if (small.status !== 200 || small.body.toString() !== 'hello') {
     throw new Error(
       `GET / answered ${small.status} "${small.body.toString().slice(0, 80)}", expected 200 "hello"`,
     );
   }
-  const large = await get(`${url}/64k`);
+  const large = await get(`${url}${paths['64k']}`);
   if (large.status !== 200 || large.body.length !== 65_536) {
     throw new Error(
       `GET /64k answered ${large.status} with ${large.body.length} bytes, expected 200 with 65536`,

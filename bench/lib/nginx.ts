@@ -96,6 +96,43 @@ ${extraPorts.map((p) => `    listen 127.0.0.1:${p} backlog=4096;\n`).join('')}  
   return file;
 }
 
+/** The two files the static contenders serve (5 B and 64 KiB), and where each scenario asks for them. */
+export const StaticFiles = { small: '/hello.txt', '64k': '/64k.bin' } as const;
+
+/**
+ * Writes the static contenders' files into `dir` (readable by nginx's unprivileged worker, as originConfig's).
+ */
+export function writeStaticFiles(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dirname(dir), 0o755);
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'hello.txt'), 'hello', { mode: 0o644 });
+  writeFileSync(join(dir, '64k.bin'), Buffer.alloc(65_536, 'x'), { mode: 0o644 });
+}
+
+/**
+ * nginx serving the files of `dir` (1 worker, sendfile as the origin; open_file_cache left at its default, off,
+ * as the gateway caches nothing either: each request opens and stats its file). Returns the config file.
+ */
+export function staticConfig(prefix: string, port: number, dir: string): string {
+  mkdirSync(prefix, { recursive: true });
+  const file = join(prefix, 'nginx.conf');
+  writeFileSync(
+    file,
+    `${common(prefix)}  sendfile on;
+  tcp_nopush off;
+  types { text/plain txt; application/octet-stream bin; }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    root ${dir};
+    location / { }
+  }
+}
+`,
+  );
+  return file;
+}
+
 /**
  * Arguments that run nginx in the foreground on `conf`. Errors, from start-up on, go to stderr: the harness
  * keeps them in logs/ and shows them when nginx fails.

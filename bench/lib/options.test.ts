@@ -85,6 +85,16 @@ test('--throttle adds gateway-throttle and gateway-throttle-redis, not in the de
   assert.ok(!parseOptions([]).only.includes('gateway-throttle'));
 });
 
+test('--static adds gateway-static and nginx-static, not in the default run; --only accepts them', () => {
+  assert.deepEqual(parseOptions(['--static', '--only', 'gateway']).only, [
+    'gateway',
+    'gateway-static',
+    'nginx-static',
+  ]);
+  assert.deepEqual(parseOptions(['--only', 'nginx-static']).only, ['nginx-static']);
+  assert.ok(!parseOptions([]).only.includes('gateway-static'));
+});
+
 test('--tracing adds gateway-trace100 and gateway-trace1, not in the default run; --only accepts them', () => {
   assert.deepEqual(parseOptions(['--tracing', '--only', 'gateway']).only, [
     'gateway',

@@ -69,10 +69,16 @@ export type TracingContender = (typeof TracingContenders)[number];
  */
 export const AuthnContenders = ['gateway-basic', 'gateway-key'] as const;
 export type AuthnContender = (typeof AuthnContenders)[number];
+/**
+ * `--static`: files served from disk, the same two files (5 B and 64 KiB) by the gateway's StaticFileHandler
+ * (bench/configs/gateway-static.yaml) and by nginx (1 worker, sendfile, default file cache settings).
+ */
+export const StaticContenders = ['gateway-static', 'nginx-static'] as const;
+export type StaticContender = (typeof StaticContenders)[number];
 /** The contenders that need redis-server (skipped when it is not installed). */
 export const RedisContenders: readonly string[] = ['gateway-throttle-redis'];
 /** The contenders that are nginx (skipped when it is not installed). */
-export const NginxContenders: readonly string[] = ['nginx', 'nginx-tls'];
+export const NginxContenders: readonly string[] = ['nginx', 'nginx-tls', 'nginx-static'];
 /** The contenders loaded over HTTP/2 (with h2load; skipped when it is not installed). */
 export const H2Contenders: readonly string[] = ['gateway-h2', 'undici-baseline-h2'];
 export type FrontContender = (typeof FrontContenders)[number];
@@ -81,6 +87,7 @@ export type ContenderName =
   | BalancerContender
   | FrontContender
   | ThrottleContender
+  | StaticContender
   | BrowserContender
   | TracingContender
   | AuthnContender;
@@ -89,6 +96,7 @@ const AllContenders: readonly ContenderName[] = [
   ...BalancerContenders,
   ...FrontContenders,
   ...ThrottleContenders,
+  ...StaticContenders,
   ...BrowserContenders,
   ...TracingContenders,
   ...AuthnContenders,
@@ -151,7 +159,8 @@ Flags:
                        many seconds of quiet: the peak RSS of a cold process        [3]
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
-                       (and those of --balancers, --fronts, --throttle, --browser, --tracing, --authn)
+                       (and those of --balancers, --fronts, --throttle, --static, --browser, --tracing,
+                       --authn)
                                                                                  [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
                        gateway-accesslog = with an HTTPLogger access log written to a file
@@ -167,6 +176,8 @@ Flags:
   --throttle           also gateway-throttle (a per-client token bucket that never limits, in the
                        process) and gateway-throttle-redis (the same kept in a local redis-server
                        the harness starts; skipped when redis-server is not installed)
+  --static             also gateway-static and nginx-static: the same two files (5 B, 64 KiB) served
+                       from disk by a StaticFileHandler and by nginx (no proxy, no origin involved)
   --browser            also gateway-browser (tracking, CORS, header policy and a cookie session read
                        before the proxy, each request with a valid session cookie and an Origin:
                        bench/configs/gateway-browser.yaml)
@@ -239,6 +250,7 @@ export function parseOptions(argv: readonly string[]): Options {
       balancers: { type: 'boolean', default: false },
       fronts: { type: 'boolean', default: false },
       throttle: { type: 'boolean', default: false },
+      static: { type: 'boolean', default: false },
       browser: { type: 'boolean', default: false },
       tracing: { type: 'boolean', default: false },
       authn: { type: 'boolean', default: false },
@@ -264,6 +276,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.balancers) for (const b of BalancerContenders) if (!only.includes(b)) only.push(b);
   if (values.fronts) for (const f of FrontContenders) if (!only.includes(f)) only.push(f);
   if (values.throttle) for (const t of ThrottleContenders) if (!only.includes(t)) only.push(t);
+  if (values.static) for (const t of StaticContenders) if (!only.includes(t)) only.push(t);
   if (values.browser) for (const t of BrowserContenders) if (!only.includes(t)) only.push(t);
   if (values.tracing) for (const t of TracingContenders) if (!only.includes(t)) only.push(t);
   if (values.authn) for (const a of AuthnContenders) if (!only.includes(a)) only.push(a);

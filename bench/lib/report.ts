@@ -115,6 +115,11 @@ export const Targets = {
   accessLogRatio: 0.9,
   /** gateway-prom (a PrometheusMeter as the route's middleware and tripperware), paired by rep: <= 10 %. */
   prometheusRatio: 0.9,
+  /**
+   * gateway-static (a StaticFileHandler) against nginx-static (nginx serving the same files), paired by rep
+   * (--static): nginx is the anchor to approach; no target below this.
+   */
+  staticRatio: 0.4,
 } as const;
 
 /** The contender with five no-op middleware (bench/gateway-mw.ts), and the scenarios its target is judged in. */
@@ -291,6 +296,21 @@ export function verdicts(
       if (contenders.some((c) => c.name === name))
         out.push(pairedVerdict(runs, cells, name, s.id, min, 'gateway'));
     }
+    if (
+      contenders.some((c) => c.name === 'gateway-static') &&
+      contenders.some((c) => c.name === 'nginx-static')
+    )
+      out.push(
+        pairedVerdict(
+          runs,
+          cells,
+          'gateway-static',
+          s.id,
+          Targets.staticRatio,
+          'nginx-static',
+          'nginx-static',
+        ),
+      );
   }
   const gw = contenders.find((c) => c.name === 'gateway');
   const peak = mb(gw?.peakRssKiB);
@@ -341,11 +361,12 @@ function pairedVerdict(
   scenario: string,
   min: number,
   against: string,
+  reference = 'gateway',
 ): Verdict {
-  const paired = pairedRatio(runs, name, 'gateway', scenario);
+  const paired = pairedRatio(runs, name, reference, scenario);
   const cpu = ratio(
     cells.get(`${name}|${scenario}`)?.cpuUsPerReq ?? undefined,
-    cells.get(`gateway|${scenario}`)?.cpuUsPerReq ?? undefined,
+    cells.get(`${reference}|${scenario}`)?.cpuUsPerReq ?? undefined,
   );
   return {
     target: `${name} req/s >= ${min} x ${against}, paired by rep`,

@@ -1,0 +1,1 @@
+console.log('served by aileron-ts');
