@@ -39,6 +39,7 @@ export interface StartOptions {
   /** How many HTTPServers must log "server started" before the gateway counts as ready (default 1). */
   readonly servers?: number;
   readonly args?: readonly string[];
+  /** How long start-up may take: default 10 s, 30 s with --workers (each worker is a cold start of its own). */
   readonly timeoutMs?: number;
   /**
    * `bin`: run `bin/aileron.js` as an executable, through its shebang (the Node options it sets), with this
@@ -167,15 +168,12 @@ export async function startGateway(
   const addr: Record<string, string> = {};
   const want = options.servers ?? 1;
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const timeoutMs = options.timeoutMs ?? (options.args?.includes('--workers') ? 30_000 : 10_000);
   const ready = new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(
-        new Error(
-          `gateway not ready after ${options.timeoutMs ?? 10000} ms\nstdout:\n${out}\nstderr:\n${err}`,
-        ),
-      );
-    }, options.timeoutMs ?? 10000);
+      reject(new Error(`gateway not ready after ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`));
+    }, timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk;
       for (const line of out.split('\n')) {
