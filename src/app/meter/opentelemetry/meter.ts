@@ -20,7 +20,6 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Dispatcher } from 'undici';
-import { DecoratorHandler } from '../../../core/common/tripperware.ts';
 import type { Completion } from '../../../core/context.ts';
 import type {
   Dispatch,
@@ -31,6 +30,7 @@ import type {
   Tripperware,
 } from '../../../core/roles.ts';
 import { BoundedValues, child, MaxHosts, methodLabel } from '../labels.ts';
+import { hostOf, MeteredRoundTrip, type RoundTripRecorder } from '../roundtrip.ts';
 
 export interface MeterSettings {
   readonly serviceName: string;
@@ -162,8 +162,11 @@ export class OpenTelemetryMeter implements Middleware, Tripperware, Finalizer {
   // ---- Tripperware: upstream calls ----
 
   tripperware(next: Dispatch): Dispatch {
-    return (opts, handler) => next(opts, new MeteredRoundTrip(this, opts, handler));
+    return (opts, handler) => next(opts, new MeteredRoundTrip(this.#recordClient, opts, handler));
   }
+
+  readonly #recordClient: RoundTripRecorder = (opts, status, seconds) =>
+    this.recordClient(opts, status, seconds);
 
   /** @internal Records one upstream call (MeteredRoundTrip). */
   recordClient(opts: Dispatcher.DispatchOptions, status: number, seconds: number): void {
@@ -186,74 +189,5 @@ export class OpenTelemetryMeter implements Middleware, Tripperware, Finalizer {
   finalize(): Promise<void> {
     this.#closed ??= this.provider.shutdown();
     return this.#closed;
-  }
-}
-
-function hostOf(origin: unknown): string {
-  if (origin instanceof URL) return origin.host;
-  if (typeof origin !== 'string') return '';
-  try {
-    return new URL(origin).host;
-  } catch {
-    return origin;
-  }
-}
-
-type Controller = Dispatcher.DispatchController;
-type Headers = Record<string, string | string[] | undefined>;
-
-/** One upstream call: passes every callback on, and records the call once, when it ends. */
-class MeteredRoundTrip extends DecoratorHandler {
-  readonly #meter: OpenTelemetryMeter;
-  readonly #opts: Dispatcher.DispatchOptions;
-  readonly #start = performance.now();
-  #status = 0;
-  #done = false;
-
-  constructor(
-    meter: OpenTelemetryMeter,
-    opts: Dispatcher.DispatchOptions,
-    inner: Dispatcher.DispatchHandler,
-  ) {
-    super(inner);
-    this.#meter = meter;
-    this.#opts = opts;
-  }
-
-  override onResponseStart(
-    controller: Controller,
-    statusCode: number,
-    headers: Headers,
-    statusMessage?: string,
-  ): void {
-    this.#status = statusCode;
-    super.onResponseStart(controller, statusCode, headers, statusMessage);
-  }
-
-  override onRequestUpgrade(
-    controller: Controller,
-    statusCode: number,
-    headers: Headers,
-    socket: import('node:stream').Duplex,
-  ): void {
-    this.#status = statusCode;
-    this.#record();
-    super.onRequestUpgrade(controller, statusCode, headers, socket);
-  }
-
-  override onResponseEnd(controller: Controller, trailers: Headers): void {
-    this.#record();
-    super.onResponseEnd(controller, trailers);
-  }
-
-  override onResponseError(controller: Controller, error: Error): void {
-    this.#record();
-    super.onResponseError(controller, error);
-  }
-
-  #record(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#meter.recordClient(this.#opts, this.#status, (performance.now() - this.#start) / 1000);
   }
 }

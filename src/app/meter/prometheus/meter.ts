@@ -16,7 +16,6 @@
 
 import { type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
-import { DecoratorHandler } from '../../../core/common/tripperware.ts';
 import type { Completion } from '../../../core/context.ts';
 import type {
   Dispatch,
@@ -31,6 +30,7 @@ import type { GatewayStatus } from '../../../core/status.ts';
 import { inCluster } from '../../../core/workers.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { BoundedValues, child, MaxHosts, methodLabel } from '../labels.ts';
+import { hostOf, MeteredRoundTrip, type RoundTripRecorder } from '../roundtrip.ts';
 import { wantsOpenMetrics } from './accept.ts';
 import { answerScrapes, clusterScrape, WorkersFamily } from './cluster.ts';
 import { openMetricsView } from './openmetrics.ts';
@@ -246,10 +246,17 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   // ---- Tripperware: upstream calls ----
 
   tripperware(next: Dispatch): Dispatch {
-    return (opts, handler) => next(opts, new MeteredRoundTrip(this, opts, handler));
+    return (opts, handler) => next(opts, new MeteredRoundTrip(this.#recordClient, opts, handler));
   }
 
-  /** @internal The series of an upstream call (MeteredRoundTrip). */
+  /** Counts and times one upstream call (MeteredRoundTrip). */
+  readonly #recordClient: RoundTripRecorder = (opts, status, seconds) => {
+    const series = this.clientSeries(opts, status);
+    series.requests.inc();
+    series.duration.observe(seconds);
+  };
+
+  /** @internal The series of an upstream call. */
   clientSeries(opts: Dispatcher.DispatchOptions, status: number): ClientSeries {
     const origin = opts.origin;
     const method = opts.method;
@@ -266,72 +273,5 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
         duration: this.#s.clientDuration.series(labels),
       };
     });
-  }
-}
-
-function hostOf(origin: unknown): string {
-  if (origin instanceof URL) return origin.host;
-  if (typeof origin !== 'string') return '';
-  try {
-    return new URL(origin).host;
-  } catch {
-    return origin;
-  }
-}
-
-type Controller = Dispatcher.DispatchController;
-type Headers = Record<string, string | string[] | undefined>;
-
-/** One upstream call: passes every callback on, and records the call once, when it ends. */
-class MeteredRoundTrip extends DecoratorHandler {
-  readonly #meter: PrometheusMeter;
-  readonly #opts: Dispatcher.DispatchOptions;
-  readonly #start = performance.now();
-  #status = 0;
-  #done = false;
-
-  constructor(meter: PrometheusMeter, opts: Dispatcher.DispatchOptions, inner: Dispatcher.DispatchHandler) {
-    super(inner);
-    this.#meter = meter;
-    this.#opts = opts;
-  }
-
-  override onResponseStart(
-    controller: Controller,
-    statusCode: number,
-    headers: Headers,
-    statusMessage?: string,
-  ): void {
-    this.#status = statusCode;
-    super.onResponseStart(controller, statusCode, headers, statusMessage);
-  }
-
-  override onRequestUpgrade(
-    controller: Controller,
-    statusCode: number,
-    headers: Headers,
-    socket: import('node:stream').Duplex,
-  ): void {
-    this.#status = statusCode;
-    this.#record();
-    super.onRequestUpgrade(controller, statusCode, headers, socket);
-  }
-
-  override onResponseEnd(controller: Controller, trailers: Headers): void {
-    this.#record();
-    super.onResponseEnd(controller, trailers);
-  }
-
-  override onResponseError(controller: Controller, error: Error): void {
-    this.#record();
-    super.onResponseError(controller, error);
-  }
-
-  #record(): void {
-    if (this.#done) return;
-    this.#done = true;
-    const series = this.#meter.clientSeries(this.#opts, this.#status);
-    series.requests.inc();
-    series.duration.observe((performance.now() - this.#start) / 1000);
   }
 }
