@@ -193,3 +193,43 @@ export function warnField(ctx: CreateContext, field: FieldPath, message: string,
   const at = ctx.position(field);
   ctx.logger.warn(`${at ? `${formatPosition(at)}: ` : ''}${formatPath(field.slice(1))}: ${message}`, { fix });
 }
+
+/** AILERON's default exporter: `grpcExporter: {}`. */
+const GRPCDefaults = {
+  endpointURL: '',
+  compress: false,
+  insecure: false,
+  timeout: 0,
+  reconnectionPeriod: 0,
+  serviceConfig: '',
+};
+
+/** The stdout exporter's settings (exporters.ts takes them; it is not imported here, as it loads the SDK). */
+export interface StdoutChoice {
+  readonly prettyPrint: boolean;
+  readonly withoutTimestamps: boolean;
+}
+
+/**
+ * The exporter a tracer's or a meter's spec names, resolved: `httpExporter` (protobuf, or JSON with `encoding:
+ * json`), `stdoutExporter` (`stdout`, as each kind reads its fields), else `grpcExporter` (AILERON's default, `{}`
+ * when absent). Warns about `grpcExporter.serviceConfig`, which is accepted and not applied.
+ */
+export function chosenExporter(
+  ctx: CreateContext,
+  spec: {
+    readonly httpExporter?: HTTPExporterSpec | undefined;
+    readonly grpcExporter?: GRPCExporterSpec | undefined;
+  },
+  stdout: StdoutChoice | undefined,
+  signal: OtlpSignal,
+): ResolvedOtlp | StdoutChoice {
+  if (spec.grpcExporter?.serviceConfig) {
+    warnField(ctx, ['spec', 'grpcExporter', 'serviceConfig'], 'not applied', 'remove it');
+  }
+  if (spec.httpExporter) {
+    const encoding = spec.httpExporter.encoding === 'json' ? 'http/json' : 'http/protobuf';
+    return resolveOtlp(spec.httpExporter, encoding, signal, ['spec', 'httpExporter']);
+  }
+  return stdout ?? resolveOtlp(spec.grpcExporter ?? GRPCDefaults, 'grpc', signal, ['spec', 'grpcExporter']);
+}

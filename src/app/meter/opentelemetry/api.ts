@@ -7,11 +7,11 @@
 import { defineResource } from '../../../kernel/resource.ts';
 import { Obj, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import {
+  chosenExporter,
   exporterProblems,
   GRPCExporterSpec,
   HTTPExporterSpec,
   oneExporter,
-  resolveOtlp,
   warnField,
 } from '../../otel/spec.ts';
 
@@ -91,24 +91,18 @@ export const resource = defineResource({
       }
       timeout = interval;
     }
-    if (spec.grpcExporter?.serviceConfig) {
-      warnField(ctx, ['spec', 'grpcExporter', 'serviceConfig'], 'not applied', 'remove it');
-    }
     // The SDK is loaded here, and only here: a configuration without a meter never loads it.
     const [{ OpenTelemetryMeter }, { createMetricExporter }] = await Promise.all([
       import('./meter.ts'),
       import('../../otel/exporters.ts'),
     ]);
-    const settings = spec.httpExporter
-      ? resolveOtlp(
-          spec.httpExporter,
-          spec.httpExporter.encoding === 'json' ? 'http/json' : 'http/protobuf',
-          'metrics',
-          ['spec', 'httpExporter'],
-        )
-      : spec.stdoutExporter
-        ? { prettyPrint: spec.stdoutExporter.prettyPrint, withoutTimestamps: spec.stdoutExporter.timestamps }
-        : resolveOtlp(spec.grpcExporter ?? GRPCDefaults, 'grpc', 'metrics', ['spec', 'grpcExporter']);
+    const stdout = spec.stdoutExporter;
+    const settings = chosenExporter(
+      ctx,
+      spec,
+      stdout && { prettyPrint: stdout.prettyPrint, withoutTimestamps: stdout.timestamps },
+      'metrics',
+    );
     const meter = new OpenTelemetryMeter({
       serviceName: spec.serviceName,
       libraryName: spec.libraryName,
@@ -120,13 +114,3 @@ export const resource = defineResource({
     return meter;
   },
 });
-
-/** AILERON's default exporter: `grpcExporter: {}`. */
-const GRPCDefaults = {
-  endpointURL: '',
-  compress: false,
-  insecure: false,
-  timeout: 0,
-  reconnectionPeriod: 0,
-  serviceConfig: '',
-};

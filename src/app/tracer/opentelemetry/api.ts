@@ -7,11 +7,11 @@
 import { defineResource } from '../../../kernel/resource.ts';
 import { Enum, Obj, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import {
+  chosenExporter,
   exporterProblems,
   GRPCExporterSpec,
   HTTPExporterSpec,
   oneExporter,
-  resolveOtlp,
   warnField,
 } from '../../otel/spec.ts';
 
@@ -156,27 +156,18 @@ export const resource = defineResource({
         'remove it, or raise maxQueueSize',
       );
     }
-    if (spec.grpcExporter?.serviceConfig) {
-      warnField(ctx, ['spec', 'grpcExporter', 'serviceConfig'], 'not applied', 'remove it');
-    }
     // The SDK is loaded here, and only here: a configuration without a tracer never loads it.
     const [{ OpenTelemetryTracer }, { createSpanExporter }] = await Promise.all([
       import('./tracer.ts'),
       import('../../otel/exporters.ts'),
     ]);
-    const settings = spec.httpExporter
-      ? resolveOtlp(
-          spec.httpExporter,
-          spec.httpExporter.encoding === 'json' ? 'http/json' : 'http/protobuf',
-          'traces',
-          ['spec', 'httpExporter'],
-        )
-      : spec.stdoutExporter
-        ? {
-            prettyPrint: spec.stdoutExporter.prettyPrint,
-            withoutTimestamps: spec.stdoutExporter.withoutTimestamps,
-          }
-        : resolveOtlp(spec.grpcExporter ?? GRPCDefaults, 'grpc', 'traces', ['spec', 'grpcExporter']);
+    const stdout = spec.stdoutExporter;
+    const settings = chosenExporter(
+      ctx,
+      spec,
+      stdout && { prettyPrint: stdout.prettyPrint, withoutTimestamps: stdout.withoutTimestamps },
+      'traces',
+    );
     const exporter = await createSpanExporter(settings, ctx.fail, ctx.logger);
     const limits = spec.tracerProviderLimit;
     const types = spec.propagationTypes;
@@ -206,13 +197,3 @@ export const resource = defineResource({
     return tracer;
   },
 });
-
-/** AILERON's default exporter: `grpcExporter: {}`. */
-const GRPCDefaults = {
-  endpointURL: '',
-  compress: false,
-  insecure: false,
-  timeout: 0,
-  reconnectionPeriod: 0,
-  serviceConfig: '',
-};
