@@ -3,6 +3,8 @@
  * `hmacSecret`): HMAC-hashAlg under the secret, else hashAlg, else the key as it is. Compiled once at start-up.
  */
 import { createHash, createHmac, hash } from 'node:crypto';
+import type { CreateContext } from '../../kernel/resource.ts';
+import type { SchemaProblem } from '../../kernel/schema.ts';
 
 /** Node's names for AILERON's HashAlg values available here (Node has no FNV, CRC, or BLAKE2b-256/384). */
 const NodeHashes: Readonly<Record<string, { name: string; outputLength?: number }>> = {
@@ -71,4 +73,23 @@ export function keyTransform(
     };
   const name = h.name;
   return { transform: (key) => createHmac(name, secret).update(key).digest() };
+}
+
+/** The fields KeyAuthnMiddleware and IDKeyAuthnMiddleware hash presented keys with. */
+interface KeyHashFields {
+  readonly hashAlg: string;
+  readonly hmacSecret: string;
+}
+
+/** For a kind's `validate`: the problem of `hashAlg` / `hmacSecret`, if any. */
+export function keyTransformProblems(spec: KeyHashFields): SchemaProblem[] {
+  const t = keyTransform(spec.hashAlg, spec.hmacSecret);
+  return 'problem' in t ? [{ path: [t.field], message: t.problem, hint: t.hint }] : [];
+}
+
+/** For a kind's `create`: the transform, or the start fails at the field. */
+export function keyTransformOf(ctx: CreateContext, spec: KeyHashFields): KeyTransform {
+  const t = keyTransform(spec.hashAlg, spec.hmacSecret);
+  if ('problem' in t) return ctx.fail(['spec', t.field], t.problem, { hint: t.hint });
+  return t.transform;
 }

@@ -6,7 +6,7 @@
 import { defineResource, type Fail, failureOf } from '../../../kernel/resource.ts';
 import { Obj, type Static, Type } from '../../../kernel/schema.ts';
 import { envPairs, readCredentialFiles } from '../credentials.ts';
-import { keyTransform } from '../keyhash.ts';
+import { keyTransformOf, keyTransformProblems } from '../keyhash.ts';
 import {
   authnErrorHandler,
   ClaimsKeyField,
@@ -97,18 +97,14 @@ export const resource = defineResource({
       };
   },
   validate(spec) {
-    const problems = commonProblems(spec);
-    const t = keyTransform(spec.hashAlg, spec.hmacSecret);
-    if ('problem' in t) problems.push({ path: [t.field], message: t.problem, hint: t.hint });
-    return problems;
+    return [...commonProblems(spec), ...keyTransformProblems(spec)];
   },
   preflight(spec) {
     return failureOf((fail) => storedKeys(spec, fail));
   },
   async create(ctx, manifest) {
     const spec = manifest.spec;
-    const t = keyTransform(spec.hashAlg, spec.hmacSecret);
-    if ('problem' in t) return ctx.fail(['spec', t.field], t.problem, { hint: t.hint });
+    const transform = keyTransformOf(ctx, spec);
     const keys = storedKeys(spec, ctx.fail);
     if (keys.length === 0)
       ctx.logger.warn(
@@ -123,7 +119,7 @@ export const resource = defineResource({
       keys,
       idHeader: spec.idHeaderName,
       keyHeader: spec.keyHeaderName,
-      transform: t.transform,
+      transform,
       claimsKey: spec.claimsKey,
       forwarding: {
         subjectHeader: spec.subjectHeader,
