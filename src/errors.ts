@@ -7,6 +7,7 @@
  * Ranges (DESIGN.md §5): E0000 not a gateway error; E1xxx command line; E2xxx core; E3xxx app.
  */
 import { ErrAuthnAuthentication, ErrAuthnForbidden, ErrAuthnInvalidCredential } from './app/authn/errors.ts';
+import { ErrAuthzAuthorization, ErrAuthzForbidden } from './app/authz/errors.ts';
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
@@ -146,6 +147,16 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrAuthnForbidden,
     meaning:
       'KeyAuthnMiddleware, IDKeyAuthnMiddleware: the API key (or its id) is missing, unknown or wrong.',
+  },
+  {
+    error: ErrAuthzAuthorization,
+    meaning:
+      'OPAAuthzMiddleware: the policy engine could not decide (OPA server unreachable, slow, erring; a compiled policy failed) and no other policy allowed; 503, fail closed.',
+  },
+  {
+    error: ErrAuthzForbidden,
+    meaning:
+      'OPAAuthzMiddleware, CasbinAuthzMiddleware, ClaimsAuthzMiddleware: no policy or rule allows the request.',
   },
   { error: ErrAPITimeout, meaning: "TimeoutMiddleware: no response within the request's timeout." },
   {

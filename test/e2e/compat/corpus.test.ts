@@ -70,6 +70,19 @@ const MustFail: Record<string, { readonly because: string; readonly error: RegEx
     error:
       /config\.yaml:39:9: spec\.fileProvider\.paths\[0\]: cannot read \.\/_example\/authn-idkey\/keys\.list/,
   },
+  // Deliberate gap: Node.js has no Rego engine. OPAAuthzMiddleware asks an OPA server (opaServer) or runs policies
+  // compiled to WebAssembly (wasmBundle); Rego files alone are refused saying so (docs/compatibility.md).
+  // test/e2e/authz/aileron-opa.test.ts runs both configs with opaServer added, against a Data API stand-in.
+  'authz-opa/config.yaml': {
+    because: 'gap: Rego policy files are not evaluated in-process (opaServer or wasmBundle instead)',
+    error:
+      /config\.yaml:33:9: spec\.regos\[0\]\.policyFiles: Rego policies are not evaluated in-process[\s\S]*spec\.opaServer\.url[\s\S]*opa build -t wasm/,
+  },
+  'authz-opa/config-basicauth.yaml': {
+    because: 'gap: Rego policy files are not evaluated in-process (opaServer or wasmBundle instead)',
+    error:
+      /config-basicauth\.yaml:36:9: spec\.regos\[0\]\.policyFiles: Rego policies are not evaluated in-process[\s\S]*spec\.opaServer\.url/,
+  },
   // Deliberate gaps: Node.js has no usable QUIC, so HTTP/3 is rejected with an explanation (docs/http3.md).
   'http3-server/config.yaml': {
     because: 'gap: HTTP/3 server (http3Config)',
