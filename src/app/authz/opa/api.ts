@@ -10,7 +10,7 @@
 import { isHeaderName, isHeaderValue } from '../../../core/common/headernames.ts';
 import { formatPosition } from '../../../kernel/problems.ts';
 import { defineResource, failureOf } from '../../../kernel/resource.ts';
-import { Obj, RefTo, type SchemaProblem, type Static, StringMap, Type } from '../../../kernel/schema.ts';
+import { Obj, Reference, type SchemaProblem, type Static, StringMap, Type } from '../../../kernel/schema.ts';
 import { authzServices, ClaimsKeyField, ErrorHandlerField, LoggerField } from '../spec.ts';
 import { DecisionCache } from './decisioncache.ts';
 import { envData } from './input.ts';
@@ -62,7 +62,10 @@ const RegoSpec = Obj(
     shallowInlining: Flag(NotUsed),
     strict: Flag(NotUsed),
     strictBuiltinErrors: Flag(NotUsed),
-    roundTripper: Type.Optional(RefTo('RoundTripper', { description: `bundle downloads; ${NotUsed}` })),
+    // A plain reference, not resolved (so not checked for its role): nothing here downloads bundles.
+    roundTripper: Type.Optional(
+      Type.Unsafe<Static<typeof Reference>>({ ...Reference, description: `bundle downloads; ${NotUsed}` }),
+    ),
     header: Type.Record(Type.String(), Type.String(), {
       default: {},
       description: `bundle downloads; ${NotUsed}`,
