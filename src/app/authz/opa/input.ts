@@ -17,6 +17,7 @@
  * body sent to an OPA server and the decision cache's key.
  */
 import type { X509Certificate } from 'node:crypto';
+import { types } from 'node:util';
 import { socketAddressText } from '../../../core/common/ip.ts';
 import { canonicalHeader } from '../../../core/httplogger/logging.ts';
 import { clientCertificate } from '../../../core/httpserver/clientcert.ts';
@@ -175,7 +176,7 @@ export function canonicalJSON(value: unknown): string {
     return `[${value.map((v) => (v === undefined ? 'null' : canonicalJSON(v))).join(',')}]`;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return canonicalJSON((toJSON as () => unknown).call(value));
-  if (value instanceof Map) return canonicalJSON(Object.fromEntries(value));
+  if (types.isMap(value)) return canonicalJSON(Object.fromEntries(value as Map<unknown, unknown>));
   const keys = Object.keys(value).sort();
   const parts: string[] = [];
   for (const k of keys) {
