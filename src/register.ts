@@ -7,6 +7,7 @@ import { resource as BasicAuthnMiddleware } from './app/authn/basic/api.ts';
 import { resource as DigestAuthnMiddleware } from './app/authn/digest/api.ts';
 import { resource as IDKeyAuthnMiddleware } from './app/authn/idkey/api.ts';
 import { resource as KeyAuthnMiddleware } from './app/authn/key/api.ts';
+import { resource as CasbinAuthzMiddleware } from './app/authz/casbin/api.ts';
 import { resource as ClaimsAuthzMiddleware } from './app/authz/claims/api.ts';
 import { resource as OPAAuthzMiddleware } from './app/authz/opa/api.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
@@ -82,5 +83,6 @@ export function registerAll(registry: Registry): Registry {
     IDKeyAuthnMiddleware,
     OPAAuthzMiddleware,
     ClaimsAuthzMiddleware,
+    CasbinAuthzMiddleware,
   );
 }
