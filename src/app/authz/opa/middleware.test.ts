@@ -15,6 +15,7 @@ import {
   type OPAStandin,
   startOPAStandin,
 } from '../../../../test/helpers/opa-standin.ts';
+import { h2request } from '../../../../test/helpers/recordingupstream.ts';
 import { requestFrom, serveYaml, type YamlGateway } from '../../../../test/helpers/yamlgateway.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'opa-authz-'));
@@ -47,7 +48,10 @@ after(async () => {
   await opa.close();
 });
 
-async function serve(opaSpec: string, options: { basic?: boolean; url?: string } = {}): Promise<YamlGateway> {
+async function serve(
+  opaSpec: string,
+  options: { basic?: boolean; url?: string; h2c?: boolean } = {},
+): Promise<YamlGateway> {
   const gw = await serveYaml(`apiVersion: core/v1
 kind: Entrypoint
 spec:
@@ -58,7 +62,7 @@ kind: HTTPServer
 spec:
   addr: "127.0.0.1:0"
   shutdownTimeout: 1
-  virtualHosts:
+${options.h2c ? '  http2Config: {enableH2C: true}\n' : ''}  virtualHosts:
     - middleware:
 ${options.basic ? '        - {apiVersion: app/v1, kind: BasicAuthnMiddleware}\n' : ''}        - {apiVersion: app/v1, kind: OPAAuthzMiddleware}
       handlers:
@@ -125,6 +129,22 @@ describe('OPAAuthzMiddleware with an OPA server (Data API stand-in)', () => {
     assert.equal((q.input.env as { pid: number }).pid, process.pid);
     assert.deepEqual(Object.keys((q.input.env as { vars: object }).vars), ['OPA_TEST_VAR']);
     assert.equal(q.input.clientCert, undefined);
+  });
+
+  it('over HTTP/2: the same document, host from :authority, no pseudo-headers', async () => {
+    const gw = await serve(`  regos:\n    - queryParameter: data.example.authz.allow\n`, { h2c: true });
+    const before = opa.queries.length;
+    const res = await h2request(gw.url, { ':method': 'POST', ':path': '/h2?x=1', foo: 'bar' });
+    assert.equal(res.status, 200);
+    const q = opa.queries[before]!;
+    assert.equal(q.input.api, '/h2');
+    assert.match(String(q.input.host), /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(q.input.query, { x: ['1'] });
+    const header = q.input.header as Record<string, string[]>;
+    assert.deepEqual(header.Foo, ['bar']);
+    assert.ok(!Object.keys(header).some((k) => k.startsWith(':')), Object.keys(header).join());
+    const refused = await h2request(gw.url, { ':method': 'GET', ':path': '/h2' });
+    assert.equal(refused.status, 403);
   });
 
   it("AILERON's Basic policy: input.auth is the authentication's claims; scopes decide per method", async () => {
