@@ -1,7 +1,7 @@
 /**
  * app/v1 OPAAuthzMiddleware as a resource: AILERON's fields load; Rego-only policies are refused at their line
- * with the two ways out; opaServer and wasmBundle are checked; the wasm loader's refusals (the happy path needs a
- * policy compiled by `opa build -t wasm`, which cannot be produced here: no opa binary, no Go toolchain).
+ * with the two ways out; opaServer and wasmBundle are checked; the wasm loader's refusals (wasm.test.ts runs the
+ * happy path with an ABI stand-in: a policy compiled by `opa build -t wasm` cannot be produced here).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
