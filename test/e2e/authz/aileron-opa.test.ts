@@ -19,6 +19,8 @@ const repo = resolve(import.meta.dirname, '../../..');
 const corpus = resolve(process.env.AILERON_EXAMPLES ?? resolve(repo, '../shared/aileron-examples'));
 const example = join(corpus, 'authz-opa');
 const available = existsSync(example);
+/** How long the gateway may take to start on a loaded machine. */
+const StartDeadline = 30_000;
 const basic = (u: string) => `Basic ${Buffer.from(`${u}:password`).toString('base64')}`;
 
 describe('AILERON authz-opa example', {
@@ -80,7 +82,7 @@ describe('AILERON authz-opa example', {
 
   it('config.yaml with opaServer: POST with Foo: bar gets the echo, anything else 403', async () => {
     policy = AileronExamplePolicies.header;
-    const gw = await startGateway(pointedAtOPA('config.yaml'));
+    const gw = await startGateway(pointedAtOPA('config.yaml'), { timeoutMs: StartDeadline });
     running.push(gw);
     const ok = await send(gw, 'POST', { Foo: 'bar' });
     assert.equal(ok.status, 200);
@@ -106,6 +108,7 @@ describe('AILERON authz-opa example', {
     // Run from the config's folder, as AILERON's README does: its htpasswd path is relative (./htpasswd).
     const gw = await startGateway(pointedAtOPA('config-basicauth.yaml'), {
       exec: { file: process.execPath, args: [join(repo, 'src/cli.ts')], cwd: dir },
+      timeoutMs: StartDeadline,
     });
     running.push(gw);
     const cases: Array<[string, string, number]> = [

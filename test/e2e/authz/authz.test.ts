@@ -125,7 +125,8 @@ kind: CasbinAuthzMiddleware
 spec:
   policy: "${join(dir, 'policy.csv')}"
 `),
-      { servers: 2 },
+      // Start-up takes longer than the default 10 s on a loaded machine.
+      { servers: 2, timeoutMs: 30_000 },
     );
   });
   after(async () => {
