@@ -134,6 +134,6 @@ export function send(
       req.on('error', reject);
       req.end(body);
     }),
-    { what: `the answer to ${method} ${url}`, timeoutMs: 5000 },
+    { what: `the answer to ${method} ${url}`, deadline: 10_000 },
   );
 }

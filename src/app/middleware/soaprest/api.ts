@@ -6,7 +6,7 @@
 import { errorHandlerFor } from '../../../core/services.ts';
 import { defineResource } from '../../../kernel/resource.ts';
 import { Obj, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
-import { simpleConverter } from './converter.ts';
+import { type Converter, type ConverterLimits, rayfishConverter, simpleConverter } from './converter.ts';
 import { SOAPRESTMiddleware } from './middleware.ts';
 
 const Key = (dflt: string, description: string) => Type.String({ default: dflt, minLength: 1, description });
@@ -42,7 +42,7 @@ const RayfishSpec = Obj(
     namespaceSep: Key(':', 'separator between namespace prefix and name'),
     trimSpace: trimSpace(),
   },
-  { description: 'the RayFish convention (not available in this version: use simple)' },
+  { description: 'the RayFish convention: every element {"#name", "#text", "#children"}' },
 );
 
 const BadgerfishSpec = Obj(
@@ -52,7 +52,7 @@ const BadgerfishSpec = Obj(
     namespaceSep: Key(':', 'separator between namespace prefix and name in JSON keys'),
     trimSpace: trimSpace(),
   },
-  { description: 'the BadgerFish convention (not available in this version: use simple)' },
+  { description: 'the BadgerFish convention: like simple, namespace declarations grouped under "@xmlns"' },
 );
 
 export const SOAPRESTMiddlewareSpec = Obj({
@@ -98,27 +98,29 @@ export const resource = defineResource({
         path: [given[1]!],
         message: `only one of simple, rayfish and badgerfish can be given (found ${given.join(' and ')})`,
       });
-    for (const c of ['rayfish', 'badgerfish'] as const)
-      if (spec[c] !== undefined)
-        problems.push({
-          path: [c],
-          message: `the ${c} convention is not available in this version; use simple (AILERON's default)`,
-        });
     return problems;
   },
   create(ctx, manifest) {
     const spec = manifest.spec;
-    const simple = spec.simple ?? {
-      textKey: '$',
-      attrPrefix: '@',
-      namespaceSep: ':',
-      trimSpace: false,
-      preferShort: false,
-    };
     return new SOAPRESTMiddleware({
-      converter: simpleConverter(simple, { maxDepth: spec.maxDepth, maxElements: spec.maxElements }),
+      converter: converterOf(spec, { maxDepth: spec.maxDepth, maxElements: spec.maxElements }),
       maxBodySize: spec.maxBodySize,
       errorHandler: errorHandlerFor(ctx, manifest),
     });
   },
 });
+
+/** The convention given (simple when none is), with its rules, built once. */
+function converterOf(spec: SOAPRESTMiddlewareSpec, limits: ConverterLimits): Converter {
+  if (spec.rayfish !== undefined) return rayfishConverter(spec.rayfish, limits);
+  if (spec.badgerfish !== undefined)
+    return simpleConverter({ ...spec.badgerfish, preferShort: false, badgerfish: true }, limits);
+  const simple = spec.simple ?? {
+    textKey: '$',
+    attrPrefix: '@',
+    namespaceSep: ':',
+    trimSpace: false,
+    preferShort: false,
+  };
+  return simpleConverter(simple, limits);
+}

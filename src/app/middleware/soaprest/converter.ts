@@ -3,6 +3,7 @@
  * limits (depth, element count) applied both ways.
  */
 import { readJSON } from './jsonread.ts';
+import { type RayfishRules, rayfishToJSON, rayfishToXML } from './rayfish.ts';
 import { type SimpleRules, simpleToJSON, simpleToXML } from './simple.ts';
 import { readXML } from './xmlread.ts';
 
@@ -24,5 +25,13 @@ export function simpleConverter(rules: SimpleRules, limits: ConverterLimits): Co
   return {
     xmlToJSON: (xml) => simpleToJSON(readXML(xml, limits), rules),
     jsonToXML: (json) => simpleToXML(readJSON(json), rules, limits),
+  };
+}
+
+/** RayFish: every element `{"#name", "#text", "#children"}`, in document order. */
+export function rayfishConverter(rules: RayfishRules, limits: ConverterLimits): Converter {
+  return {
+    xmlToJSON: (xml) => rayfishToJSON(readXML(xml, limits), rules),
+    jsonToXML: (json) => rayfishToXML(readJSON(json), rules, limits),
   };
 }

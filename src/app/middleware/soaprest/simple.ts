@@ -21,6 +21,11 @@ export interface SimpleRules {
   readonly namespaceSep: string;
   readonly trimSpace: boolean;
   readonly preferShort: boolean;
+  /**
+   * The BadgerFish variant: namespace declarations grouped as `"@xmlns": {"$": default, "prefix": uri}`, an empty
+   * element is `{}`, text always `{"$": "text"}` (no preferShort).
+   */
+  readonly badgerfish?: boolean;
 }
 
 export interface WriteLimits {
@@ -54,6 +59,17 @@ function content(el: XMLElement, rules: SimpleRules): Out {
   const obj: { [key: string]: Out } = Object.create(null);
   let keys = 0;
   for (const [name, value] of el.attrs) {
+    if (rules.badgerfish === true && (name === 'xmlns' || name.startsWith('xmlns:'))) {
+      const key = `${rules.attrPrefix}xmlns`;
+      let group = obj[key] as { [key: string]: Out } | undefined;
+      if (group === undefined) {
+        group = Object.create(null) as { [key: string]: Out };
+        obj[key] = group;
+        keys++;
+      }
+      group[name === 'xmlns' ? rules.textKey : name.slice(6)] = value;
+      continue;
+    }
     obj[rules.attrPrefix + jsonName(name, rules.namespaceSep)] = value;
     keys++;
   }
@@ -79,6 +95,10 @@ function content(el: XMLElement, rules: SimpleRules): Out {
       obj[name] = values.length === 1 ? values[0]! : values;
       keys++;
     }
+  if (rules.badgerfish === true) {
+    if (text !== '') obj[rules.textKey] = text;
+    return obj;
+  }
   if (keys === 0) {
     if (rules.preferShort) return text;
     obj[rules.textKey] = text;
@@ -137,6 +157,19 @@ class SimpleWriter {
         if (k === rules.textKey) text = value[k];
         else if (k.startsWith(rules.attrPrefix)) {
           const v = value[k]!;
+          if (rules.badgerfish === true && isObject(v)) {
+            // Namespace declarations: {"$": default, "prefix": uri}.
+            const base = xmlName(k.slice(rules.attrPrefix.length), rules.namespaceSep);
+            for (const p in v) {
+              const uri = v[p]!;
+              if (typeof uri !== 'string')
+                throw new XMLWriteError(
+                  `namespace ${JSON.stringify(p)} of ${JSON.stringify(k)} must be a string`,
+                );
+              attrs.push([checkName(p === rules.textKey ? base : `${base}:${p}`, 'attribute name'), uri]);
+            }
+            continue;
+          }
           if (v !== null && typeof v !== 'string')
             throw new XMLWriteError(
               `attribute ${JSON.stringify(k)} must be a string or null, not ${typeName(v)}`,
@@ -157,7 +190,7 @@ class SimpleWriter {
 }
 
 /** `soap_Body` with namespaceSep `_` is `soap:Body` (the first separator, when something precedes it). */
-function xmlName(key: string, sep: string): string {
+export function xmlName(key: string, sep: string): string {
   if (sep === ':' || sep === '') return key;
   const at = key.indexOf(sep);
   return at > 0 ? `${key.slice(0, at)}:${key.slice(at + sep.length)}` : key;

@@ -35,6 +35,7 @@ export class XMLReadError extends Error {
 const TextKey = '#text';
 const CDataKey = '#cdata';
 const AttrsKey = ':@';
+const CommentKey = '#comment';
 
 // One parser for every document: its options are fixed, parse() keeps no state between documents.
 const parser = new XMLParser({
@@ -49,7 +50,12 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   cdataPropName: CDataKey,
+  // Comments as nodes (then dropped): text on both sides of a comment stays two pieces, as in Go's decoder.
+  commentPropName: CommentKey,
   allowBooleanAttributes: false,
+  // Names such as toString are data here (own properties of the parser's nodes), kept as written. The parser
+  // still refuses __proto__, constructor and prototype as names.
+  onDangerousProperty: (name: string) => name,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -149,7 +155,7 @@ function element(node: Record<string, unknown>, depth: number, maxDepth: number)
     }
   }
   // Text, CDATA and comments outside the root element: ignored, as AILERON does.
-  if (name === undefined || name === TextKey || name === CDataKey) return undefined;
+  if (name === undefined || name === TextKey || name === CDataKey || name === CommentKey) return undefined;
   if (depth > maxDepth) throw new XMLReadError(`elements nested deeper than ${maxDepth}`);
   const attrs: Array<[string, string]> = [];
   const rawAttrs = node[AttrsKey] as Record<string, string> | undefined;
