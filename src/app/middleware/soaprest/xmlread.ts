@@ -56,6 +56,8 @@ const parser = new XMLParser({
   // Names such as toString are data here (own properties of the parser's nodes), kept as written. The parser
   // still refuses __proto__, constructor and prototype as names.
   onDangerousProperty: (name: string) => name,
+  // No path strings built per tag (no callback reads them): a third of the parse time.
+  jPath: false,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
