@@ -299,7 +299,9 @@ function endHeld(
   if (held.headers !== undefined) mergeHeaders(res, held.headers as Headers);
   res.statusCode = held.status;
   if (held.reason !== undefined) res.statusMessage = held.reason;
-  res.removeHeader('content-length');
+  // The body changed: its length, set (a removed Content-Length would make Node send it chunked). A bodiless
+  // response (HEAD, 204, 304) keeps the writer's.
+  if (!hasNoBody(res)) res.setHeader('content-length', byteLength(out, undefined));
   res.end(out, cb);
 }
 
