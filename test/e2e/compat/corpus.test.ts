@@ -72,7 +72,7 @@ const MustFail: Record<string, { readonly because: string; readonly error: RegEx
   },
   'soap-rest/config-error.yaml': {
     because:
-      'stale: its templateFiles name ./_example/soap-rest/error-messages/soapfault_*.txt, which AILERON\'s repository does not have (the example ships errors/client.xml and errors/server.xml); test/e2e/soaprest/aileron-example.test.ts runs it with those',
+      "stale: its templateFiles name ./_example/soap-rest/error-messages/soapfault_*.txt, which AILERON's repository does not have (the example ships errors/client.xml and errors/server.xml); test/e2e/soaprest/aileron-example.test.ts runs it with those",
     error:
       /config-error\.yaml:57:25: spec\.errorMessages\[1\]\.mimeContents\[0\]\.templateFile: cannot read templateFile \.\/_example\/soap-rest\/error-messages\/soapfault_client\.txt/,
   },
