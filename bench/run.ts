@@ -270,7 +270,14 @@ async function main(): Promise<number> {
         for (const c of running) {
           if (abort.signal.aborted || !alive(c)) continue;
           try {
-            await generatorOf(c).run(c.url + pathFor(c, s), s.conns, seconds, abort.signal, c.headers);
+            await generatorOf(c).run(
+              c.url + pathFor(c, s),
+              s.conns,
+              seconds,
+              abort.signal,
+              c.headers,
+              c.request,
+            );
           } catch (err) {
             if (!abort.signal.aborted) log(`!! warm-up ${c.name} ${s.id}: ${(err as Error).message}`);
           }
@@ -416,7 +423,7 @@ async function measure(
   const startedAt = new Date().toISOString();
   let r: LoadResult;
   try {
-    r = await generator.run(c.url + pathFor(c, s), s.conns, o.duration, signal, c.headers);
+    r = await generator.run(c.url + pathFor(c, s), s.conns, o.duration, signal, c.headers, c.request);
   } catch (err) {
     if (!signal.aborted) log(`!! rep ${rep} ${s.id} ${c.name}: load run failed: ${(err as Error).message}`);
     return undefined;

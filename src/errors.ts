@@ -24,6 +24,16 @@ import { ErrHeaderPolicy } from './app/middleware/headerpolicy/middleware.ts';
 import { ErrIPFilterRefused } from './app/middleware/ipfilter/middleware.ts';
 import { ErrSessionTooLarge } from './app/middleware/session/cookiestore.ts';
 import { ErrSessionStore } from './app/middleware/session/kvstore.ts';
+import {
+  ErrSOAPBodyTooLarge,
+  ErrSOAPConvertJSONtoXML,
+  ErrSOAPConvertXMLtoJSON,
+  ErrSOAPInvalidContentType,
+  ErrSOAPReadXMLBody,
+  ErrSOAPResponseTooLarge,
+  ErrSOAPVersionMismatch,
+  ErrSOAPWriteResponseBody,
+} from './app/middleware/soaprest/middleware.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import { ErrStorageKVS } from './app/storage/redis/client.ts';
@@ -218,6 +228,34 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'HeaderCertMiddleware: the fingerprint header is missing or is not the SHA-256 of the client certificate.',
   },
   {
+    error: ErrSOAPVersionMismatch,
+    meaning:
+      'SOAPRESTMiddleware: the request is neither SOAP 1.1 (text/xml with a SOAPAction header) nor SOAP 1.2 (application/soap+xml).',
+  },
+  {
+    error: ErrSOAPReadXMLBody,
+    meaning: 'SOAPRESTMiddleware: the SOAP request body could not be read.',
+  },
+  {
+    error: ErrSOAPConvertXMLtoJSON,
+    meaning:
+      'SOAPRESTMiddleware: the SOAP request body is empty, not well-formed UTF-8 XML, has a DOCTYPE, or passes maxDepth or maxElements.',
+  },
+  {
+    error: ErrSOAPInvalidContentType,
+    meaning: "SOAPRESTMiddleware: the upstream's response is not application/json (AILERON: 500).",
+  },
+  {
+    error: ErrSOAPConvertJSONtoXML,
+    meaning:
+      "SOAPRESTMiddleware: the upstream's JSON response is not JSON or cannot be written as XML (a key that is not an XML name, an attribute that is not a string, maxDepth, maxElements) (AILERON: 500).",
+  },
+  {
+    error: ErrSOAPWriteResponseBody,
+    meaning:
+      "SOAPRESTMiddleware: reserved (AILERON's failed write of the converted response); not raised at present.",
+  },
+  {
     error: ErrThrottleStore,
     meaning:
       'ThrottleMiddleware: Redis, where the limits are kept, is unreachable and onRedisError is FailClosed.',
@@ -235,6 +273,16 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrCSRFBodyTooLarge,
     meaning:
       'CSRFMiddleware (token in a form or JSON body): the body is larger than maxBodySize, the most it reads; 413.',
+  },
+  {
+    error: ErrSOAPBodyTooLarge,
+    meaning:
+      'SOAPRESTMiddleware: the SOAP request body is larger than maxBodySize; the connection is closed after the answer.',
+  },
+  {
+    error: ErrSOAPResponseTooLarge,
+    meaning:
+      "SOAPRESTMiddleware: the upstream's JSON response is larger than maxBodySize; the upstream request is cancelled.",
   },
   {
     error: ErrStorageKVS,

@@ -24,6 +24,7 @@ import { resource as HeaderPolicyMiddleware } from './app/middleware/headerpolic
 import { resource as IPFilterMiddleware } from './app/middleware/ipfilter/api.ts';
 import { resource as SessionMiddleware } from './app/middleware/session/api.ts';
 import { resource as Skipper } from './app/middleware/skipper/api.ts';
+import { resource as SOAPRESTMiddleware } from './app/middleware/soaprest/api.ts';
 import { resource as ThrottleMiddleware } from './app/middleware/throttle/api.ts';
 import { resource as TimeoutMiddleware } from './app/middleware/timeout/api.ts';
 import { resource as TrackingMiddleware } from './app/middleware/tracking/api.ts';
@@ -69,6 +70,7 @@ export function registerAll(registry: Registry): Registry {
     HeaderPolicyMiddleware,
     HeaderCertMiddleware,
     Skipper,
+    SOAPRESTMiddleware,
     RedisClient,
     SessionMiddleware,
     MemoryStorage,

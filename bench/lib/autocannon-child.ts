@@ -4,7 +4,7 @@
  * autocannon's own histogram keeps whole milliseconds, too coarse for p50/p99 at these latencies, so every
  * response time is kept here (8 bytes each: a few MB for a run) and the percentiles are exact, in µs.
  *
- *   node bench/lib/autocannon-child.ts <url> <connections> <seconds> [<headers as JSON>]
+ *   node bench/lib/autocannon-child.ts <url> <connections> <seconds> [<headers as JSON> [<{method, body} as JSON>]]
  */
 import { createRequire } from 'node:module';
 
@@ -22,7 +22,8 @@ type Autocannon = (
 ) => Instance;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-const [url, connsText, secondsText, headersText] = process.argv.slice(2);
+const [url, connsText, secondsText, headersText, requestText] = process.argv.slice(2);
+const request = requestText ? (JSON.parse(requestText) as { method: string; body: string }) : undefined;
 if (!url || !connsText || !secondsText)
   throw new Error('usage: autocannon-child.ts <url> <connections> <seconds>');
 
@@ -38,6 +39,7 @@ const instance = autocannon(
     timeout: 5,
     pipelining: 1,
     headers: headersText ? (JSON.parse(headersText) as Record<string, string>) : {},
+    ...(request === undefined ? {} : { method: request.method, body: request.body }),
   },
   (err, result) => {
     if (err) throw err;

@@ -13,6 +13,7 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { SecureEncoder } from '../../src/app/middleware/session/encoder.ts';
 import { selfSignedCert } from './certs.ts';
 import { type Child, startChild, stopChild } from './children.ts';
+import type { LoadRequest } from './load.ts';
 import {
   nginxArgs,
   originConfig,
@@ -21,7 +22,8 @@ import {
   staticConfig,
   writeStaticFiles,
 } from './nginx.ts';
-import { balancerOf, type ContenderName } from './options.ts';
+import { balancerOf, type ContenderName, DefaultConfig } from './options.ts';
+import { SOAPHeaders, SOAPPath, SOAPRequest, SOAPResponseJSON } from './soapdoc.ts';
 
 export interface Running {
   readonly name: ContenderName | 'origin';
@@ -37,6 +39,8 @@ export interface Running {
   readonly paths?: Readonly<Record<'small' | '64k', string>>;
   /** Sent with every request of the load (gateway-browser: its session cookie; gateway-basic, gateway-key: credentials). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The load's method and body when not `GET` (the --soap contenders POST a SOAP document). */
+  readonly request?: LoadRequest;
 }
 
 export interface Context {
@@ -92,6 +96,10 @@ export const AuthnConfigs = {
 export const AccessLogConfig = 'bench/configs/gateway-accesslog.yaml';
 /** The config of the `gateway-prom` contender: a PrometheusMeter as the route's middleware and tripperware. */
 export const PrometheusConfig = 'bench/configs/gateway-prom.yaml';
+/** The config of the `gateway-soap` contender (--soap): a SOAPRESTMiddleware in front of the proxy. */
+export const SOAPConfig = 'bench/configs/gateway-soap.yaml';
+/** The JSON upstream of the --soap contenders (its own process, like the trace sink). */
+export const SOAPUpstream = 'bench/soap-upstream.ts';
 /** How many origin ports the `gw4-*` contenders proxy to. */
 export const BalancerUpstreams = 4;
 const ListeningLine = /listening on (127\.0\.0\.1:\d+)/;
@@ -117,10 +125,12 @@ async function bringUp<T extends { child: Child; url: string }>(
   requestHeaders?: Readonly<Record<string, string>>,
   check?: (url: string) => Promise<void>,
   paths?: Running['paths'],
+  verifyWith?: (url: string) => Promise<void>,
 ): Promise<T> {
   try {
     const r = await ready();
-    await verify(r.url, http2, header, requestHeaders, paths);
+    if (verifyWith !== undefined) await verifyWith(r.url);
+    else await verify(r.url, http2, header, requestHeaders, paths);
     await check?.(r.url);
     return r;
   } catch (err) {
@@ -219,6 +229,8 @@ interface Launch {
   /** Proof that its feature ran for the verification requests (an access-log file, a metrics count). */
   readonly check?: (url: string) => Promise<void>;
   readonly paths?: Running['paths'];
+  /** Replaces the GET checks of `verify` (contenders that are not loaded with GET). */
+  readonly verifyWith?: (url: string) => Promise<void>;
 }
 
 /** Starts a process that announces "listening on host:port" and verifies the bodies through it. */
@@ -246,6 +258,7 @@ function startListening(
     o.requestHeaders,
     o.check,
     o.paths,
+    o.verifyWith,
   );
 }
 
@@ -358,6 +371,47 @@ async function startRedisServer(ctx: Context): Promise<string> {
     throw new StartError(`redis-server: ${(err as Error).message}`, child.tail());
   }
   return `127.0.0.1:${port}`;
+}
+
+/** The JSON upstream of a --soap contender (bench/soap-upstream.ts): its own process, stopped with the others. */
+async function startSOAPUpstream(name: string, ctx: Context): Promise<{ child: Child; url: string }> {
+  const child = startChild(name, process.execPath, [SOAPUpstream], {
+    cwd: ctx.root,
+    logFile: join(ctx.logs, `${name}.log`),
+  });
+  try {
+    const m = await child.waitFor(ListeningLine, StartTimeoutMs);
+    return { child, url: `http://${m[1]}` };
+  } catch (err) {
+    await stopChild(child);
+    throw new StartError(`${name}: ${(err as Error).message}`, child.tail());
+  }
+}
+
+/** POSTs the --soap load's request through `url`: 200 with `type` and a body of at least `min` bytes, else throws. */
+async function soapAnswered(url: string, type: string, min: number): Promise<void> {
+  const answer = await new Promise<{ status: number; type: string; length: number }>((resolve, reject) => {
+    const req = request(
+      `${url}${SOAPPath}`,
+      { method: 'POST', headers: SOAPHeaders, agent: false, timeout: 5000 },
+      (res) => {
+        let length = 0;
+        res.on('data', (c: Buffer) => {
+          length += c.length;
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), length }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end(SOAPRequest);
+  });
+  if (answer.status !== 200 || answer.type !== type || answer.length < min)
+    throw new Error(
+      `POST ${SOAPPath} answered ${answer.status} ${answer.type} with ${answer.length} bytes, expected 200 ${type} with at least ${min}`,
+    );
 }
 
 /**
@@ -495,6 +549,33 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         }
       }
       return { name, ...running };
+    }
+    case 'gateway-soap':
+    case 'gateway-post': {
+      const upstream = await startSOAPUpstream(`${name}-upstream`, ctx);
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: upstream.url,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      const soap = name === 'gateway-soap';
+      const config = soap ? SOAPConfig : DefaultConfig;
+      // Verified with the load's own request: XML back from gateway-soap (the conversion ran), JSON from gateway-post.
+      const running = await startGateway(name, ctx, ['-f', config], {
+        env,
+        verifyWith: (url) =>
+          soap
+            ? soapAnswered(url, 'text/xml; charset=utf-8', 4096)
+            : soapAnswered(url, 'application/json', SOAPResponseJSON.length),
+      });
+      const paths = { small: SOAPPath, '64k': SOAPPath };
+      return {
+        name,
+        ...running,
+        paths,
+        headers: SOAPHeaders,
+        request: { method: 'POST', body: SOAPRequest },
+      };
     }
     case 'gateway-basic':
     case 'gateway-key': {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseH2load, parseResult } from './load.ts';
+import { parseH2load, parseResult, wrkScriptFor } from './load.ts';
 
 test('reads the wrk script line: latencies in µs, every socket error counted', () => {
   const out =
@@ -79,4 +79,10 @@ test('h2load that did not negotiate HTTP/2, or printed nothing, is an error', ()
     /did not speak HTTP\/2: the server chose http\/1\.1/,
   );
   assert.throws(() => parseH2load('connect failed\n', ''), /h2load printed no result: connect failed/);
+});
+
+test('a request body goes into the wrk script as a Lua long string that cannot end early', () => {
+  const script = wrkScriptFor({ method: 'POST', body: '<a>]]</a>]=]' });
+  assert.match(script, /^done = function/);
+  assert.ok(script.includes('wrk.method = "POST"\nwrk.body = [==[<a>]]</a>]=]]==]\n'), script);
 });

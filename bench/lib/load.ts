@@ -38,7 +38,21 @@ export interface Generator {
     seconds: number,
     signal: AbortSignal,
     headers?: Readonly<Record<string, string>>,
+    request?: LoadRequest,
   ): Promise<LoadResult>;
+}
+
+/** A request other than `GET` with no body (the --soap contenders POST a document). */
+export interface LoadRequest {
+  readonly method: 'POST';
+  readonly body: string;
+}
+
+/** The wrk script for `request`: the report plus its method and body (a Lua long string, level chosen to fit). */
+export function wrkScriptFor(request: LoadRequest): string {
+  let level = '';
+  while (request.body.includes(`]${level}]`)) level += '=';
+  return `${WrkScript}wrk.method = "${request.method}"\nwrk.body = [${level}[${request.body}]${level}]\n`;
 }
 
 export function commandExists(cmd: string): boolean {
@@ -120,7 +134,12 @@ export function wrk(workDir: string): Generator {
   return {
     name: 'wrk',
     version,
-    async run(url, conns, seconds, signal, headers = {}) {
+    async run(url, conns, seconds, signal, headers = {}, request = undefined) {
+      let runScript = script;
+      if (request !== undefined) {
+        runScript = join(workDir, 'request.lua');
+        writeFileSync(runScript, wrkScriptFor(request));
+      }
       // -t1: on a 2-core box a second wrk thread only steals CPU from what is measured.
       const args = [
         '-t1',
@@ -129,7 +148,7 @@ export function wrk(workDir: string): Generator {
         '--timeout',
         '5s',
         '-s',
-        script,
+        runScript,
         ...headerArgs(headers),
         url,
       ];
@@ -147,8 +166,9 @@ export function autocannon(): Generator {
   return {
     name: 'autocannon',
     version: pkg.version,
-    async run(url, conns, seconds, signal, headers = {}) {
+    async run(url, conns, seconds, signal, headers = {}, request = undefined) {
       const args = [child, url, String(conns), String(seconds), JSON.stringify(headers)];
+      if (request !== undefined) args.push(JSON.stringify(request));
       return parseResult(
         'autocannon',
         await runBounded(process.execPath, args, (seconds + 30) * 1000, signal),

@@ -129,3 +129,13 @@ test('--cold: 3 fresh processes by default, none with --quick unless asked, vali
   assert.equal(parseOptions(['--cold', '0']).cold, 0);
   assert.throws(() => parseOptions(['--cold', 'many']), /--cold: expected an integer >= 0, found "many"/);
 });
+
+test('--soap adds gateway-soap and gateway-post, not in the default run; --only accepts them', () => {
+  assert.deepEqual(parseOptions(['--soap', '--only', 'gateway']).only, [
+    'gateway',
+    'gateway-soap',
+    'gateway-post',
+  ]);
+  assert.deepEqual(parseOptions(['--only', 'gateway-soap']).only, ['gateway-soap']);
+  assert.ok(!parseOptions([]).only.includes('gateway-soap'));
+});

@@ -70,6 +70,13 @@ export type TracingContender = (typeof TracingContenders)[number];
 export const AuthnContenders = ['gateway-basic', 'gateway-key'] as const;
 export type AuthnContender = (typeof AuthnContenders)[number];
 /**
+ * `--soap`: a ~4 KiB SOAP 1.1 request POSTed through a SOAPRESTMiddleware to a JSON upstream and its ~4 KiB answer
+ * written back as XML (gateway-soap, bench/configs/gateway-soap.yaml), beside the same POST through the plain
+ * gateway to the same upstream (gateway-post): the difference is the conversion's cost.
+ */
+export const SOAPContenders = ['gateway-soap', 'gateway-post'] as const;
+export type SOAPContender = (typeof SOAPContenders)[number];
+/**
  * `--static`: files served from disk, the same two files (5 B and 64 KiB) by the gateway's StaticFileHandler
  * (bench/configs/gateway-static.yaml) and by nginx (1 worker, sendfile, default file cache settings).
  */
@@ -90,7 +97,8 @@ export type ContenderName =
   | StaticContender
   | BrowserContender
   | TracingContender
-  | AuthnContender;
+  | AuthnContender
+  | SOAPContender;
 const AllContenders: readonly ContenderName[] = [
   ...ContenderNames,
   ...BalancerContenders,
@@ -100,6 +108,7 @@ const AllContenders: readonly ContenderName[] = [
   ...BrowserContenders,
   ...TracingContenders,
   ...AuthnContenders,
+  ...SOAPContenders,
 ];
 
 /** The algorithm of a `gw4-*` contender, or undefined for the others. */
@@ -160,7 +169,7 @@ Flags:
   --quick              smoke run: --reps 1 --duration 2 --cold 0
   --only a,b           contenders among ${ContenderNames.join(', ')}
                        (and those of --balancers, --fronts, --throttle, --static, --browser, --tracing,
-                       --authn)
+                       --authn, --soap)
                                                                                  [all available]
                        gateway-mw5 = the gateway with five no-op middleware on the request context
                        gateway-accesslog = with an HTTPLogger access log written to a file
@@ -186,6 +195,10 @@ Flags:
   --authn              also gateway-basic (Basic authentication of a bcrypt user, verified-credential
                        cache on) and gateway-key (an API key stored as SHA-256) in front of the proxy;
                        the load generator sends the credentials
+  --soap               also gateway-soap (a ~4 KiB SOAP 1.1 request POSTed through a SOAPRESTMiddleware
+                       to a JSON upstream, its ~4 KiB answer written back as XML) and gateway-post (the
+                       same POST through the plain gateway to the same upstream); every scenario sends
+                       that request: run them with --scenarios small:50
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
@@ -254,6 +267,7 @@ export function parseOptions(argv: readonly string[]): Options {
       browser: { type: 'boolean', default: false },
       tracing: { type: 'boolean', default: false },
       authn: { type: 'boolean', default: false },
+      soap: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: DefaultScenarios },
       generator: { type: 'string', default: 'auto' },
       origin: { type: 'string', default: 'auto' },
@@ -280,6 +294,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.browser) for (const t of BrowserContenders) if (!only.includes(t)) only.push(t);
   if (values.tracing) for (const t of TracingContenders) if (!only.includes(t)) only.push(t);
   if (values.authn) for (const a of AuthnContenders) if (!only.includes(a)) only.push(a);
+  if (values.soap) for (const a of SOAPContenders) if (!only.includes(a)) only.push(a);
   return {
     reps: positiveInt('--reps', values.reps ?? (values.quick ? '1' : '3'), 1),
     duration: positiveInt('--duration', values.duration ?? (values.quick ? '2' : '3'), 1),

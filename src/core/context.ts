@@ -94,6 +94,75 @@ export type ResponseTransformFactory = (res: Response) => Transform | undefined;
 
 export type BodyObserver = (chunk: Buffer | string, encoding: BufferEncoding | undefined) => void;
 
+/** The head the writer gave for a held response (see `holdResponse`), not yet sent. */
+export interface HeldHead {
+  readonly status: number;
+  /** A header of the held head: the writer's `writeHead` headers first, then those set on the response. */
+  header(name: string): string | undefined;
+}
+
+/**
+ * A response held whole before anything is sent (`holdResponse`), for a middleware that must see the complete
+ * body to decide the response (a format conversion that can fail).
+ */
+export interface ResponseHold {
+  /** The most body bytes held; past it the ErrorHandler answers with `tooLarge()` and the writer is cancelled. */
+  readonly max: number;
+  tooLarge(): unknown;
+  /**
+   * The writer ended: returns the body to send with the writer's status and headers (Content-Length is
+   * recomputed; change headers in an `onResponseHead` hook), or throws: the ErrorHandler answers with the error
+   * and the writer's head is dropped.
+   */
+  finish(body: Buffer, head: HeldHead): Buffer | string;
+}
+
+type HeadHeaders = Record<string, unknown> | readonly unknown[];
+
+/** The state of a held response (read by the response classes). */
+export class HeldResponse implements HeldHead {
+  readonly hold: ResponseHold;
+  readonly #res: Response;
+  /** The writer gave its head (writeHead, or a first write). */
+  headed = false;
+  status = 200;
+  reason: string | undefined = undefined;
+  headers: HeadHeaders | undefined = undefined;
+  readonly chunks: Buffer[] = [];
+  size = 0;
+
+  constructor(hold: ResponseHold, res: Response) {
+    this.hold = hold;
+    this.#res = res;
+  }
+
+  header(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const headers = this.headers;
+    if (Array.isArray(headers)) {
+      for (let i = 0; i + 1 < headers.length; i += 2)
+        if (String(headers[i]).toLowerCase() === lower) return String(headers[i + 1]);
+    } else if (headers !== undefined) {
+      for (const key in headers)
+        if (key.toLowerCase() === lower) return String((headers as Record<string, unknown>)[key]);
+    }
+    const value = this.#res.getHeader(lower);
+    return value === undefined ? undefined : String(value);
+  }
+
+  /** Keeps a copy of `chunk` (the writer may reuse it); false when the body passed `hold.max`. */
+  add(chunk: string | Uint8Array, encoding: BufferEncoding | undefined): boolean {
+    const copy = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk);
+    this.size += copy.byteLength;
+    if (this.size > this.hold.max) {
+      this.chunks.length = 0;
+      return false;
+    }
+    this.chunks.push(copy);
+    return true;
+  }
+}
+
 const HopByHop = new Set([
   'connection',
   'keep-alive',
@@ -247,6 +316,8 @@ export class RequestContext {
   #divertWaiting = false;
   /** Set by the response classes: a head hook failed and the ErrorHandler answered; the writer's body is dropped. */
   dropBody = false;
+  /** Read by the response classes: the response is held whole until the writer ends it (holdResponse). */
+  held: HeldResponse | undefined = undefined;
   /** Set by the response classes: a body transform chain is in place. */
   piped = false;
   /** Request body bytes received so far (counted as the body streams in). */
@@ -519,6 +590,15 @@ export class RequestContext {
   /** Observes each response body chunk the handler writes (before transforms). Copy a chunk to keep it. */
   onResponseData(observer: BodyObserver): void {
     this.responseObservers = appended(this.responseObservers, observer);
+  }
+
+  /**
+   * Holds the whole response (head and body, at most `hold.max` bytes) until the writer ends it, then sends what
+   * `hold.finish` returns, or the ErrorHandler's answer when it throws or the body is too large. An error answer
+   * (the ErrorHandler's) is never held. Register before calling the handler; nothing is streamed meanwhile.
+   */
+  holdResponse(hold: ResponseHold): void {
+    this.held = new HeldResponse(hold, this.#res);
   }
 
   // ---- request body hooks ----

@@ -13,7 +13,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import { type Transform, Writable } from 'node:stream';
-import type { RequestContext } from './context.ts';
+import type { HeldResponse, RequestContext } from './context.ts';
 import type { GatewayHttp2Request, GatewayRequest, Response } from './roles.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: node:http and node:http2 type their write callbacks differently
@@ -164,7 +164,8 @@ function hooked(ctx: RequestContext): boolean {
     ctx.transforms !== undefined ||
     ctx.responseObservers !== undefined ||
     ctx.dropBody ||
-    ctx.piped
+    ctx.piped ||
+    ctx.held !== undefined
   );
 }
 
@@ -181,6 +182,14 @@ function hookedWrite(
   encoding: BufferEncoding | undefined,
   cb: Callback | undefined,
 ): boolean {
+  const held = ctx.held;
+  if (held !== undefined) {
+    // Node's implicit head: the status and headers set on the response.
+    if (!held.headed) heldHead(held, res.statusCode, undefined, undefined);
+    if (!held.add(chunk, encoding)) heldTooLarge(ctx, held);
+    if (cb) process.nextTick(cb);
+    return true;
+  }
   if (!res.headersSent) startHead(res);
   if (ctx.dropBody) {
     if (cb) process.nextTick(cb);
@@ -200,6 +209,11 @@ function hookedEnd(
   encoding: BufferEncoding | undefined,
   cb: (() => void) | undefined,
 ): void {
+  const held = ctx.held;
+  if (held !== undefined) {
+    endHeld(res, ctx, held, chunk, encoding, cb);
+    return;
+  }
   if (!res.headersSent) {
     // What Node does for `end(body)` without a head: announce the length (a transform removes it again).
     if (
@@ -235,6 +249,62 @@ function hookedEnd(
   res.baseEnd(cb);
 }
 
+function heldHead(
+  held: HeldResponse,
+  status: number,
+  reason: string | undefined,
+  headers: Headers | undefined,
+): void {
+  held.headed = true;
+  held.status = status;
+  held.reason = reason;
+  held.headers = headers as Record<string, unknown> | readonly unknown[] | undefined;
+}
+
+/** The held body passed its limit: the ErrorHandler answers, what the writer sends next is dropped, it is cancelled. */
+function heldTooLarge(ctx: RequestContext, held: HeldResponse): void {
+  ctx.held = undefined;
+  const err = held.hold.tooLarge();
+  ctx.fail(err);
+  ctx.dropBody = true;
+  ctx.abort(err);
+}
+
+/** The writer ended a held response: send what the hold makes of it, or the ErrorHandler's answer. */
+function endHeld(
+  res: Hookable,
+  ctx: RequestContext,
+  held: HeldResponse,
+  chunk: Chunk | undefined,
+  encoding: BufferEncoding | undefined,
+  cb: (() => void) | undefined,
+): void {
+  if (!held.headed) heldHead(held, res.statusCode, undefined, undefined);
+  if (chunk !== undefined && !held.add(chunk, encoding)) {
+    heldTooLarge(ctx, held);
+    if (cb) process.nextTick(cb);
+    return;
+  }
+  ctx.held = undefined;
+  const chunks = held.chunks;
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  let out: Buffer | string;
+  try {
+    out = held.hold.finish(body, held);
+  } catch (err) {
+    ctx.fail(err);
+    if (cb) process.nextTick(cb);
+    return;
+  }
+  if (held.headers !== undefined) mergeHeaders(res, held.headers as Headers);
+  res.statusCode = held.status;
+  if (held.reason !== undefined) res.statusMessage = held.reason;
+  // The body changed: its length, set (a removed Content-Length would make Node send it chunked). A bodiless
+  // response (HEAD, 204, 304) keeps the writer's.
+  if (!hasNoBody(res)) res.setHeader('content-length', byteLength(out, undefined));
+  res.end(out, cb);
+}
+
 function startHead(res: Hookable): void {
   res.writeHead(res.statusCode);
 }
@@ -247,8 +317,22 @@ function writeHeadThrough(
   headers: Headers | undefined,
 ): void {
   const ctx = res.ctx;
-  if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
+  if (ctx === undefined) {
     res.baseWriteHead(status, reason, headers);
+    return;
+  }
+  const held = ctx.held;
+  if (held !== undefined) {
+    // An error answer (the ErrorHandler's), or a second head (someone answers instead), is never held: the
+    // writer's held response is dropped.
+    if (ctx.error !== undefined || held.headed) ctx.held = undefined;
+    else {
+      if (typeof reason === 'string') heldHead(held, status, reason, headers);
+      else heldHead(held, status, undefined, reason);
+      return;
+    }
+  }
+  if (ctx.headHooks === undefined && ctx.transforms === undefined) res.baseWriteHead(status, reason, headers);
   else hookedWriteHead(res, ctx, status, reason, headers);
 }
 

@@ -1,0 +1,37 @@
+/**
+ * The XML <-> JSON converter a SOAPRESTMiddleware uses, built once from its spec: the convention's rules and the
+ * limits (depth, element count) applied both ways.
+ */
+import { readJSON } from './jsonread.ts';
+import { type RayfishRules, rayfishToJSON, rayfishToXML } from './rayfish.ts';
+import { type SimpleRules, simpleToJSON, simpleToXML } from './simple.ts';
+import { readXML } from './xmlread.ts';
+
+export interface Converter {
+  /** The JSON text of an XML document; throws (XMLReadError) when it is not well-formed or passes a limit. */
+  xmlToJSON(xml: Uint8Array): string;
+  /** The XML document of a JSON text; throws (JSONReadError, XMLWriteError) when it cannot be written. */
+  jsonToXML(json: Uint8Array): string;
+}
+
+export interface ConverterLimits {
+  /** Elements nested deeper are refused (both ways). */
+  readonly maxDepth: number;
+  /** Documents with more elements are refused (both ways). */
+  readonly maxElements: number;
+}
+
+export function simpleConverter(rules: SimpleRules, limits: ConverterLimits): Converter {
+  return {
+    xmlToJSON: (xml) => simpleToJSON(readXML(xml, limits), rules),
+    jsonToXML: (json) => simpleToXML(readJSON(json), rules, limits),
+  };
+}
+
+/** RayFish: every element `{"#name", "#text", "#children"}`, in document order. */
+export function rayfishConverter(rules: RayfishRules, limits: ConverterLimits): Converter {
+  return {
+    xmlToJSON: (xml) => rayfishToJSON(readXML(xml, limits), rules),
+    jsonToXML: (json) => rayfishToXML(readJSON(json), rules, limits),
+  };
+}
