@@ -57,7 +57,7 @@ export function modulePathProblems(path: string, field: FieldPath): SchemaProble
     );
   if (!(ModuleExtensions as readonly string[]).includes(ext))
     return problem(
-      `a plugin module is a ${ModuleExtensions.join(', ')} file`,
+      `a plugin module is a ${ModuleExtensions.slice(0, -1).join(', ')} or ${ModuleExtensions.at(-1)} file`,
       'name the JavaScript or TypeScript file of the plugin',
     );
   return [];
