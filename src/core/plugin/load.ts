@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Fail } from '../../kernel/resource.ts';
 import type { FieldPath, SchemaProblem } from '../../kernel/schema.ts';
 import { displayPath } from '../../kernel/source.ts';
@@ -47,7 +47,8 @@ export function modulePathProblems(path: string, field: FieldPath): SchemaProble
       'a URL cannot name a plugin: plugins are loaded from files only',
       'download the module beside the config and name the file, e.g. ./plugins/headers.js',
     );
-  const ext = extname(path).toLowerCase();
+  // The end of the path as written (extname() would skip a trailing slash: `./p.ts/` is a folder).
+  const ext = (/\.[^./\\]*$/.exec(path)?.[0] ?? '').toLowerCase();
   if (NativeExtensions.has(ext))
     return problem(`${ext} files cannot be loaded as plugins`, InsteadOfGoPlugin);
   if (!isAbsolute(path) && !path.startsWith('./') && !path.startsWith('../'))
