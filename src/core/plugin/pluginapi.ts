@@ -19,6 +19,7 @@ import {
   type SchemaProblem,
   Type,
 } from '../../kernel/schema.ts';
+import { ErrorHandlerRole, HandlerRole, LoggerRole, MiddlewareRole, TripperwareRole } from '../roles.ts';
 import { errorHandlerFor } from '../services.ts';
 
 export type { Logger } from '../../kernel/logger.ts';
@@ -60,6 +61,14 @@ const helpers = {
   errorHandlerFor,
   /** Runs a check written against `fail` and returns its problem: what a kind's preflight returns. */
   failureOf,
+  /** The roles `ctx.get(ref, role, field)` checks a resolved reference against. */
+  roles: Object.freeze({
+    Middleware: MiddlewareRole,
+    Handler: HandlerRole,
+    Tripperware: TripperwareRole,
+    ErrorHandler: ErrorHandlerRole,
+    Logger: LoggerRole,
+  }),
 } as const;
 
 export type PluginHelpers = typeof helpers;

@@ -7,7 +7,10 @@
  * instance of a module per file, so no test sees another's module.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -288,6 +291,68 @@ describe('core/v1 Plugin', () => {
       assert.equal(r.headers['x-stamp'], 'stamped');
     } finally {
       await gw.stop();
+    }
+  });
+
+  it('a tripperware kind around the proxy, and a kind that resolves a reference with api.roles (a real gateway)', async () => {
+    const upstream = http.createServer((req, res) => res.end(`upstream saw ${req.url}`));
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const port = (upstream.address() as AddressInfo).port;
+    const plugin = `export default function plugin(api) {${stampKind()}
+  api.register(api.defineResource({
+    apiVersion: 'test/v1', kind: 'Logged', summary: 'logs upstream requests', spec: api.Obj({}), roles: ['Tripperware'],
+    create(ctx) {
+      return { tripperware: (next) => (options, handler) => { ctx.logger.info('upstream request', { method: options.method, path: options.path }); return next(options, handler); } };
+    },
+  }));
+  api.register(api.defineResource({
+    apiVersion: 'test/v1', kind: 'Wrap', summary: 'runs another middleware', roles: ['Middleware'],
+    spec: api.Obj({ inner: api.RefTo('Middleware', { description: 'the middleware to run' }) }),
+    async create(ctx, m) { return await ctx.get(m.spec.inner, api.roles.Middleware, ['spec', 'inner']); },
+  }));
+}
+`;
+    const yaml = config('./more.mjs', 'value: wrapped')
+      .replace('[{apiVersion: test/v1, kind: Stamp}]', '[{apiVersion: test/v1, kind: Wrap}]')
+      .replace(
+        '{handler: {apiVersion: app/v1, kind: EchoHandler}}',
+        '{handler: {apiVersion: core/v1, kind: ReverseProxyHandler}}',
+      )
+      .concat(`---
+apiVersion: test/v1
+kind: Wrap
+spec:
+  inner: {apiVersion: test/v1, kind: Stamp}
+---
+apiVersion: test/v1
+kind: Logged
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  tripperwares: [{apiVersion: test/v1, kind: Logged}]
+  loadBalancers:
+    - pathMatcher: {match: /, matchType: Prefix}
+      upstreams: [{url: "http://127.0.0.1:${port}"}]
+`);
+    const dir = folder({ 'more.mjs': plugin, 'config.yaml': yaml });
+    const gw = await startGateway(join(dir, 'config.yaml'));
+    try {
+      const r = await requestFrom(Number(new URL(gw.url).port), { path: '/via/proxy' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, 'upstream saw /via/proxy');
+      assert.equal(r.headers['x-stamp'], 'wrapped');
+      await eventually(() => {
+        const line = gw.logs().find((l) => l.msg === 'upstream request');
+        assert.deepEqual(
+          [line?.method, line?.path, line?.resource],
+          ['GET', '/via/proxy', 'test/v1/Logged/default/default'],
+        );
+      });
+    } finally {
+      await gw.stop();
+      upstream.close();
     }
   });
 
