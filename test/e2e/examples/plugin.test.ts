@@ -11,7 +11,8 @@ describe('examples/plugin', () => {
   let gw: RunningGateway;
   let port: number;
   before(async () => {
-    gw = await startGateway('examples/plugin/', { env: { GATEWAY_ADDR: '127.0.0.1:0' } });
+    // Under load, loading a TypeScript plugin can take a few seconds more than the other examples.
+    gw = await startGateway('examples/plugin/', { env: { GATEWAY_ADDR: '127.0.0.1:0' }, timeoutMs: 30_000 });
     port = Number(gw.url.slice(gw.url.lastIndexOf(':') + 1));
   });
   after(() => gw?.stop('SIGKILL'));

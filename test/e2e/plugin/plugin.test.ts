@@ -284,7 +284,7 @@ describe('core/v1 Plugin', () => {
       'stamp.ts': stampPlugin().replace('plugin(api)', 'plugin(api: any): void'),
       'config.yaml': config('./stamp.ts'),
     });
-    const gw = await startGateway(join(dir, 'config.yaml'));
+    const gw = await startGateway(join(dir, 'config.yaml'), { timeoutMs: 30_000 });
     try {
       const r = await requestFrom(Number(new URL(gw.url).port), { path: '/x' });
       assert.equal(r.status, 200);
@@ -337,7 +337,7 @@ spec:
       upstreams: [{url: "http://127.0.0.1:${port}"}]
 `);
     const dir = folder({ 'more.mjs': plugin, 'config.yaml': yaml });
-    const gw = await startGateway(join(dir, 'config.yaml'));
+    const gw = await startGateway(join(dir, 'config.yaml'), { timeoutMs: 30_000 });
     try {
       const r = await requestFrom(Number(new URL(gw.url).port), { path: '/via/proxy' });
       assert.equal(r.status, 200);
@@ -358,7 +358,7 @@ spec:
 
   it('a reload keeps the loaded plugin, and refuses one whose file changed: restart to load it', async () => {
     const dir = folder({ 'stamp.mjs': stampPlugin(), 'config.yaml': config('./stamp.mjs') });
-    const gw = await startGateway(join(dir, 'config.yaml'));
+    const gw = await startGateway(join(dir, 'config.yaml'), { timeoutMs: 30_000 });
     try {
       const port = Number(new URL(gw.url).port);
       // An unchanged plugin: the new configuration's Stamp (a new value) serves.
