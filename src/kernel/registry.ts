@@ -1,7 +1,9 @@
 /**
  * The resource registry: kinds by `apiVersion/kind`, manifests by identity, and the objects built from them.
  *
- * Two phases (DESIGN.md §3). `load` validates every document (schema, defaults, kind checks, identities,
+ * Two phases (DESIGN.md §3), the first in two passes: documents of a kind that adds kinds (a plugin,
+ * `ResourceDefinition.addKinds`) are validated and their kinds registered before the other documents are read.
+ * `load` validates every document (schema, defaults, kind checks, identities,
  * references reachable from the Entrypoint) and reports every problem at once. `get` then creates objects
  * lazily, each once, following references; a cycle is reported with its chain rather than overflowing.
  */
