@@ -27,23 +27,30 @@ const ModuleField = ['spec', 'module'];
 export function pluginKinds(spec: PluginSpec, configFile: string, fail: Fail): ResourceDefinition[] {
   const file = resolveModulePath(spec.module, configFile);
   const exports = loadModule(file, ModuleField, fail);
-  const plugin = typeof exports === 'function' ? exports : exports.default;
+  const plugin =
+    typeof exports === 'function'
+      ? exports
+      : typeof exports === 'object' && exports !== null
+        ? exports.default
+        : undefined;
   const shown = spec.module;
   if (typeof plugin !== 'function')
     fail(ModuleField, `the plugin ${shown} has no default export that is a function`, {
       expected: 'export default function plugin(api) { api.register(...) }',
       found: `default export: ${plugin === undefined ? 'none' : typeof plugin}`,
     });
-  const { api, registered } = pluginAPI();
+  const { api, registered, close } = pluginAPI();
   let returned: unknown;
   try {
     returned = (plugin as (a: typeof api) => unknown)(api);
   } catch (err) {
+    close();
     fail(ModuleField, `the plugin ${shown} threw while registering its kinds: ${describeError(err)}`, {
       ...frameOf(err),
       hint: 'fix the plugin; none of its kinds are registered',
     });
   }
+  close();
   if (returned instanceof Promise || typeof (returned as { then?: unknown })?.then === 'function') {
     // A rejection later would have no one to report to.
     (returned as Promise<unknown>).then?.(undefined, () => {});

@@ -128,6 +128,12 @@ describe('frameOf', () => {
     err.stack = '/srv/p.ts:1\nexport default function (api {\n\nSyntaxError: Unexpected token';
     assert.deepEqual(frameOf(err), { found: 'at /srv/p.ts:1' });
   });
+  it('past the frames of Node.js and the language, to the first one in a file', () => {
+    const err = new SyntaxError('Unexpected token');
+    err.stack =
+      'SyntaxError: x\n    at JSON.parse (<anonymous>)\n    at readFileSync (node:fs:1:1)\n    at plugin (/srv/p.mjs:7:3)';
+    assert.deepEqual(frameOf(err), { found: 'at plugin (/srv/p.mjs:7:3)' });
+  });
   it('nothing thrown with a stack: nothing', () => {
     assert.deepEqual(frameOf('a string'), {});
   });

@@ -129,13 +129,17 @@ export function describeError(err: unknown): string {
   return `${typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err))} (thrown, not an Error)`;
 }
 
-/** `found`: the first frame of the stack of `err` (where it was thrown), when it has one. */
+/**
+ * `found`: the first frame of the stack of `err` (where it was thrown), when it has one; the first one in a file,
+ * when the error was thrown by Node.js or the language (`at JSON.parse (<anonymous>)`) on the plugin's behalf.
+ */
 export function frameOf(err: unknown): { found?: string } {
   const stack = err instanceof Error ? err.stack : undefined;
-  const frame = stack
+  const frames = stack
     ?.split('\n')
     .map((l) => l.trim())
-    .find((l) => l.startsWith('at '));
+    .filter((l) => l.startsWith('at '));
+  const frame = frames?.find((l) => !/\((node:|<anonymous>)|^at node:/.test(l)) ?? frames?.[0];
   if (frame === undefined) {
     // A syntax error has no frame of its own: Node.js puts `file:line` on the stack's first line.
     const where = stack?.split('\n')[0]?.match(/^(\/.*:\d+)$/)?.[1];

@@ -36,8 +36,13 @@ export type {
   Tripperware,
 } from '../roles.ts';
 
-/** The roles a plugin's kind may play (`roles` of its definition), as the gateway's references check them. */
+/**
+ * The roles the plugin API gives objects for (`api.roles`): the ones a plugin's kind usually plays. A kind may
+ * name others the gateway's kinds expect (Runner, AuthenticationHandler, ...): a role is a name references are
+ * checked against, and the object must have that role's shape.
+ */
 export const PluginRoles = ['Middleware', 'Handler', 'Tripperware', 'ErrorHandler', 'Logger'] as const;
+const RolePattern = /^[A-Z][A-Za-z0-9]*$/;
 
 /** The helpers a plugin builds its kinds with (the same the built-in kinds use). */
 const helpers = {
@@ -85,17 +90,25 @@ export interface PluginAPI extends PluginHelpers {
 /** The function a plugin module exports by default. */
 export type PluginFunction = (api: PluginAPI) => void;
 
-/** A fresh API whose `register` collects into the returned list. */
-export function pluginAPI(): { api: PluginAPI; registered: unknown[] } {
+/**
+ * A fresh API whose `register` collects into the returned list until `close` (once the plugin's function has
+ * returned): a later call (from a timer, or a kind's create) would register nothing, so it throws.
+ */
+export function pluginAPI(): { api: PluginAPI; registered: unknown[]; close: () => void } {
   const registered: unknown[] = [];
+  let open = true;
   const api: PluginAPI = {
     ...helpers,
     version: 1,
     register: (...definitions) => {
+      if (!open)
+        throw new Error(
+          'api.register() was called after the plugin function returned: register every kind in it',
+        );
       registered.push(...definitions);
     },
   };
-  return { api: Object.freeze(api), registered };
+  return { api: Object.freeze(api), registered, close: () => (open = false) };
 }
 
 /** apiVersion of a plugin's kind: `group/version` as references take it (kernel/schema.ts Reference), e.g. example/v1. */
@@ -119,8 +132,9 @@ export function definitionProblem(value: unknown): string | undefined {
     return `${name} has no summary (one line for -t and -h)`;
   if (d.spec === null || typeof d.spec !== 'object' || (d.spec as { type?: unknown }).type !== 'object')
     return `${name} has no spec schema (an Obj({...}) of the API)`;
-  if (!Array.isArray(d.roles) || d.roles.some((r) => !(PluginRoles as readonly unknown[]).includes(r)))
-    return `${name} has roles ${JSON.stringify(d.roles)}; each must be one of ${PluginRoles.join(', ')}`;
+  if (!Array.isArray(d.roles) || d.roles.some((r) => typeof r !== 'string' || !RolePattern.test(r)))
+    return `${name} has roles ${JSON.stringify(d.roles)}: a list of role names such as ${PluginRoles.join(', ')}`;
+  if (d.roles.length === 0) return `${name} has no role: nothing could refer to it`;
   if (typeof d.create !== 'function') return `${name} has no create function`;
   for (const hook of ['mutate', 'validate', 'preflight'] as const)
     if (d[hook] !== undefined && typeof d[hook] !== 'function') return `${name}: ${hook} is not a function`;
