@@ -113,8 +113,14 @@ describe('Registry: documents', () => {
     assert.equal(p?.message, 'unknown kind test/v1/Nod');
     assert.equal(p?.found, 'test/v1/Nod');
     assert.equal(p?.hint, 'did you mean test/v1/Node?');
-    const [far] = problemsOf('apiVersion: app/v1\nkind: SomethingElseEntirely\n');
+    const [far] = problemsOf('apiVersion: test/v1\nkind: SomethingElseEntirely\n');
     assert.equal(far?.hint, 'this kind is not available in this gateway');
+    // No kind of that apiVersion at all: perhaps a plugin's, whose Plugin document is missing.
+    const [group] = problemsOf('apiVersion: acme/v1\nkind: SomethingElseEntirely\n');
+    assert.equal(
+      group?.hint,
+      'no kind of acme/v1 is registered: if a plugin adds it, load the plugin with a core/v1 Plugin document (docs/extending.md)',
+    );
   });
 
   it('a kind declared unavailable is "not available in this version", with its reason, not a typo', () => {

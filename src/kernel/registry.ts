@@ -394,7 +394,9 @@ export class Registry {
                 ? `did you mean ${guess}?`
                 : this.#addingFailed
                   ? 'this kind is not available in this gateway, or it is one of a plugin that failed to load (see its problem)'
-                  : 'this kind is not available in this gateway',
+                  : this.kinds().some((d) => d.apiVersion === apiVersion)
+                    ? 'this kind is not available in this gateway'
+                    : `no kind of ${apiVersion} is registered: if a plugin adds it, load the plugin with a core/v1 Plugin document (docs/extending.md)`,
             },
       );
       return;

@@ -380,3 +380,16 @@ spec:
     }
   });
 });
+
+describe('a plugin kind without its plugin', () => {
+  it('is an unknown kind, with a hint to load the plugin', async () => {
+    const text = config('./stamp.mjs').split('---\n').slice(1).join('---\n');
+    const dir = folder({ 'config.yaml': text });
+    const r = await validate(dir);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /unknown kind test\/v1\/Stamp[\s\S]*fix: {6}no kind of test\/v1 is registered: if a plugin adds it, load the plugin with a core\/v1 Plugin document \(docs\/extending\.md\)/,
+    );
+  });
+});
