@@ -1,5 +1,5 @@
 /**
- * examples/plugin does what its README says: the gateway started from the example folder loads plugin.ts, and
+ * examples/plugin does what its README says: the gateway started from the example folder loads plugin.js, and
  * curl's requests, replayed, are served through the plugin's two kinds.
  */
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * An example plugin: two kinds of its own, registered with the API the gateway's built-in kinds are written
  * with. Loaded by the `core/v1 Plugin` resource of config.yaml; docs/extending.md walks through it.
@@ -6,14 +7,19 @@
  *   whoever writes the response (a handler, the reverse proxy, or the error handler).
  * - example/v1 GreetingHandler answers `<greeting>, <name>!` in plain text.
  *
- * Only types are imported from the gateway (erased when the plugin runs); everything else comes from `api`.
+ * Plain JavaScript, checked by TypeScript through the JSDoc types below (`// @ts-check`); the same in TypeScript is
+ * in docs/extending.md. Only types come from the gateway (JSDoc imports, not run); everything else is `api`.
+ *
+ * @typedef {import('../../src/core/plugin/pluginapi.ts').PluginAPI} PluginAPI
+ * @typedef {import('../../src/core/plugin/pluginapi.ts').Middleware} Middleware
+ * @typedef {import('../../src/core/plugin/pluginapi.ts').Handler} Handler
  */
-import type { Handler, Middleware, PluginAPI } from '../../src/core/plugin/pluginapi.ts';
 
 /** A header name as RFC 9110 allows it (a token). */
 const HeaderName = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 
-export default function plugin(api: PluginAPI): void {
+/** @param {PluginAPI} api */
+export default function plugin(api) {
   const { Obj, Type } = api;
 
   const HeaderStampSpec = Obj({
@@ -37,7 +43,8 @@ export default function plugin(api: PluginAPI): void {
       spec: HeaderStampSpec,
       roles: ['Middleware'],
       // Everything is decided here, once; per request the middleware only registers a hook.
-      create(_ctx, manifest): Middleware {
+      /** @returns {Middleware} */
+      create(_ctx, manifest) {
         const { header, value } = manifest.spec;
         return {
           middleware: (next) => (req, res) => {
@@ -71,7 +78,8 @@ export default function plugin(api: PluginAPI): void {
       summary: 'Answers "<greeting>, <name>!" in plain text (name from the query, else "world").',
       spec: GreetingSpec,
       roles: ['Handler'],
-      create(_ctx, manifest): Handler {
+      /** @returns {Handler} */
+      create(_ctx, manifest) {
         const { greeting, patterns } = manifest.spec;
         return {
           patterns,
