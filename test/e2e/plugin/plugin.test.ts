@@ -393,3 +393,31 @@ describe('a plugin kind without its plugin', () => {
     );
   });
 });
+
+describe('a plugin kind in -t and --workers', () => {
+  it('-f <config> -t prints a plugin kind with its fields, defaults and descriptions', async () => {
+    const dir = folder({ 'stamp.mjs': stampPlugin(), 'config.yaml': config('./stamp.mjs') });
+    const r = await runInProcess(['-f', join(dir, 'config.yaml'), '-t', 'test/v1/Stamp']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^# test\/v1 Stamp: stamps a response header\n/);
+    assert.match(r.out, /\n {2}# the header name \(a string\)\n {2}header: x-stamp\n/);
+    assert.match(r.out, /\n {2}# the header value \(a string; required; not set\)\n {2}# value: <string>\n/);
+  });
+
+  it('every worker loads the plugin and serves through its kinds', async () => {
+    const dir = folder({ 'stamp.mjs': stampPlugin(), 'config.yaml': config('./stamp.mjs') });
+    // Three processes each load the sources and the plugin: on a loaded machine that takes a while.
+    const gw = await startGateway(join(dir, 'config.yaml'), { args: ['--workers', '2'], timeoutMs: 60_000 });
+    try {
+      // Each worker logs its listener once it has loaded the plugin and created the plugin's Stamp.
+      await eventually(() => assert.equal(gw.stdout().match(/server started\. listening on/g)?.length, 2), {
+        deadline: 60_000,
+      });
+      const port = Number(new URL(gw.url).port);
+      for (let i = 0; i < 4; i++)
+        assert.equal((await requestFrom(port, { path: '/' })).headers['x-stamp'], 'stamped');
+    } finally {
+      await gw.stop();
+    }
+  });
+});
