@@ -30,7 +30,8 @@ export const AileronKinds: readonly AileronKind[] = [
     apiVersion: 'core/v1',
     kind: 'GoPlugin',
     does: 'a Go plugin (.so) as middleware, tripperware or handler',
-    never: 'Go plugins cannot load into Node.js',
+    never:
+      'Go plugins (.so) cannot load into Node.js; write the extension as a JavaScript or TypeScript module and load it with core/v1 Plugin (docs/extending.md)',
   },
   { apiVersion: 'core/v1', kind: 'HTTPClient', does: 'upstream transport: retries, HTTP/1.1, HTTP/2, TLS' },
   {

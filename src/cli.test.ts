@@ -332,7 +332,7 @@ describe('aileron CLI: -t', () => {
     assert.equal(r.code, 2);
     assert.equal(
       r.err,
-      'aileron: core/v1/GoPlugin is not available in this version: Go plugins cannot load into Node.js (see docs/compatibility.md)\n',
+      'aileron: core/v1/GoPlugin is not available in this version: Go plugins (.so) cannot load into Node.js; write the extension as a JavaScript or TypeScript module and load it with core/v1 Plugin (docs/extending.md) (see docs/compatibility.md)\n',
     );
     assert.equal(r.out, '');
   });

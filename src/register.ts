@@ -37,6 +37,7 @@ import { resource as HTTPClient } from './core/httpclient/api.ts';
 import { resource as HTTPLogger } from './core/httplogger/api.ts';
 import { resource as ReverseProxyHandler } from './core/httpproxy/api.ts';
 import { resource as HTTPServer } from './core/httpserver/api.ts';
+import { resource as Plugin } from './core/plugin/api.ts';
 import { resource as SLogger } from './core/slogger/api.ts';
 import { resource as StaticFileHandler } from './core/static/api.ts';
 import type { Registry } from './kernel/registry.ts';
@@ -56,6 +57,7 @@ export function registerAll(registry: Registry): Registry {
     SLogger,
     ReverseProxyHandler,
     StaticFileHandler,
+    Plugin,
     // app/v1
     EchoHandler,
     HealthCheckHandler,

@@ -70,6 +70,18 @@ export function configJsonSchema(registry: Registry, only?: ResourceDefinition):
       })),
     },
   };
+  // Kinds a core/v1 Plugin adds are known only when the configuration is loaded: a document of another group
+  // than the built-in ones is let through here (the loader checks it against its kind's schema).
+  const builtInGroups = [...new Set(kinds.map((k) => k.apiVersion))].sort();
+  const added: Json = {
+    type: 'object',
+    description: `a resource of a kind a core/v1 Plugin adds (an apiVersion other than ${builtInGroups.join(', ')}): checked when the configuration is loaded`,
+    required: ['apiVersion', 'kind'],
+    properties: {
+      apiVersion: { type: 'string', pattern: '^[0-9A-Za-z]+/[0-9A-Za-z]+$', not: { enum: builtInGroups } },
+      kind: { type: 'string', pattern: '^[A-Z][A-Za-z0-9]*$' },
+    },
+  };
   return {
     $schema: JsonSchemaDraft,
     title: only ? `aileron ${only.apiVersion} ${only.kind}` : 'aileron configuration',
@@ -80,7 +92,7 @@ export function configJsonSchema(registry: Registry, only?: ResourceDefinition):
     anyOf: [
       { ...Null, description: 'an empty document (skipped)' },
       ...documents,
-      ...(only ? [] : [skipped]),
+      ...(only ? [] : [skipped, added]),
     ],
     definitions: emitter.definitions,
   };

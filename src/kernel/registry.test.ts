@@ -113,8 +113,14 @@ describe('Registry: documents', () => {
     assert.equal(p?.message, 'unknown kind test/v1/Nod');
     assert.equal(p?.found, 'test/v1/Nod');
     assert.equal(p?.hint, 'did you mean test/v1/Node?');
-    const [far] = problemsOf('apiVersion: app/v1\nkind: SomethingElseEntirely\n');
+    const [far] = problemsOf('apiVersion: test/v1\nkind: SomethingElseEntirely\n');
     assert.equal(far?.hint, 'this kind is not available in this gateway');
+    // No kind of that apiVersion at all: perhaps a plugin's, whose Plugin document is missing.
+    const [group] = problemsOf('apiVersion: acme/v1\nkind: SomethingElseEntirely\n');
+    assert.equal(
+      group?.hint,
+      'no kind of acme/v1 is registered: if a plugin adds it, load the plugin with a core/v1 Plugin document (docs/extending.md)',
+    );
   });
 
   it('a kind declared unavailable is "not available in this version", with its reason, not a typo', () => {
@@ -778,5 +784,90 @@ describe('Registry.loadEnvFiles: limits', () => {
       ['__proto__', 'p'],
       ['toString', 't'],
     ]);
+  });
+});
+
+describe('kinds added while loading (ResourceDefinition.addKinds)', () => {
+  /** A kind that adds the kinds its spec names (test/v1/<name>), or fails at spec.kinds when told to. */
+  const Adder = defineResource({
+    apiVersion: 'core/v1',
+    kind: 'Adder',
+    summary: 'adds kinds',
+    spec: Obj({ kinds: Type.Array(Type.String(), { default: [] }), failWith: Type.String({ default: '' }) }),
+    roles: [],
+    addKinds(spec, _manifest, _origin, fail) {
+      if (spec.failWith) fail(['spec', 'kinds'], spec.failWith);
+      return spec.kinds.map((k) => {
+        const [apiVersion, kind] = k.includes(' ') ? k.split(' ') : ['test/v1', k];
+        return defineResource({
+          apiVersion: apiVersion!,
+          kind: kind!,
+          summary: k,
+          spec: Obj({ size: Type.Integer({ default: 1, minimum: 1 }) }),
+          roles: [],
+          create: () => ({}),
+        });
+      });
+    },
+    create: () => ({}),
+  });
+  const Builtin = defineResource({
+    apiVersion: 'core/v1',
+    kind: 'Builtin',
+    summary: 'a built-in kind',
+    spec: Obj({}),
+    roles: [],
+    create: () => ({}),
+  });
+  const load = (text: string): { registry: Registry; problems: string[] } => {
+    const registry = new Registry().register(Adder, Builtin);
+    try {
+      registry.loadText('c.yaml', text, {});
+      return { registry, problems: [] };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      return { registry, problems: err.problems.map((p) => `${p.position?.line}: ${p.field}: ${p.message}`) };
+    }
+  };
+
+  it('registers them before the other documents are validated, wherever the adding document is', () => {
+    const { registry, problems } = load(
+      'apiVersion: test/v1\nkind: Box\nspec: {size: 0}\n---\napiVersion: core/v1\nkind: Adder\nspec: {kinds: [Box]}\n',
+    );
+    assert.deepEqual(problems, ['3: spec.size: number out of range']);
+    assert.ok(registry.kind('test/v1/Box'));
+    assert.equal(registry.addedBy('test/v1/Box'), 'core/v1/Adder/default/default (c.yaml:7)');
+    assert.equal(registry.addedBy('core/v1/Builtin'), undefined);
+  });
+
+  it('all or none: a kind that exists already is refused, naming both, and the others are not registered', () => {
+    // The first Adder's Box is not registered (its Builtin is refused), so the second Adder may register a Box.
+    const { registry, problems } = load(
+      'apiVersion: core/v1\nkind: Adder\nspec: {kinds: [Box, core/v1 Builtin]}\n---\napiVersion: core/v1\nkind: Adder\nmetadata: {name: b}\nspec: {kinds: [Box]}\n',
+    );
+    assert.deepEqual(problems, [
+      '3: spec: core/v1/Adder/default/default registers the kind core/v1/Builtin, which is a built-in kind',
+    ]);
+    assert.equal(registry.addedBy('test/v1/Box'), 'core/v1/Adder/default/b (c.yaml:8)');
+  });
+
+  it('a second document adding the same kind is refused, naming the first', () => {
+    const { problems } = load(
+      'apiVersion: core/v1\nkind: Adder\nspec: {kinds: [Box]}\n---\napiVersion: core/v1\nkind: Adder\nmetadata: {name: b}\nspec: {kinds: [Box]}\n',
+    );
+    assert.deepEqual(problems, [
+      '8: spec: core/v1/Adder/default/b registers the kind test/v1/Box, which core/v1/Adder/default/default (c.yaml:3) registers already',
+    ]);
+  });
+
+  it('a kind registered twice by one document, and a failing hook, at the field it names', () => {
+    assert.deepEqual(load('apiVersion: core/v1\nkind: Adder\nspec: {kinds: [Box, Box]}\n').problems, [
+      '3: spec: core/v1/Adder/default/default registers the kind test/v1/Box twice',
+    ]);
+    const failed = load(
+      'apiVersion: core/v1\nkind: Adder\nspec:\n  failWith: no\n  kinds: [Box]\n---\napiVersion: test/v1\nkind: Box\n',
+    );
+    assert.equal(failed.problems[0], '5: spec.kinds: no');
+    assert.match(failed.problems[1]!, /^8: kind: unknown kind test\/v1\/Box$/);
   });
 });

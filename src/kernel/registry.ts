@@ -1,7 +1,9 @@
 /**
  * The resource registry: kinds by `apiVersion/kind`, manifests by identity, and the objects built from them.
  *
- * Two phases (DESIGN.md §3). `load` validates every document (schema, defaults, kind checks, identities,
+ * Two phases (DESIGN.md §3), the first in two passes: documents of a kind that adds kinds (a plugin,
+ * `ResourceDefinition.addKinds`) are validated and their kinds registered before the other documents are read.
+ * `load` validates every document (schema, defaults, kind checks, identities,
  * references reachable from the Entrypoint) and reports every problem at once. `get` then creates objects
  * lazily, each once, following references; a cycle is reported with its chain rather than overflowing.
  */
@@ -10,7 +12,14 @@ import { type Env, EnvFileError, parseEnvFile, setVariable } from './env.ts';
 import { formatSize, Limits } from './limits.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { ConfigError, type ConfigProblem, closest, describeValue, type Position } from './problems.ts';
-import type { CreateContext, Manifest, ResourceDefinition, Role } from './resource.ts';
+import {
+  type CreateContext,
+  type Fail,
+  failureOf,
+  type Manifest,
+  type ResourceDefinition,
+  type Role,
+} from './resource.ts';
 import {
   assertImplementedSchema,
   check,
@@ -97,6 +106,10 @@ export class Registry {
    * document of such a kind is "not available in this version", not an "unknown kind" (a typo).
    */
   readonly #unavailable = new Map<string, string>();
+  /** Kinds a resource of this registry added (a plugin: ResourceDefinition.addKinds), with who added them. */
+  readonly #addedBy = new Map<string, string>();
+  /** Set when a resource that adds kinds failed: a document of an unknown kind may be one of its kinds. */
+  #addingFailed = false;
   /** Where each identity was first defined (valid or not), to report duplicates. */
   readonly #seen = new Map<string, SourceDocument>();
   /** The logger a resource gets when it names none; replaced by the Entrypoint's defaultLogger. */
@@ -220,7 +233,14 @@ export class Registry {
   }
 
   #loadDocuments(docs: SourceDocument[], problems: ConfigProblem[]): void {
-    for (const doc of docs) this.#store(doc, problems);
+    // First pass: the documents that add kinds (plugins), so that their kinds are registered before the
+    // documents that use them are validated.
+    const adding = docs.filter((doc) => this.#addsKinds(doc));
+    for (const doc of adding) {
+      const stored = this.#store(doc, problems);
+      if (stored === undefined || !this.#addKinds(stored, problems)) this.#addingFailed = true;
+    }
+    for (const doc of docs) if (!adding.includes(doc)) this.#store(doc, problems);
     const unread = problems.some((p) => p.rootCause);
     const before = problems.length;
     this.#checkReferences(problems);
@@ -238,7 +258,84 @@ export class Registry {
     if (problems.length > 0) throw new ConfigError(firstProblems(sortProblems(problems)));
   }
 
-  #store(doc: SourceDocument, problems: ConfigProblem[]): void {
+  /** Whether `doc` is of a kind that adds kinds (ResourceDefinition.addKinds). */
+  #addsKinds(doc: SourceDocument): boolean {
+    const data = doc.data as { apiVersion?: unknown; kind?: unknown } | null;
+    if (data === null || typeof data !== 'object') return false;
+    return this.#kinds.get(`${data.apiVersion}/${data.kind}`)?.addKinds !== undefined;
+  }
+
+  /**
+   * Registers the kinds a valid document adds (a plugin), all or none: none when the hook fails, when one of
+   * them is malformed, or when one would replace a kind already registered (built in, or added by another
+   * document), which is named. False when nothing was registered because of a problem.
+   */
+  #addKinds(stored: Stored, problems: ConfigProblem[]): boolean {
+    const { definition, manifest, source } = stored;
+    const id = identity({ apiVersion: manifest.apiVersion, kind: manifest.kind, ...manifest.metadata });
+    const file = source?.file ?? '<config>';
+    const position = source?.locate(['spec']);
+    const before = problems.length;
+    const report = (message: string, extra: { field?: string; found?: string; hint?: string } = {}) =>
+      problems.push({ position, field: 'spec', resource: id, message, ...extra });
+    let added: readonly ResourceDefinition[] = [];
+    let failed: ReturnType<typeof failureOf>;
+    try {
+      failed = failureOf((fail: Fail) => {
+        added = definition.addKinds!(manifest.spec as never, manifest as never, { file }, fail);
+      });
+    } catch (err) {
+      report(`cannot add the kinds of ${manifest.kind}: ${(err as Error)?.message ?? String(err)}`);
+      return false;
+    }
+    for (const p of failed) {
+      const path = ['spec', ...p.path];
+      problems.push({
+        position: source?.locate(path, p.atKey),
+        field: formatPath(path),
+        resource: id,
+        message: p.message,
+        ...(p.expected !== undefined ? { expected: p.expected } : {}),
+        ...(p.found !== undefined ? { found: p.found } : {}),
+        ...(p.hint !== undefined ? { hint: p.hint } : {}),
+      });
+    }
+    if (problems.length > before) return false;
+    const at = position ? `${position.file}:${position.line}` : file;
+    const keys = new Set<string>();
+    for (const d of added) {
+      const key = `${d.apiVersion}/${d.kind}`;
+      const by = this.#addedBy.get(key);
+      if (keys.has(key)) report(`${id} registers the kind ${key} twice`, { hint: 'register each kind once' });
+      else if (this.#kinds.has(key))
+        report(
+          `${id} registers the kind ${key}, which ${by ? `${by} registers already` : 'is a built-in kind'}`,
+          {
+            found: `${key} from ${at} and ${by ?? `the built-in ${key}`}`,
+            hint: `a kind cannot replace another: give the new one its own apiVersion (e.g. example/v1 ${d.kind}) or another name`,
+          },
+        );
+      keys.add(key);
+      try {
+        assertImplementedSchema(d.spec, key);
+      } catch (err) {
+        report(`the kind ${key} has a spec schema this gateway cannot check: ${(err as Error).message}`, {
+          hint: 'build the spec with the schema helpers the plugin API gives (Obj, Type)',
+        });
+      }
+    }
+    if (problems.length > before) return false;
+    this.register(...added);
+    for (const key of keys) this.#addedBy.set(key, `${id} (${at})`);
+    return true;
+  }
+
+  /** The resource that added `key` (a plugin), with where it is written; undefined for a built-in kind. */
+  addedBy(key: string): string | undefined {
+    return this.#addedBy.get(key);
+  }
+
+  #store(doc: SourceDocument, problems: ConfigProblem[]): Stored | undefined {
     const data = doc.data;
     if (data === null || data === undefined) return; // empty or comment-only document
     const at = (path: FieldPath, atKey = false) => doc.locate(path, atKey);
@@ -293,7 +390,13 @@ export class Registry {
               message: `unknown kind ${key}`,
               expected: 'a registered apiVersion/kind (run `aileron -h` to list them)',
               found: key,
-              hint: guess ? `did you mean ${guess}?` : 'this kind is not available in this gateway',
+              hint: guess
+                ? `did you mean ${guess}?`
+                : this.#addingFailed
+                  ? 'this kind is not available in this gateway, or it is one of a plugin that failed to load (see its problem)'
+                  : this.kinds().some((d) => d.apiVersion === apiVersion)
+                    ? 'this kind is not available in this gateway'
+                    : `no kind of ${apiVersion} is registered: if a plugin adds it, load the plugin with a core/v1 Plugin document (docs/extending.md)`,
             },
       );
       return;
@@ -366,9 +469,11 @@ export class Registry {
     }
     if (problems.length > before) {
       if (!this.#invalid.has(finalId)) this.#invalid.set(finalId, { definition, manifest, source: doc });
-      return;
+      return undefined;
     }
-    this.#manifests.set(finalId, { definition, manifest, source: doc });
+    const stored: Stored = { definition, manifest, source: doc };
+    this.#manifests.set(finalId, stored);
+    return stored;
   }
 
   /** Checks, before anything is created, that references reachable from the Entrypoint exist, play the role their field expects, and form no cycle. */

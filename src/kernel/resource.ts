@@ -47,6 +47,25 @@ export interface ResourceDefinition<S extends TSchema = TSchema, O = unknown> {
    */
   preflight?(spec: Static<S>, manifest: Manifest<Static<S>>): SchemaProblem[];
   create(ctx: CreateContext, manifest: Manifest<Static<S>>): O | Promise<O>;
+  /**
+   * Kinds this resource adds to the registry (a plugin: src/core/plugin/). Documents of a kind with this hook are
+   * validated first, and the kinds they add are registered before any other document is validated, so that a
+   * document of an added kind is checked like one of a built-in kind. Runs at every load (start, `--validate`,
+   * reload). Synchronous, because loading is. Throw through `fail` (a field of the manifest) for a problem; the
+   * kinds are registered all or none, and never over a kind already registered.
+   */
+  addKinds?(
+    spec: Static<S>,
+    manifest: Manifest<Static<S>>,
+    origin: KindOrigin,
+    fail: Fail,
+  ): readonly ResourceDefinition[];
+}
+
+/** Where a document that adds kinds was written: relative paths in it are relative to its file's folder. */
+export interface KindOrigin {
+  /** The config file, as given to `-f` (or the name given to `loadText`). */
+  readonly file: string;
 }
 
 /** Declares a kind with the spec type inferred from its schema. */

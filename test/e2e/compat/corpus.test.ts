@@ -89,6 +89,14 @@ const MustFail: Record<string, { readonly because: string; readonly error: RegEx
     error:
       /config-error\.yaml:57:25: spec\.errorMessages\[1\]\.mimeContents\[0\]\.templateFile: cannot read templateFile \.\/_example\/soap-rest\/error-messages\/soapfault_client\.txt/,
   },
+  // Gap for good: a Go plugin (.so) cannot load into Node.js; a core/v1 Plugin (a JavaScript or TypeScript module
+  // that registers kinds) is the way to extend this gateway (docs/extending.md, docs/compatibility.md).
+  'goplugin/config.yaml': {
+    because:
+      'never: core/v1 GoPlugin loads a Go shared object, which Node.js cannot; use core/v1 Plugin instead',
+    error:
+      /config\.yaml:42:7: kind: core\/v1\/GoPlugin is not available in this version: Go plugins \(\.so\) cannot load into Node\.js; write the extension as a JavaScript or TypeScript module and load it with core\/v1 Plugin \(docs\/extending\.md\)/,
+  },
   // Deliberate gaps: Node.js has no usable QUIC, so HTTP/3 is rejected with an explanation (docs/http3.md).
   'http3-server/config.yaml': {
     because: 'gap: HTTP/3 server (http3Config)',
