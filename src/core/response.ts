@@ -247,9 +247,11 @@ function writeHeadThrough(
   headers: Headers | undefined,
 ): void {
   const ctx = res.ctx;
-  if (ctx === undefined || (ctx.headHooks === undefined && ctx.transforms === undefined))
+  if (ctx === undefined) res.baseWriteHead(status, reason, headers);
+  else if (ctx.headHooks === undefined && ctx.transforms === undefined) {
+    ctx.headArgument = typeof reason === 'string' ? headers : reason;
     res.baseWriteHead(status, reason, headers);
-  else hookedWriteHead(res, ctx, status, reason, headers);
+  } else hookedWriteHead(res, ctx, status, reason, headers);
 }
 
 /** Both classes' write: counted, and through the hooks when some are registered. */
