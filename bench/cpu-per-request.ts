@@ -38,6 +38,11 @@ export const Usage = `Usage: node bench/cpu-per-request.ts [flags]
   --path P          request path (default /, the 5-byte body; /64k for 64 KiB)
   --origin O        nginx (default when installed) or node
   --profile DIR     run the Node contenders with --cpu-prof; DIR/<contender>.cpuprofile when they stop
+  --baseline DIR    also start every contender from DIR, another tree of this repository (e.g. an older commit:
+                    git archive <commit> | tar -x -C DIR, node_modules linked), named <contender>@base, and give
+                    each contender's ratio to its @base twin (best with --together)
+  --together        load all contenders at the same time (one wrk each), so that each rep sees the same machine:
+                    steadier ratios when other processes come and go
   --syscalls        after the measurement, one more load run per contender under \`strace -c -f\`: system calls
                     per request (strace slows the process: counts only, no times)
 `;
@@ -54,6 +59,8 @@ async function main(): Promise<number> {
       origin: { type: 'string' },
       profile: { type: 'string' },
       syscalls: { type: 'boolean' },
+      together: { type: 'boolean' },
+      baseline: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -82,29 +89,38 @@ async function main(): Promise<number> {
   mkdirSync(logs);
   const profileDir = values.profile ? resolve(values.profile) : undefined;
   const ctx = { root, work, logs, config: 'bench/configs/gateway.yaml' };
+  const baseRoot = values.baseline ? resolve(values.baseline) : undefined;
   const generator = wrk(work);
   // Contenders run bin/aileron.js, which runs dist/ only while it matches src/.
-  if (currentBuild(root) === undefined) log(`== dist/: built ${build(root)} modules from src/`);
+  for (const r of baseRoot ? [root, baseRoot] : [root])
+    if (currentBuild(r) === undefined) log(`== ${r}/dist/: built ${build(r)} modules from src/`);
   process.on('exit', killAllNow);
   process.on('SIGINT', () => process.exit(130));
 
   const abort = new AbortController();
   const running: Running[] = [];
+  /** Contenders are told apart by label: the baseline's are `<name>@base`. */
+  const labelOf = new Map<Running, string>();
+  const label = (c: Running) => labelOf.get(c) ?? c.name;
   try {
     const origin = await startOrigin(originKind, ctx);
     log(`== origin (${originKind}) ${origin.url}; work folder ${work}`);
-    for (const name of names) {
+    const launches = names.map((name) => ({ name, root, label: name as string }));
+    if (baseRoot) launches.push(...names.map((name) => ({ name, root: baseRoot, label: `${name}@base` })));
+    for (const { name, root: from, label: shown } of launches) {
       // Each contender gets its own profile folder: the profile is named by pid, renamed when it stops.
       if (profileDir) {
-        const dir = join(profileDir, `.${name}`);
+        const dir = join(profileDir, `.${shown}`);
         mkdirSync(dir, { recursive: true });
         process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
       }
       try {
-        running.push(await startContender(name, ctx, origin));
-        log(`   started ${name}, pid ${running.at(-1)!.child.pid}`);
+        const c = await startContender(name, { ...ctx, root: from }, origin);
+        running.push(c);
+        labelOf.set(c, shown);
+        log(`   started ${shown}, pid ${c.child.pid}`);
       } catch (err) {
-        log(`!! ${name} did not start: ${(err as Error).message}`);
+        log(`!! ${shown} did not start: ${(err as Error).message}`);
       } finally {
         delete process.env.NODE_OPTIONS;
       }
@@ -116,46 +132,63 @@ async function main(): Promise<number> {
       for (const c of running)
         await generator.run(c.url + values.path, conns, warmup, abort.signal, c.headers);
     }
-    const cpu = new Map<string, number[]>(running.map((c) => [c.name, []]));
-    const main = new Map<string, number[]>(running.map((c) => [c.name, []]));
+    const cpu = new Map<string, number[]>(running.map((c) => [label(c), []]));
+    const main = new Map<string, number[]>(running.map((c) => [label(c), []]));
     log(
-      `== ${reps} reps x ${running.length} contenders x ${duration} s, ${conns} connections, ${values.path}`,
+      `== ${reps} reps x ${running.length} contenders x ${duration} s${values.together ? ' (loaded together)' : ''}, ${conns} connections, ${values.path}`,
     );
-    for (let rep = 0; rep < reps; rep++) {
-      const rot = rep % running.length;
-      for (const c of [...running.slice(rot), ...running.slice(0, rot)]) {
+    /** One load run of each contender in `group` at the same time; their CPU per request. */
+    const measure = async (group: readonly Running[], rep: number) => {
+      const before = group.map((c) => {
         const pids = pidsOf(c.child);
-        const before = cpuTicks(pids);
-        const mainBefore = mainThreadTicks(c.child.pid);
-        const r = await generator.run(c.url + values.path, conns, duration, abort.signal, c.headers);
-        const ticks = cpuTicks(pids) - before;
-        const mainTicks = mainThreadTicks(c.child.pid) - mainBefore;
+        return { pids, ticks: cpuTicks(pids), main: mainThreadTicks(c.child.pid) };
+      });
+      const results = await Promise.all(
+        group.map((c) => generator.run(c.url + values.path, conns, duration, abort.signal, c.headers)),
+      );
+      group.forEach((c, i) => {
+        const r = results[i]!;
+        const b = before[i]!;
         const perRequest = (t: number) => ((t / Hz) * 1e6) / Math.max(1, r.requests);
-        const us = perRequest(ticks);
-        cpu.get(c.name)!.push(us);
-        main.get(c.name)!.push(perRequest(mainTicks));
+        const us = perRequest(cpuTicks(b.pids) - b.ticks);
+        const mainUs = perRequest(mainThreadTicks(c.child.pid) - b.main);
+        cpu.get(label(c))!.push(us);
+        main.get(label(c))!.push(mainUs);
         const errs = r.badStatus + r.socketErrors;
         log(
-          `   rep ${rep + 1} ${c.name.padEnd(18)} ${String(r.requests).padStart(7)} req  ${us.toFixed(1).padStart(6)} µs/req` +
-            ` (main thread ${perRequest(mainTicks).toFixed(1)})  ${Math.round(r.rps)} req/s${errs > 0 ? `  ERRORS ${errs}` : ''}`,
+          `   rep ${rep + 1} ${label(c).padEnd(18)} ${String(r.requests).padStart(7)} req  ${us.toFixed(1).padStart(6)} µs/req` +
+            ` (main thread ${mainUs.toFixed(1)})  ${Math.round(r.rps)} req/s${errs > 0 ? `  ERRORS ${errs}` : ''}`,
         );
-        await sleep(200);
+      });
+    };
+    for (let rep = 0; rep < reps; rep++) {
+      if (values.together) await measure(running, rep);
+      else {
+        const rot = rep % running.length;
+        for (const c of [...running.slice(rot), ...running.slice(0, rot)]) {
+          await measure([c], rep);
+          await sleep(200);
+        }
       }
+      if (values.together) await sleep(200);
     }
-    const base = cpu.get('gateway')!;
-    const mainBase = main.get('gateway')!;
+    // Each contender against the gateway of its own tree, and (--baseline) against its twin from the other tree.
+    const pairedTo = (xs: readonly number[], ys: readonly number[] | undefined) =>
+      ys === undefined ? '–' : `${median(xs.map((x, i) => x / ys[i]!)).toFixed(2)}×`;
     log(
-      '\n| contender | CPU µs/req (median) | × gateway (paired median) | main thread µs/req | × gateway | per rep |',
+      `\n| contender | CPU µs/req (median) | × gateway (paired median) | main thread µs/req | × gateway |${baseRoot ? ' × @base |' : ''} per rep |`,
     );
-    log('|---|---:|---:|---:|---:|---|');
+    log(`|---|---:|---:|---:|---:|${baseRoot ? '---:|' : ''}---|`);
     for (const c of running) {
-      const xs = cpu.get(c.name)!;
-      const ms = main.get(c.name)!;
-      const paired = median(xs.map((x, i) => x / base[i]!));
-      const mainPaired = median(ms.map((x, i) => x / mainBase[i]!));
-      const ratio = (x: number) => (c.name === 'gateway' ? '–' : `${x.toFixed(2)}×`);
+      const name = label(c);
+      const own = name.endsWith('@base') ? 'gateway@base' : 'gateway';
+      const xs = cpu.get(name)!;
+      const ms = main.get(name)!;
+      const vsGateway = name === own ? '–' : pairedTo(xs, cpu.get(own));
+      const mainVsGateway = name === own ? '–' : pairedTo(ms, main.get(own));
+      const vsBase = name.endsWith('@base') ? '–' : pairedTo(xs, cpu.get(`${name}@base`));
       log(
-        `| ${c.name} | ${median(xs).toFixed(1)} | ${ratio(paired)} | ${median(ms).toFixed(1)} | ${ratio(mainPaired)} | ${xs.map((x) => x.toFixed(1)).join(', ')} |`,
+        `| ${name} | ${median(xs).toFixed(1)} | ${vsGateway} | ${median(ms).toFixed(1)} | ${mainVsGateway} |${baseRoot ? ` ${vsBase} |` : ''} ${xs.map((x) => x.toFixed(1)).join(', ')} |`,
       );
     }
     if (values.syscalls) {
@@ -164,7 +197,7 @@ async function main(): Promise<number> {
         const counts = await syscallsPerRequest(c, () =>
           generator.run(c.url + values.path, conns, duration, abort.signal, c.headers),
         );
-        log(`   ${c.name.padEnd(18)} ${counts}`);
+        log(`   ${label(c).padEnd(18)} ${counts}`);
       }
     }
   } finally {
@@ -172,10 +205,10 @@ async function main(): Promise<number> {
     for (const c of running) {
       await stopChild(c.child);
       if (profileDir) {
-        const dir = join(profileDir, `.${c.name}`);
+        const dir = join(profileDir, `.${label(c)}`);
         for (const f of readdirSync(dir))
           if (f.includes(`.${c.child.pid}.`))
-            renameSync(join(dir, f), join(profileDir, `${c.name}.cpuprofile`));
+            renameSync(join(dir, f), join(profileDir, `${label(c)}.cpuprofile`));
         rmSync(dir, { recursive: true, force: true });
       }
     }
