@@ -53,6 +53,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { Dispatcher } from 'undici';
+import { headerValue, Repeated } from '../../../core/common/rawheaders.ts';
 import { DecoratorHandler } from '../../../core/common/tripperware.ts';
 import type { Completion } from '../../../core/context.ts';
 import type {
@@ -158,9 +159,9 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
       const ctx = req.ctx;
       // A second tracer middleware on the same request (server and virtual-host lists) adds nothing.
       if (ctx.locals.otelServerSpan !== undefined) return next(req, res);
-      const headers = req.headers;
-      const parent = this.#traceContext ? parseTraceparent(headers.traceparent) : undefined;
-      const state = parent === undefined ? undefined : tracestateOf(headers.tracestate);
+      // From the raw headers: req.headers is built on first use, which an unsampled request never needs.
+      const parent = this.#traceContext ? traceparentOf(req.rawHeaders) : undefined;
+      const state = parent === undefined ? undefined : tracestateOf(req.headers.tracestate);
       let span: Span;
       if (this.#sampled(parent)) {
         span = this.#tracer.startSpan(
@@ -242,6 +243,10 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
 
   tripperware(next: Dispatch): Dispatch {
     return (opts, handler) => {
+      // A request the middleware did not sample has no client span on any attempt (see #attempt): its options
+      // are passed on as they are, without a copy.
+      const server = (opts as GatewayDispatchOptions).ctx?.locals.otelServerSpan;
+      if (server !== undefined && !server.isRecording()) return next(opts, handler);
       const prior = (opts as GatewayDispatchOptions).onAttempt;
       const onAttempt: AttemptHook =
         prior === undefined ? this.#attempt : (o, h, n) => prior(o, h, (o2, h2) => this.#attempt(o2, h2, n));
@@ -292,6 +297,15 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
     this.#closed ??= this.provider.shutdown();
     return this.#closed;
   }
+}
+
+/**
+ * The client's parent from its `traceparent`: several such headers are treated as none valid (as the spec says;
+ * `req.headers` would join them, which fails the parse the same way).
+ */
+function traceparentOf(raw: readonly string[]): ParsedTraceparent | undefined {
+  const value = headerValue(raw, 'traceparent');
+  return value === Repeated ? undefined : parseTraceparent(value);
 }
 
 /** The SDK context of a client's sampled parent, or the root for a new trace. */
