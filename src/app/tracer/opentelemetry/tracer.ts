@@ -336,19 +336,44 @@ function clientAttributes(span: Span, opts: GatewayDispatchOptions): void {
   const method = opts.method;
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, KnownMethods.has(method) ? method : '_OTHER');
   if (!KnownMethods.has(method)) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, method);
-  const origin = opts.origin;
+  const upstream = upstreamOf(opts.origin);
+  if (upstream !== undefined) {
+    span.setAttribute(ATTR_SERVER_ADDRESS, upstream.address);
+    span.setAttribute(ATTR_SERVER_PORT, upstream.port);
+    span.setAttribute(ATTR_URL_FULL, `${upstream.origin}${opts.path}`);
+  }
+  if (opts.resendCount) span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, opts.resendCount);
+}
+
+interface Upstream {
+  readonly address: string;
+  readonly port: number;
+  readonly origin: string;
+}
+
+/**
+ * Upstream origins parsed once: the proxy's origins are the configured upstreams, so a request costs a lookup, not
+ * a URL parse. Bounded, in case origins come from elsewhere; past the bound they are parsed every time.
+ */
+const upstreams = new Map<string, Upstream | undefined>();
+const MaxUpstreams = 1024;
+
+function upstreamOf(origin: Dispatcher.DispatchOptions['origin']): Upstream | undefined {
+  const key = String(origin);
+  if (upstreams.has(key)) return upstreams.get(key);
+  let parsed: Upstream | undefined;
   try {
-    const base = origin instanceof URL ? origin : new URL(String(origin));
-    span.setAttribute(ATTR_SERVER_ADDRESS, base.hostname.replace(/^\[|\]$/g, ''));
-    span.setAttribute(
-      ATTR_SERVER_PORT,
-      base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
-    );
-    span.setAttribute(ATTR_URL_FULL, `${base.origin}${opts.path}`);
+    const base = origin instanceof URL ? origin : new URL(key);
+    parsed = {
+      address: base.hostname.replace(/^\[|\]$/g, ''),
+      port: base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
+      origin: base.origin,
+    };
   } catch {
     // An origin undici would refuse too: the attempt's error says why.
   }
-  if (opts.resendCount) span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, opts.resendCount);
+  if (upstreams.size < MaxUpstreams) upstreams.set(key, parsed);
+  return parsed;
 }
 
 type Headers = Dispatcher.DispatchOptions['headers'] | undefined;
