@@ -133,7 +133,7 @@ async function main(): Promise<number> {
         await generator.run(c.url + values.path, conns, warmup, abort.signal, c.headers);
     }
     const cpu = new Map<string, number[]>(running.map((c) => [label(c), []]));
-    const main = new Map<string, number[]>(running.map((c) => [label(c), []]));
+    const user = new Map<string, number[]>(running.map((c) => [label(c), []]));
     log(
       `== ${reps} reps x ${running.length} contenders x ${duration} s${values.together ? ' (loaded together)' : ''}, ${conns} connections, ${values.path}`,
     );
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
     const measure = async (group: readonly Running[], rep: number) => {
       const before = group.map((c) => {
         const pids = pidsOf(c.child);
-        return { pids, ticks: cpuTicks(pids), main: mainThreadTicks(c.child.pid) };
+        return { pids, ticks: cpuTicks(pids), user: userTicks(pids) };
       });
       const results = await Promise.all(
         group.map((c) => generator.run(c.url + values.path, conns, duration, abort.signal, c.headers)),
@@ -151,13 +151,13 @@ async function main(): Promise<number> {
         const b = before[i]!;
         const perRequest = (t: number) => ((t / Hz) * 1e6) / Math.max(1, r.requests);
         const us = perRequest(cpuTicks(b.pids) - b.ticks);
-        const mainUs = perRequest(mainThreadTicks(c.child.pid) - b.main);
+        const userUs = perRequest(userTicks(b.pids) - b.user);
         cpu.get(label(c))!.push(us);
-        main.get(label(c))!.push(mainUs);
+        user.get(label(c))!.push(userUs);
         const errs = r.badStatus + r.socketErrors;
         log(
           `   rep ${rep + 1} ${label(c).padEnd(18)} ${String(r.requests).padStart(7)} req  ${us.toFixed(1).padStart(6)} µs/req` +
-            ` (main thread ${mainUs.toFixed(1)})  ${Math.round(r.rps)} req/s${errs > 0 ? `  ERRORS ${errs}` : ''}`,
+            ` (user ${userUs.toFixed(1)})  ${Math.round(r.rps)} req/s${errs > 0 ? `  ERRORS ${errs}` : ''}`,
         );
       });
     };
@@ -176,19 +176,19 @@ async function main(): Promise<number> {
     const pairedTo = (xs: readonly number[], ys: readonly number[] | undefined) =>
       ys === undefined ? '–' : `${median(xs.map((x, i) => x / ys[i]!)).toFixed(2)}×`;
     log(
-      `\n| contender | CPU µs/req (median) | × gateway (paired median) | main thread µs/req | × gateway |${baseRoot ? ' × @base |' : ''} per rep |`,
+      `\n| contender | CPU µs/req (median) | × gateway (paired median) | user µs/req | × gateway |${baseRoot ? ' × @base |' : ''} per rep |`,
     );
     log(`|---|---:|---:|---:|---:|${baseRoot ? '---:|' : ''}---|`);
     for (const c of running) {
       const name = label(c);
       const own = name.endsWith('@base') ? 'gateway@base' : 'gateway';
       const xs = cpu.get(name)!;
-      const ms = main.get(name)!;
+      const us = user.get(name)!;
       const vsGateway = name === own ? '–' : pairedTo(xs, cpu.get(own));
-      const mainVsGateway = name === own ? '–' : pairedTo(ms, main.get(own));
+      const mainVsGateway = name === own ? '–' : pairedTo(us, user.get(own));
       const vsBase = name.endsWith('@base') ? '–' : pairedTo(xs, cpu.get(`${name}@base`));
       log(
-        `| ${name} | ${median(xs).toFixed(1)} | ${vsGateway} | ${median(ms).toFixed(1)} | ${mainVsGateway} |${baseRoot ? ` ${vsBase} |` : ''} ${xs.map((x) => x.toFixed(1)).join(', ')} |`,
+        `| ${name} | ${median(xs).toFixed(1)} | ${vsGateway} | ${median(us).toFixed(1)} | ${mainVsGateway} |${baseRoot ? ` ${vsBase} |` : ''} ${xs.map((x) => x.toFixed(1)).join(', ')} |`,
       );
     }
     if (values.syscalls) {
@@ -223,15 +223,21 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** CPU ticks of a process's main thread (the event loop), without its other threads (V8's, libuv's pool). */
-function mainThreadTicks(pid: number): number {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
+/**
+ * User-space CPU ticks of `pids` (utime only): the JavaScript and the parsers, without the kernel's share, which
+ * on loopback includes much of the receiving side's TCP work and swings with whatever else the machine runs.
+ */
+function userTicks(pids: readonly number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      sum += Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[11]);
+    } catch {
+      // exited
+    }
   }
+  return sum;
 }
 
 /** Runs `load` with strace counting the contender's system calls; the most frequent ones, per request. */
