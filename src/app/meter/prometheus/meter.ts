@@ -223,7 +223,7 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   #serverSeries(req: Request, status: number): ServerSeries {
     // The route is the router's pattern (never the raw path): a bounded set, fixed by the configuration.
     const route = req.ctx.route;
-    // From the raw headers (the guard made them agree with req.headers): req.headers is built on first use.
+    // From the raw headers (the guard made them agree with req.headers), as the proxy reads them.
     const hostHeader = firstHeaderValue(req.rawHeaders, 'host') ?? '';
     const method = req.method ?? '';
     const byStatus = inner(inner(inner(this.#s.server, route), hostHeader), method);

@@ -134,7 +134,7 @@ export class CORSMiddleware implements Middleware {
 
   middleware(next: HandlerFn): HandlerFn {
     return (req, res) => {
-      // From the raw headers, joined as req.headers would (which is built on first use, a cost per request).
+      // From the raw headers, joined as req.headers would, as the other middleware read them.
       const origin = joinedHeaderValue(req.rawHeaders, 'origin');
       if (origin === undefined) {
         req.ctx.onResponseHead(this.#plainHook);

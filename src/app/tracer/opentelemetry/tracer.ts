@@ -159,7 +159,8 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
       const ctx = req.ctx;
       // A second tracer middleware on the same request (server and virtual-host lists) adds nothing.
       if (ctx.locals.otelServerSpan !== undefined) return next(req, res);
-      // From the raw headers: req.headers is built on first use, which an unsampled request never needs.
+      // From the raw headers, as the proxy reads them: no dependence on req.headers, which Node builds lazily
+      // (today its server builds it for every HTTP/1.1 request, for its own Host check).
       const parent = this.#traceContext ? traceparentOf(req.rawHeaders) : undefined;
       const state = parent === undefined ? undefined : tracestateOf(req.headers.tracestate);
       let span: Span;
