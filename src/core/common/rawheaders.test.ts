@@ -43,10 +43,7 @@ describe('raw header readers', () => {
       const raw: string[] = [];
       const count = Math.floor(random() * 6);
       for (let i = 0; i < count; i++)
-        raw.push(
-          names[Math.floor(random() * names.length)]!,
-          values[Math.floor(random() * values.length)]!,
-        );
+        raw.push(names[Math.floor(random() * names.length)]!, values[Math.floor(random() * values.length)]!);
       const headers = nodeHeaders(raw);
       assert.equal(joinedHeaderValue(raw, 'origin'), headers.origin, JSON.stringify(raw));
       assert.equal(joinedHeaderValue(raw, 'traceparent'), headers.traceparent, JSON.stringify(raw));
