@@ -24,6 +24,7 @@
  * Costs are paid by the requests that use a hook: with none registered, a request allocates this object and
  * nothing else, and the response and request classes take their plain paths.
  */
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../kernel/errors.ts';
@@ -320,6 +321,12 @@ export class RequestContext {
   held: HeldResponse | undefined = undefined;
   /** Set by the response classes: a body transform chain is in place. */
   piped = false;
+  /**
+   * Set by the response classes: the headers given to `writeHead` (the proxy's raw array, as given), which Node
+   * writes without keeping them in `res` when no header was set before. Lets a reader find a header of the head
+   * as sent (`sentHeader`) without a head hook, whose merge into `res` costs every response.
+   */
+  headArgument: http.OutgoingHttpHeaders | readonly http.OutgoingHttpHeader[] | undefined;
   /** Request body bytes received so far (counted as the body streams in). */
   requestBytes = 0;
   /** Response body bytes written to the client so far (after transforms). */
@@ -568,6 +575,30 @@ export class RequestContext {
   /** The edits, if any middleware made some (read by the proxy). */
   get upstreamHeaderEdits(): UpstreamHeaders | undefined {
     return this.#upstream;
+  }
+
+  /**
+   * A header of the response head as sent (`name` in lower case): as kept in `res`, or from the headers given to
+   * `writeHead` that Node wrote without keeping them (see headArgument). Undefined before the head is sent or
+   * when the head has no such header.
+   */
+  sentHeader(name: string): number | string | readonly string[] | undefined {
+    const res = this.#res;
+    if (!res.headersSent) return undefined;
+    const kept = res.getHeader(name);
+    if (kept !== undefined) return kept;
+    const given = this.headArgument;
+    if (given === undefined) return undefined;
+    if (Array.isArray(given)) {
+      for (let i = 0; i + 1 < given.length; i += 2) {
+        const n = String(given[i]);
+        if (n.length === name.length && n.toLowerCase() === name) return given[i + 1] as string | string[];
+      }
+      return undefined;
+    }
+    const headers = given as http.OutgoingHttpHeaders;
+    for (const n in headers) if (n.length === name.length && n.toLowerCase() === name) return headers[n];
+    return undefined;
   }
 
   // ---- response hooks ----

@@ -332,8 +332,10 @@ function writeHeadThrough(
       return;
     }
   }
-  if (ctx.headHooks === undefined && ctx.transforms === undefined) res.baseWriteHead(status, reason, headers);
-  else hookedWriteHead(res, ctx, status, reason, headers);
+  if (ctx.headHooks === undefined && ctx.transforms === undefined) {
+    ctx.headArgument = typeof reason === 'string' ? headers : reason;
+    res.baseWriteHead(status, reason, headers);
+  } else hookedWriteHead(res, ctx, status, reason, headers);
 }
 
 /** Both classes' write: counted, and through the hooks when some are registered. */

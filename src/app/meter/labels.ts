@@ -43,3 +43,13 @@ export function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   }
   return value;
 }
+
+/** The map under `key`, created empty on first use: `child` without a factory closure allocated per call. */
+export function inner<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = new Map<K2, V>();
+    map.set(key, value);
+  }
+  return value;
+}

@@ -32,3 +32,18 @@ export function firstHeaderValue(raw: readonly string[], lowerName: string): str
   }
   return undefined;
 }
+
+/**
+ * The value of the header `lowerName` (lower case) as `req.headers` gives it for headers Node joins: undefined
+ * when absent, the values joined with `, ` when sent more than once (e.g. `Origin`).
+ */
+export function joinedHeaderValue(raw: readonly string[], lowerName: string): string | undefined {
+  let found: string | undefined;
+  const length = lowerName.length;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== length || name.toLowerCase() !== lowerName) continue;
+    found = found === undefined ? raw[i + 1]! : `${found}, ${raw[i + 1]!}`;
+  }
+  return found;
+}

@@ -3,8 +3,9 @@
  * formats, in a named time zone (`Local`, `UTC` or an IANA name such as `Asia/Tokyo`).
  *
  * A layout is compiled once at start-up into a list of parts. Formatting a timestamp then costs one zone-offset
- * lookup (cached per 15 minutes) and a join; the fields that change at most once a second are cached per second,
- * so a logger writing thousands of lines a second formats the date once per second.
+ * lookup (cached per 15 minutes); the text of everything but the fraction of a second is cached per second and
+ * a fraction is a lookup in a table of its 1000 texts, so a logger writing thousands of lines a second formats
+ * the date once per second and each line costs a concatenation.
  */
 
 const MonthNames = [
@@ -37,7 +38,9 @@ interface Fields {
   abbr: string;
 }
 
-type Part = string | ((f: Fields, ms: number) => string);
+type Field = (f: Fields) => string;
+/** A compiled layout element: literal text, a field of the second, or a fraction of it (see Fraction). */
+type Part = string | Field | Fraction;
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
@@ -140,8 +143,19 @@ const Tokens: Array<[string, Part]> = [
   ['-07', (f) => offsetText(f.offset, 'hours', false, false)],
 ];
 
+/**
+ * A fraction of a second: its text for each of the 1000 milliseconds, made once when the layout is compiled (the
+ * millisecond clock has nothing finer), so formatting it is an array lookup.
+ */
+class Fraction {
+  readonly byMillisecond: readonly string[];
+  constructor(byMillisecond: readonly string[]) {
+    this.byMillisecond = byMillisecond;
+  }
+}
+
 /** `.000` (fixed width) or `.999` (trailing zeros dropped) after a seconds field; `,` works too. */
-function fraction(layout: string, i: number): { length: number; part: Part } | undefined {
+function fraction(layout: string, i: number): { length: number; part: Fraction } | undefined {
   const sep = layout[i];
   if (sep !== '.' && sep !== ',') return undefined;
   const digit = layout[i + 1];
@@ -152,20 +166,16 @@ function fraction(layout: string, i: number): { length: number; part: Part } | u
   if (j < layout.length && layout[j]! >= '0' && layout[j]! <= '9') return undefined;
   const width = j - i - 1;
   const fixed = digit === '0';
-  return {
-    length: j - i,
-    part: (_f, ms) => {
-      // Millisecond clock: digits past the third are zeros.
-      let digits = pad(((ms % 1000) + 1000) % 1000, 3)
-        .padEnd(9, '0')
-        .slice(0, width);
-      if (!fixed) {
-        digits = digits.replace(/0+$/, '');
-        return digits === '' ? '' : sep + digits;
-      }
-      return sep + digits;
-    },
-  };
+  const texts = Array.from({ length: 1000 }, (_, ms) => {
+    // Millisecond clock: digits past the third are zeros.
+    let digits = pad(ms, 3).padEnd(9, '0').slice(0, width);
+    if (!fixed) {
+      digits = digits.replace(/0+$/, '');
+      return digits === '' ? '' : sep + digits;
+    }
+    return sep + digits;
+  });
+  return { length: j - i, part: new Fraction(texts) };
 }
 
 /** Compiles a Go layout into parts. Text that is not a layout element is copied as it is, as Go does. */
@@ -225,6 +235,10 @@ export function timeFormatter(layout: string, zone = 'Local'): TimeFormatter {
     abbr: '',
   };
   let cachedSecond = Number.NaN;
+  // Per second, the text of everything but the fractions: consecutive fields and literals joined into one string.
+  // A layout without a fraction is then one cached string per second.
+  let segments: Array<string | Fraction> = [];
+  let whole: string | undefined;
   return (epochMs: number) => {
     // Whole milliseconds: a fraction (a time computed from performance.now() durations) would print as digits
     // of its own in the fraction fields.
@@ -247,9 +261,21 @@ export function timeFormatter(layout: string, zone = 'Local'): TimeFormatter {
         ) + 1;
       fields.offset = offset;
       fields.abbr = abbrOf(ms);
+      segments = [];
+      let text = '';
+      for (const p of parts) {
+        if (p instanceof Fraction) {
+          segments.push(text, p);
+          text = '';
+        } else text += typeof p === 'string' ? p : p(fields);
+      }
+      segments.push(text);
+      whole = segments.length === 1 ? text : undefined;
     }
+    if (whole !== undefined) return whole;
+    const milli = ((ms % 1000) + 1000) % 1000;
     let out = '';
-    for (const p of parts) out += typeof p === 'string' ? p : p(fields, ms);
+    for (const s of segments) out += typeof s === 'string' ? s : s.byMillisecond[milli]!;
     return out;
   };
 }

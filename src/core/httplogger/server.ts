@@ -22,10 +22,12 @@ function remoteOf(req: Request): string {
 }
 
 /**
- * The head hook of exchanges that capture no response body. It does nothing itself: a registered head hook
- * makes the response classes merge headers given to `writeHead` (the proxy's raw arrays included) into `res`,
- * so `getHeaders()` and `getHeader('content-length')` read the head as sent when the entry is written. Shared,
- * so that logging allocates no closure for it.
+ * The head hook of exchanges that log the response headers and capture no response body. It does nothing itself:
+ * a registered head hook makes the response classes merge headers given to `writeHead` (the proxy's raw arrays
+ * included) into `res`, so `getHeaders()` reads the head as sent when the entry is written. Shared, so that
+ * logging allocates no closure for it. Without response headers to log no hook is registered: the merge costs
+ * every response a `setHeader` per header, and the one header the entry needs (Content-Length) is read with
+ * `sentHeader`.
  */
 const keepHead = (): void => {};
 
@@ -75,7 +77,7 @@ export class ServerExchange {
     if (resBodies && (resBodies.maxContentLength > 0 || resBodies.files !== undefined)) {
       ctx.onResponseHead((head) => this.#decideCapture(head));
       ctx.onResponseData((chunk, encoding) => this.#resCapture?.add(chunk, encoding));
-    } else if (!log.accessLine) {
+    } else if (log.response.headers && !log.accessLine) {
       // A preset line needs no header of the response (its size is the bytes counted).
       ctx.onResponseHead(keepHead);
     }
@@ -154,9 +156,9 @@ export class ServerExchange {
     noteBodyFile(request, this.#reqCapture);
 
     const aborted = done.aborted;
-    // The head as sent (see keepHead): its Content-Length is the size of a complete response, also of one that
+    // The head as sent (see keepHead, sentHeader): its Content-Length is the size of a complete response, also of one that
     // carries no body (HEAD, 304); otherwise the bytes written to the client.
-    const cl = res.headersSent ? res.getHeader('content-length') : undefined;
+    const cl = contextOf(req, res).sentHeader('content-length');
     const response: Group = {
       id,
       ...(traceId !== '' ? { traceId } : {}),

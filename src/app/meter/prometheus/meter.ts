@@ -16,6 +16,7 @@
 
 import { type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
+import { firstHeaderValue } from '../../../core/common/rawheaders.ts';
 import type { Completion } from '../../../core/context.ts';
 import type {
   Dispatch,
@@ -29,7 +30,7 @@ import type {
 import type { GatewayStatus } from '../../../core/status.ts';
 import { inCluster } from '../../../core/workers.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import { BoundedValues, child, MaxHosts, methodLabel } from '../labels.ts';
+import { BoundedValues, child, inner, MaxHosts, methodLabel } from '../labels.ts';
 import { hostOf, MeteredRoundTrip, type RoundTripRecorder } from '../roundtrip.ts';
 import { wantsOpenMetrics } from './accept.ts';
 import { answerScrapes, clusterScrape, WorkersFamily } from './cluster.ts';
@@ -222,25 +223,27 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   #serverSeries(req: Request, status: number): ServerSeries {
     // The route is the router's pattern (never the raw path): a bounded set, fixed by the configuration.
     const route = req.ctx.route;
-    const hostHeader = req.headers.host ?? '';
+    // From the raw headers (the guard made them agree with req.headers), as the proxy reads them.
+    const hostHeader = firstHeaderValue(req.rawHeaders, 'host') ?? '';
     const method = req.method ?? '';
-    const byHost = child(this.#s.server, route, () => new Map());
-    const byMethod = child(byHost, hostHeader, () => new Map());
-    const byStatus = child(byMethod, method, () => new Map());
-    return child(byStatus, status, () => {
-      const labels = {
-        host: this.#s.hosts.label(hostHeader),
-        route,
-        method: methodLabel(method),
-        code: String(status),
-      };
-      return {
-        requests: this.#s.requests.series(labels),
-        duration: this.#s.duration.series(labels),
-        requestSize: this.#s.requestSize.series(labels),
-        responseSize: this.#s.responseSize.series(labels),
-      };
-    });
+    const byStatus = inner(inner(inner(this.#s.server, route), hostHeader), method);
+    // Looked up without a closure: a request of a known series allocates nothing here.
+    const known = byStatus.get(status);
+    if (known !== undefined) return known;
+    const labels = {
+      host: this.#s.hosts.label(hostHeader),
+      route,
+      method: methodLabel(method),
+      code: String(status),
+    };
+    const series = {
+      requests: this.#s.requests.series(labels),
+      duration: this.#s.duration.series(labels),
+      requestSize: this.#s.requestSize.series(labels),
+      responseSize: this.#s.responseSize.series(labels),
+    };
+    byStatus.set(status, series);
+    return series;
   }
 
   // ---- Tripperware: upstream calls ----
@@ -260,18 +263,19 @@ export class PrometheusMeter implements Handler, Middleware, Tripperware {
   clientSeries(opts: Dispatcher.DispatchOptions, status: number): ClientSeries {
     const origin = opts.origin;
     const method = opts.method;
-    const byMethod = child(this.#s.client, origin, () => new Map());
-    const byStatus = child(byMethod, method, () => new Map());
-    return child(byStatus, status, () => {
-      const labels = {
-        host: this.#s.upstreamHosts.label(hostOf(origin)),
-        method: methodLabel(method),
-        code: String(status),
-      };
-      return {
-        requests: this.#s.clientRequests.series(labels),
-        duration: this.#s.clientDuration.series(labels),
-      };
-    });
+    const byStatus = inner(inner(this.#s.client, origin), method);
+    const known = byStatus.get(status);
+    if (known !== undefined) return known;
+    const labels = {
+      host: this.#s.upstreamHosts.label(hostOf(origin)),
+      method: methodLabel(method),
+      code: String(status),
+    };
+    const series = {
+      requests: this.#s.clientRequests.series(labels),
+      duration: this.#s.clientDuration.series(labels),
+    };
+    byStatus.set(status, series);
+    return series;
   }
 }

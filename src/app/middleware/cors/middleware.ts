@@ -17,6 +17,7 @@
  * Everything is prepared at start-up: the origin matcher (origin.ts), the joined header values, the header lists
  * for each kind of answer. Per request: one header read, one Set lookup, one head hook.
  */
+import { joinedHeaderValue } from '../../../core/common/rawheaders.ts';
 import type { ErrorHandler, HandlerFn, Middleware, Request, Response } from '../../../core/roles.ts';
 import { defineError, GatewayError } from '../../../kernel/errors.ts';
 import { requestedHeaders } from './headers.ts';
@@ -133,7 +134,8 @@ export class CORSMiddleware implements Middleware {
 
   middleware(next: HandlerFn): HandlerFn {
     return (req, res) => {
-      const origin = req.headers.origin;
+      // From the raw headers, joined as req.headers would, as the other middleware read them.
+      const origin = joinedHeaderValue(req.rawHeaders, 'origin');
       if (origin === undefined) {
         req.ctx.onResponseHead(this.#plainHook);
         return next(req, res);

@@ -57,6 +57,7 @@ function serve(
     method: 'GET',
     url: '/api/x',
     headers,
+    rawHeaders: Object.entries(headers).flat(),
     socket: {},
     httpVersion: '1.1',
     httpVersionMajor: 1,

@@ -53,6 +53,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { Dispatcher } from 'undici';
+import { headerValue, Repeated } from '../../../core/common/rawheaders.ts';
 import { DecoratorHandler } from '../../../core/common/tripperware.ts';
 import type { Completion } from '../../../core/context.ts';
 import type {
@@ -158,9 +159,10 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
       const ctx = req.ctx;
       // A second tracer middleware on the same request (server and virtual-host lists) adds nothing.
       if (ctx.locals.otelServerSpan !== undefined) return next(req, res);
-      const headers = req.headers;
-      const parent = this.#traceContext ? parseTraceparent(headers.traceparent) : undefined;
-      const state = parent === undefined ? undefined : tracestateOf(headers.tracestate);
+      // From the raw headers, as the proxy reads them: no dependence on req.headers, which Node builds lazily
+      // (today its server builds it for every HTTP/1.1 request, for its own Host check).
+      const parent = this.#traceContext ? traceparentOf(req.rawHeaders) : undefined;
+      const state = parent === undefined ? undefined : tracestateOf(req.headers.tracestate);
       let span: Span;
       if (this.#sampled(parent)) {
         span = this.#tracer.startSpan(
@@ -242,6 +244,10 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
 
   tripperware(next: Dispatch): Dispatch {
     return (opts, handler) => {
+      // A request the middleware did not sample has no client span on any attempt (see #attempt): its options
+      // are passed on as they are, without a copy.
+      const server = (opts as GatewayDispatchOptions).ctx?.locals.otelServerSpan;
+      if (server !== undefined && !server.isRecording()) return next(opts, handler);
       const prior = (opts as GatewayDispatchOptions).onAttempt;
       const onAttempt: AttemptHook =
         prior === undefined ? this.#attempt : (o, h, n) => prior(o, h, (o2, h2) => this.#attempt(o2, h2, n));
@@ -294,6 +300,15 @@ export class OpenTelemetryTracer implements Middleware, Tripperware, Finalizer {
   }
 }
 
+/**
+ * The client's parent from its `traceparent`: several such headers are treated as none valid (as the spec says;
+ * `req.headers` would join them, which fails the parse the same way).
+ */
+function traceparentOf(raw: readonly string[]): ParsedTraceparent | undefined {
+  const value = headerValue(raw, 'traceparent');
+  return value === Repeated ? undefined : parseTraceparent(value);
+}
+
 /** The SDK context of a client's sampled parent, or the root for a new trace. */
 function remoteParent(parent: ParsedTraceparent | undefined, state: string | undefined): Context {
   if (parent === undefined) return ROOT_CONTEXT;
@@ -322,19 +337,44 @@ function clientAttributes(span: Span, opts: GatewayDispatchOptions): void {
   const method = opts.method;
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, KnownMethods.has(method) ? method : '_OTHER');
   if (!KnownMethods.has(method)) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, method);
-  const origin = opts.origin;
+  const upstream = upstreamOf(opts.origin);
+  if (upstream !== undefined) {
+    span.setAttribute(ATTR_SERVER_ADDRESS, upstream.address);
+    span.setAttribute(ATTR_SERVER_PORT, upstream.port);
+    span.setAttribute(ATTR_URL_FULL, `${upstream.origin}${opts.path}`);
+  }
+  if (opts.resendCount) span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, opts.resendCount);
+}
+
+interface Upstream {
+  readonly address: string;
+  readonly port: number;
+  readonly origin: string;
+}
+
+/**
+ * Upstream origins parsed once: the proxy's origins are the configured upstreams, so a request costs a lookup, not
+ * a URL parse. Bounded, in case origins come from elsewhere; past the bound they are parsed every time.
+ */
+const upstreams = new Map<string, Upstream | undefined>();
+const MaxUpstreams = 1024;
+
+function upstreamOf(origin: Dispatcher.DispatchOptions['origin']): Upstream | undefined {
+  const key = String(origin);
+  if (upstreams.has(key)) return upstreams.get(key);
+  let parsed: Upstream | undefined;
   try {
-    const base = origin instanceof URL ? origin : new URL(String(origin));
-    span.setAttribute(ATTR_SERVER_ADDRESS, base.hostname.replace(/^\[|\]$/g, ''));
-    span.setAttribute(
-      ATTR_SERVER_PORT,
-      base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
-    );
-    span.setAttribute(ATTR_URL_FULL, `${base.origin}${opts.path}`);
+    const base = origin instanceof URL ? origin : new URL(key);
+    parsed = {
+      address: base.hostname.replace(/^\[|\]$/g, ''),
+      port: base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
+      origin: base.origin,
+    };
   } catch {
     // An origin undici would refuse too: the attempt's error says why.
   }
-  if (opts.resendCount) span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, opts.resendCount);
+  if (upstreams.size < MaxUpstreams) upstreams.set(key, parsed);
+  return parsed;
 }
 
 type Headers = Dispatcher.DispatchOptions['headers'] | undefined;
