@@ -1,0 +1,129 @@
+/**
+ * Unit tests of the authorization-code flow's building blocks: CSRF values, post-login targets, sealed tokens and
+ * the ID token checks the flow adds (nonce, at_hash, max_age).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { codeChallenge, newStates, stateParams, storedStates } from './csrf.ts';
+import { atHashProblem, halfHash, maxAgeProblem, nonceProblem } from './idtoken.ts';
+import { TokenSeal } from './sealed.ts';
+import { isSitePath, RedirectTargets } from './target.ts';
+
+describe('CSRF values', () => {
+  it("have AILERON's lengths and are base64url", () => {
+    const s = newStates({ disableState: false, disableNonce: false, disablePKCE: false, pkceMethod: 'S256' });
+    assert.match(s.s, /^[A-Za-z0-9_-]{112}$/);
+    assert.match(s.n, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(s.v, /^[A-Za-z0-9_-]{112}$/);
+    assert.notEqual(
+      s.s,
+      newStates({ disableState: false, disableNonce: true, disablePKCE: true, pkceMethod: 'S256' }).s,
+    );
+  });
+
+  it('disabled values are empty and leave their parameters out', () => {
+    const s = newStates({ disableState: true, disableNonce: true, disablePKCE: true, pkceMethod: 'S256' });
+    assert.deepEqual(s, { s: '', n: '', v: '' });
+    assert.deepEqual(stateParams(s, 'S256'), []);
+  });
+
+  it('S256 is base64url(SHA-256(verifier)) (RFC 7636 appendix B); plain is the verifier', () => {
+    const v = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    assert.equal(codeChallenge(v, 'S256'), 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    assert.equal(codeChallenge(v, 'plain'), v);
+    const params = new Map(stateParams({ s: 'S', n: 'N', v }, 'S256'));
+    assert.equal(params.get('code_challenge_method'), 'S256');
+    assert.equal(params.get('state'), 'S');
+    assert.equal(params.get('nonce'), 'N');
+  });
+
+  it('only well-shaped stored values are read back', () => {
+    assert.deepEqual(storedStates({ s: 'a', n: 'b' }), { s: 'a', n: 'b', v: '' });
+    assert.equal(storedStates({ s: 1 }), undefined);
+    assert.equal(storedStates('x'), undefined);
+    assert.equal(storedStates(null), undefined);
+  });
+});
+
+describe('post-login targets', () => {
+  const targets = new RedirectTargets('^/.*$');
+  for (const ok of ['/', '/anything', '/a?b=c#d', '/a//b', '/%2F%2Fevil.example'])
+    it(`allows ${ok}`, () => assert.equal(targets.allows(ok), true));
+  for (const bad of [
+    '//evil.example',
+    '/\\evil.example',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    'https://evil.example/',
+    'evil.example',
+    '',
+    ' /x',
+    'javascript:alert(1)',
+  ])
+    it(`refuses ${JSON.stringify(bad)}`, () => assert.equal(targets.allows(bad), false));
+
+  it('applies the pattern after the site check', () => {
+    const only = new RedirectTargets('^/app/');
+    assert.equal(only.allows('/app/x'), true);
+    assert.equal(only.allows('/other'), false);
+  });
+
+  it('every allowed target stays on the site (WHATWG URL, as browsers parse it)', () => {
+    for (const t of ['/a', '/./b', '/..//x', '/@evil.example', '/:80'])
+      if (isSitePath(t)) assert.equal(new URL(t, 'http://site.example').origin, 'http://site.example', t);
+  });
+});
+
+describe('sealed tokens', () => {
+  const seal = new TokenSeal(randomBytes(32));
+
+  it('open what they sealed, and nothing else', () => {
+    const sealed = seal.seal({ at: 'A', rt: 'R' });
+    assert.deepEqual(seal.open(sealed), { at: 'A', rt: 'R' });
+    assert.doesNotMatch(sealed, /"at"/);
+    const flipped = sealed.slice(0, -2) + (sealed.at(-2) === 'A' ? 'B' : 'A') + sealed.at(-1);
+    assert.equal(seal.open(flipped), undefined);
+    assert.equal(new TokenSeal(randomBytes(32)).open(sealed), undefined);
+    assert.equal(seal.open('v1.'), undefined);
+    assert.equal(seal.open({ at: 'A' }), undefined);
+  });
+
+  it('refuse a key that is not 32 bytes', () => {
+    assert.throws(() => new TokenSeal(randomBytes(16)), /32 bytes/);
+  });
+});
+
+describe('ID token checks', () => {
+  it('nonce must match when one was sent', () => {
+    assert.equal(nonceProblem({ nonce: 'n' }, 'n'), undefined);
+    assert.match(nonceProblem({ nonce: 'x' }, 'n') ?? '', /nonce/);
+    assert.match(nonceProblem({}, 'n') ?? '', /nonce/);
+    assert.equal(nonceProblem({}, ''), undefined);
+  });
+
+  it('at_hash is the left half of the access token hash (OIDC Core 3.1.3.6)', () => {
+    const at = 'jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y';
+    const full = createHash('sha256').update(at).digest();
+    assert.equal(halfHash(at, 'RS256'), full.subarray(0, 16).toString('base64url'));
+    assert.equal(halfHash(at, 'ES384')?.length, 32);
+    assert.equal(halfHash(at, 'none'), undefined);
+  });
+
+  it('at_hash is checked when present', () => {
+    const at = 'token-a';
+    assert.equal(atHashProblem({ at_hash: halfHash(at, 'RS256') }, 'RS256', at), undefined);
+    assert.match(atHashProblem({ at_hash: halfHash('token-b', 'RS256') }, 'RS256', at) ?? '', /at_hash/);
+    assert.match(atHashProblem({ at_hash: 5 }, 'RS256', at) ?? '', /at_hash/);
+    assert.equal(atHashProblem({}, 'RS256', at), undefined);
+  });
+
+  it('max_age needs an auth_time no older than max_age plus the leeway', () => {
+    const now = 1_000_000;
+    assert.equal(maxAgeProblem({}, undefined, 5, now), undefined);
+    assert.match(maxAgeProblem({}, 120, 5, now) ?? '', /auth_time missing/);
+    assert.equal(maxAgeProblem({ auth_time: now - 125 }, 120, 5, now), undefined);
+    assert.match(maxAgeProblem({ auth_time: now - 126 }, 120, 5, now) ?? '', /older than max_age/);
+    assert.match(maxAgeProblem({ auth_time: now + 60 }, 120, 5, now) ?? '', /future/);
+  });
+});
