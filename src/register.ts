@@ -7,6 +7,7 @@ import { resource as BasicAuthnMiddleware } from './app/authn/basic/api.ts';
 import { resource as DigestAuthnMiddleware } from './app/authn/digest/api.ts';
 import { resource as IDKeyAuthnMiddleware } from './app/authn/idkey/api.ts';
 import { resource as KeyAuthnMiddleware } from './app/authn/key/api.ts';
+import { resource as OAuthAuthenticationHandler } from './app/authn/oauth/api.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
@@ -78,5 +79,6 @@ export function registerAll(registry: Registry): Registry {
     DigestAuthnMiddleware,
     KeyAuthnMiddleware,
     IDKeyAuthnMiddleware,
+    OAuthAuthenticationHandler,
   );
 }
