@@ -9,7 +9,7 @@ import { RoundTripperRole } from '../../../core/roles.ts';
 import { defineResource, failureOf } from '../../../kernel/resource.ts';
 import { Enum, Obj, RefTo, type SchemaProblem, type Static, Type } from '../../../kernel/schema.ts';
 import { authnErrorHandler, ErrorHandlerField, LoggerField } from '../spec.ts';
-import { createAuthorizationCodeHandler } from './authcode.ts';
+import { checkAuthorizationCode, createAuthorizationCodeHandler } from './authcode.ts';
 import { createClientCredentialsHandler } from './clientcredentials.ts';
 import { createOAuthContext, type OAuthContext, readContextKeys } from './context.ts';
 import { type FlowBase, OAuthAuthenticationHandler } from './handler.ts';
@@ -239,6 +239,21 @@ export const AuthorizationCodeHandlerSpec = Obj(
     }),
     userInfoPath: Type.String({ default: '', description: 'path answered with the userinfo; "" = none' }),
     enabledFAPI: Type.Boolean({ default: false, description: 'FAPI checks of the callback path' }),
+    logoutPath: Type.String({
+      default: '',
+      description:
+        'path that logs out: tokens and session removed, then the provider end_session_endpoint (not in AILERON)',
+    }),
+    postLogoutRedirectURL: Type.String({
+      default: '',
+      description:
+        'where the browser goes after logout (post_logout_redirect_uri at the provider); "" = / (not in AILERON)',
+    }),
+    tokenSecret: Type.String({
+      default: '',
+      description:
+        'base64 AES key (32 bytes) sealing tokens kept in cookie sessions; "" = generated at start (not in AILERON)',
+    }),
     requestObject: Type.Optional(
       Obj(
         {
@@ -386,6 +401,7 @@ export const resource = defineResource({
   preflight(spec) {
     return failureOf((fail) => {
       for (const [i, c] of spec.contexts.entries()) readContextKeys(c, ['spec', 'contexts', i], fail);
+      if (spec.authorizationCodeHandler) checkAuthorizationCode(spec.authorizationCodeHandler, fail);
     });
   },
   async create(ctx, manifest) {

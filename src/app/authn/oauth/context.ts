@@ -81,7 +81,15 @@ export interface ContextDependencies {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-type EndpointName = 'authorization' | 'token' | 'userinfo' | 'introspection' | 'revocation' | 'jwks';
+type EndpointName =
+  | 'authorization'
+  | 'token'
+  | 'userinfo'
+  | 'introspection'
+  | 'revocation'
+  | 'jwks'
+  /** Discovered only (RP-initiated logout, for the authorization code flow's logoutPath). */
+  | 'end_session';
 
 const DiscoveryKeys: Record<EndpointName, string> = {
   authorization: 'authorization_endpoint',
@@ -90,6 +98,7 @@ const DiscoveryKeys: Record<EndpointName, string> = {
   introspection: 'introspection_endpoint',
   revocation: 'revocation_endpoint',
   jwks: 'jwks_uri',
+  end_session: 'end_session_endpoint',
 };
 
 /** Seconds between discovery attempts until one succeeds (AILERON's). */
@@ -193,6 +202,7 @@ export class OAuthContext {
       introspection: joinURL(p.baseURL, p.endpoints.introspection),
       revocation: joinURL(p.baseURL, p.endpoints.revocation),
       jwks: joinURL(p.baseURL, p.endpoints.jwks),
+      end_session: '',
     };
     this.#providerFetch = fetchThrough(deps.providerRoundTripper);
     this.fetchOptions = {
