@@ -79,7 +79,7 @@ export interface TestOP {
 
 async function newKey(
   alg: string,
-): Promise<{ kid: string; jwk: jose.JWK; privateKey: CryptoKey; publicPem: string }> {
+): Promise<{ kid: string; jwk: jose.JWK; privateKey: jose.CryptoKey; publicPem: string }> {
   const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true });
   const jwk = await jose.exportJWK(privateKey);
   const kid = await jose.calculateJwkThumbprint(await jose.exportJWK(publicKey));
