@@ -4,7 +4,11 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: unknown);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
-    registerGrantType(name: string, handler: (ctx: never, next?: () => Promise<void>) => Promise<void>, params: string[]): void;
+    registerGrantType(
+      name: string,
+      handler: (ctx: never, next?: () => Promise<void>) => Promise<void>,
+      params: string[],
+    ): void;
     on(event: string, listener: (...args: never[]) => void): this;
   }
   export const errors: { InvalidGrant: new (description: string) => Error };
