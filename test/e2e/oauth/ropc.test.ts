@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
-import { type RecordingUpstream, recordingUpstream } from '../../helpers/recordingupstream.ts';
 import { startOP, type TestOP } from '../../helpers/oidc.ts';
+import { type RecordingUpstream, recordingUpstream } from '../../helpers/recordingupstream.ts';
 import { serveYaml, type YamlGateway } from '../../helpers/yamlgateway.ts';
 import { oauthGatewayYaml } from './fixtures.ts';
 
@@ -50,7 +50,14 @@ contexts:
       baseURL: "${op.issuer}"
       endpoints: {discovery: "/.well-known/openid-configuration"}
     client: {id: ropc, secret: "${secret}", scopes: [openid, profile]}`;
-    form = await serveYaml(oauthGatewayYaml(spec(', usernameKey: username, passwordKey: password'), upstream.url, sessionKind, session));
+    form = await serveYaml(
+      oauthGatewayYaml(
+        spec(', usernameKey: username, passwordKey: password'),
+        upstream.url,
+        sessionKind,
+        session,
+      ),
+    );
     basic = await serveYaml(oauthGatewayYaml(spec(''), upstream.url, sessionKind, session));
   });
   after(async () => {
