@@ -442,6 +442,8 @@ export class OAuthContext {
 
   /** Verifies a JWT (signature by the context's keys, then the TokenValidation checks). Rejects with E3051 (401). */
   async verifyJWT(jwt: string, v: TokenValidation, what = 'token'): Promise<Record<string, unknown>> {
+    // Before discovery is done the issuer and jwks_uri may be unknown: wait for the attempt under way.
+    if (!this.#discovered && this.#discovery) await this.#discovery;
     let payload: jose.JWTPayload;
     try {
       ({ payload } = await jose.jwtVerify(jwt, this.#resolver, this.#verifyOptions(v)));

@@ -3,8 +3,8 @@
  * keys that sign (client assertions, request objects), and JWKS URLs per issuer. All JOSE work is jose's.
  *
  * JWKS are fetched through jose's remote key sets: fetched on first use, kept `JWKSCacheMaxAgeMs`, and refetched
- * for a kid they do not know at most once per `JWKSCooldownMs` (AILERON refetches on every unknown kid, so a
- * client sending random kids makes the gateway hammer the provider).
+ * for a kid they do not know (a key rotation) at once, then at most once per `JWKSCooldownMs` (AILERON refetches on
+ * every unknown kid, so a client sending random kids makes the gateway hammer the provider).
  */
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -156,18 +156,38 @@ export function keyResolver(
   const withKid = jose.createLocalJWKSet({ keys: configured.filter((k) => k.kid !== '').map(jwk) });
   const withoutKid = jose.createLocalJWKSet({ keys: configured.filter((k) => k.kid === '').map(jwk) });
   const kids = new Set(configured.filter((k) => k.kid !== '').map((k) => k.kid));
-  const remotes = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
+  const remotes = new Map<
+    string,
+    { set: ReturnType<typeof jose.createRemoteJWKSet>; lastMissReload: number }
+  >();
   const remote = (url: string) => {
-    let set = remotes.get(url);
-    if (set === undefined) {
-      set = jose.createRemoteJWKSet(new URL(url), {
-        cooldownDuration: JWKSCooldownMs,
-        cacheMaxAge: JWKSCacheMaxAgeMs,
-        [jose.customFetch]: fetchFn as never,
-      });
-      remotes.set(url, set);
+    let r = remotes.get(url);
+    if (r === undefined) {
+      r = {
+        // jose never refetches for an unknown kid by itself (infinite cooldown): the miss policy is below.
+        set: jose.createRemoteJWKSet(new URL(url), {
+          cooldownDuration: Number.POSITIVE_INFINITY,
+          cacheMaxAge: JWKSCacheMaxAgeMs,
+          [jose.customFetch]: fetchFn as never,
+        }),
+        lastMissReload: Number.NEGATIVE_INFINITY,
+      };
+      remotes.set(url, r);
     }
-    return set;
+    return r;
+  };
+  /** A kid the cached JWKS does not have: one refetch (a rotation), unless one was done for a miss recently. */
+  const fromRemote = async (url: string, header: jose.JWSHeaderParameters, token: jose.FlattenedJWSInput) => {
+    const r = remote(url);
+    try {
+      return await r.set(header, token);
+    } catch (err) {
+      if (!(err instanceof jose.errors.JWKSNoMatchingKey) || Date.now() - r.lastMissReload < JWKSCooldownMs)
+        throw err;
+      r.lastMissReload = Date.now();
+      await r.set.reload();
+      return r.set(header, token);
+    }
   };
   return async (header, token) => {
     if (header.kid !== undefined && kids.has(header.kid)) return withKid(header, token);
@@ -178,7 +198,7 @@ export function keyResolver(
       url = undefined;
     }
     if (url === undefined && useJKU && typeof header.jku === 'string') url = header.jku;
-    if (url !== undefined) return remote(url)(header, token);
+    if (url !== undefined) return fromRemote(url, header, token);
     return withoutKid(header, token);
   };
 }
