@@ -10,6 +10,8 @@ declare module 'oidc-provider' {
       params: string[],
     ): void;
     on(event: string, listener: (...args: never[]) => void): this;
+    /** Koa middleware before the provider's routes. */
+    use(middleware: (ctx: never, next: () => Promise<void>) => Promise<void>): this;
   }
   export const errors: { InvalidGrant: new (description: string) => Error };
 }

@@ -40,6 +40,8 @@ export interface OPOptions {
   readonly jwtAccessTokens?: readonly string[];
   /** Audience (resource indicator) of JWT access tokens; default `urn:test:api`. */
   readonly resource?: string;
+  /** The `aud` of JWT access tokens when it is not the resource indicator (e.g. the client id); default resource. */
+  readonly audience?: string;
   /** Scopes the provider knows (besides openid, offline_access, profile, email). */
   readonly scopes?: readonly string[];
   /** Users of the password grant: name -> password. */
@@ -50,6 +52,25 @@ export interface OPOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
   /** Enable mTLS client authentication and certificate-bound access tokens. */
   readonly mtls?: boolean;
+  /** More oidc-provider features, merged over these (e.g. requestObjects, jwtResponseModes). */
+  readonly features?: Readonly<Record<string, unknown>>;
+  /**
+   * Koa middleware run before the provider's routes (`provider.use`), e.g. to change a response or to stand in
+   * for a provider feature oidc-provider lacks.
+   */
+  readonly middleware?: readonly ((ctx: OPKoaContext, next: () => Promise<void>) => Promise<void>)[];
+}
+
+/** The parts of oidc-provider's Koa context the tests' middleware use. */
+export interface OPKoaContext {
+  method: string;
+  path: string;
+  querystring: string;
+  query: Record<string, string | string[] | undefined>;
+  status: number;
+  body: unknown;
+  type: string;
+  set(name: string, value: string): void;
 }
 
 export interface TestOP {
@@ -168,7 +189,7 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
             client: { clientId: string; scope?: string },
           ) => ({
             scope: (options.scopes ?? []).join(' '),
-            audience: resource,
+            audience: options.audience ?? resource,
             accessTokenFormat: jwtClients.has(client.clientId) ? 'jwt' : 'opaque',
             jwt: { sign: { alg } },
           }),
@@ -200,6 +221,7 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
               },
             }
           : {}),
+        ...options.features,
       } as never,
       enabledJWA: {
         clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
@@ -256,6 +278,7 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
       },
       ['username', 'password', 'scope'],
     );
+    for (const m of options.middleware ?? []) p.use(m as never);
     if (process.env.TEST_OP_DEBUG)
       p.on('server_error', (_ctx: unknown, err: Error) => console.error('OP server_error', err));
     return p;

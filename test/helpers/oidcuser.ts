@@ -78,14 +78,24 @@ export class UserAgent {
     return hops;
   }
 
-  /** The devInteractions form of an OP page, filled: login (any user, any password), then consent. */
+  /**
+   * The form of an OP page, filled: the devInteractions login (any user, any password), the consent, the logout
+   * confirmation ("Yes, sign me out"), or a form_post response (its hidden fields, as the page's script would).
+   */
   #opForm(hop: Hop, login: string): { url: string; form: Record<string, string> } | undefined {
-    const action = /<form[^>]*action="([^"]+)"/.exec(hop.body)?.[1];
+    const tag = /<form\b[^>]*>/.exec(hop.body)?.[0];
+    const action = tag === undefined ? undefined : /action="([^"]*)"/.exec(tag)?.[1];
     if (action === undefined) return undefined;
-    const url = new URL(action.replaceAll('&amp;', '&'), hop.url).toString();
-    if (/name="login"/.test(hop.body)) return { url, form: { prompt: 'login', login, password: 'any' } };
-    if (/name="prompt" value="consent"/.test(hop.body)) return { url, form: { prompt: 'consent' } };
-    return undefined;
+    const url = new URL(unescapeHtml(action), hop.url).toString();
+    const form: Record<string, string> = {};
+    for (const input of hop.body.matchAll(/<input\b[^>]*type="hidden"[^>]*>/g)) {
+      const name = /name="([^"]*)"/.exec(input[0])?.[1];
+      const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+      if (name !== undefined) form[unescapeHtml(name)] = unescapeHtml(value);
+    }
+    if (/name="login"/.test(hop.body)) Object.assign(form, { login, password: 'any' });
+    if (/name="logout"/.test(hop.body)) form.logout = 'yes';
+    return { url, form };
   }
 
   cookieHeader(u: URL): string {
@@ -128,4 +138,14 @@ export class UserAgent {
     if (expired) this.#jar.delete(key);
     else this.#jar.set(key, { name, value, host: u.host, path });
   }
+}
+
+function unescapeHtml(text: string): string {
+  return text
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&#x27;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
 }
