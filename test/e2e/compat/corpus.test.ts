@@ -118,8 +118,7 @@ const MustFail: Record<string, { readonly because: string; readonly error: RegEx
   },
   'authn-fapi/client-auth/config-self-signed-tls-client-auth.yaml': {
     because: 'stale: SessionMiddleware has no errorHandler field in AILERON either',
-    error:
-      /config-self-signed-tls-client-auth\.yaml:\d+:3: spec\.errorHandler: unknown field "errorHandler"/,
+    error: /config-self-signed-tls-client-auth\.yaml:\d+:3: spec\.errorHandler: unknown field "errorHandler"/,
   },
   'authn-fapi/jarm/config-jarm.yaml': {
     because: 'stale: SessionMiddleware has no errorHandler field in AILERON either',
