@@ -52,6 +52,10 @@ export interface OPOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
   /** Enable mTLS client authentication and certificate-bound access tokens. */
   readonly mtls?: boolean;
+  /** kid of the first signing key (default: its thumbprint), e.g. the one an AILERON example names. */
+  readonly kid?: string;
+  /** A path the issuer ends with (e.g. `/realms/aileron`, Keycloak's layout); requests under it are served too. */
+  readonly issuerPath?: string;
   /** More oidc-provider features, merged over these (e.g. requestObjects, jwtResponseModes). */
   readonly features?: Readonly<Record<string, unknown>>;
   /**
@@ -75,6 +79,8 @@ export interface OPKoaContext {
 
 export interface TestOP {
   readonly issuer: string;
+  /** scheme://host:port of the provider (the issuer without issuerPath). */
+  readonly origin: string;
   readonly discoveryURL: string;
   readonly tokenURL: string;
   readonly introspectionURL: string;
@@ -100,10 +106,11 @@ export interface TestOP {
 
 async function newKey(
   alg: string,
+  fixedKid?: string,
 ): Promise<{ kid: string; jwk: jose.JWK; privateKey: jose.CryptoKey; publicPem: string }> {
   const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true });
   const jwk = await jose.exportJWK(privateKey);
-  const kid = await jose.calculateJwkThumbprint(await jose.exportJWK(publicKey));
+  const kid = fixedKid ?? (await jose.calculateJwkThumbprint(await jose.exportJWK(publicKey)));
   return {
     kid,
     jwk: { ...jwk, kid, alg, use: 'sig' },
@@ -118,12 +125,15 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
   const jwtClients = new Set(options.jwtAccessTokens ?? []);
   const users = options.users ?? {};
   const counts = new Map<string, number>();
-  let key = await newKey(alg);
+  let key = await newKey(alg, options.kid);
+  const issuerPath = options.issuerPath ?? '';
   let provider: Provider | undefined;
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    if (issuerPath !== '' && req.url?.startsWith(issuerPath))
+      req.url = req.url.slice(issuerPath.length) || '/';
     provider!.callback()(req, res);
   };
   const server = options.tls
@@ -143,7 +153,8 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
     what: 'the OP listens',
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const issuer = `${origin}${issuerPath}`;
   const scopes = ['openid', 'offline_access', 'profile', 'email', ...(options.scopes ?? [])];
 
   const build = () => {
@@ -188,7 +199,7 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
             _indicator: string,
             client: { clientId: string; scope?: string },
           ) => ({
-            scope: (options.scopes ?? []).join(' '),
+            scope: scopes.join(' '),
             audience: options.audience ?? resource,
             accessTokenFormat: jwtClients.has(client.clientId) ? 'jwt' : 'opaque',
             jwt: { sign: { alg } },
@@ -290,7 +301,7 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
     params: Record<string, string>,
     client: { id: string; secret: string },
   ) => {
-    const res = await fetch(`${issuer}${path}`, {
+    const res = await fetch(`${origin}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ ...params, client_id: client.id, client_secret: client.secret }),
@@ -301,10 +312,11 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
 
   return {
     issuer,
+    origin,
     discoveryURL: `${issuer}/.well-known/openid-configuration`,
-    tokenURL: `${issuer}/token`,
-    introspectionURL: `${issuer}/token/introspection`,
-    jwksURL: `${issuer}/jwks`,
+    tokenURL: `${origin}/token`,
+    introspectionURL: `${origin}/token/introspection`,
+    jwksURL: `${origin}/jwks`,
     kid: () => key.kid,
     publicKeyPem: () => key.publicPem,
     mint: (claims, header = {}) => {
