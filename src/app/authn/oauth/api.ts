@@ -305,6 +305,17 @@ export const ResourceServerHandlerSpec = Obj(
 );
 export type ResourceServerHandlerSpec = Static<typeof ResourceServerHandlerSpec>;
 
+const DefaultResourceServer = { headerKey: 'Authorization', enabledFAPI: false, requiredScopes: [] };
+
+function isDefaultResourceServer(r: ResourceServerHandlerSpec | undefined): boolean {
+  return (
+    r !== undefined &&
+    r.headerKey === DefaultResourceServer.headerKey &&
+    r.enabledFAPI === false &&
+    r.requiredScopes.length === 0
+  );
+}
+
 export const ROPCHandlerSpec = Obj(
   {
     redeemTokenPath: Type.String({ default: '', description: 'path answered with the token response' }),
@@ -329,7 +340,11 @@ export const OAuthAuthenticationHandlerSpec = Obj({
   contextHeaderKey: Type.String({ default: '', description: 'header naming the context; "" = none' }),
   authorizationCodeHandler: Type.Optional(AuthorizationCodeHandlerSpec),
   clientCredentialsHandler: Type.Optional(Obj({}, { description: 'client credentials grant' })),
-  resourceServerHandler: Type.Optional(ResourceServerHandlerSpec),
+  // The default flow (AILERON requires one to be named): dropped by mutate when another flow is set.
+  resourceServerHandler: Type.Optional({
+    ...ResourceServerHandlerSpec,
+    default: DefaultResourceServer,
+  } as typeof ResourceServerHandlerSpec),
   ropcHandler: Type.Optional(ROPCHandlerSpec),
 });
 export type OAuthAuthenticationHandlerSpec = Static<typeof OAuthAuthenticationHandlerSpec>;
@@ -354,6 +369,11 @@ export const resource = defineResource({
   spec: OAuthAuthenticationHandlerSpec,
   roles: ['AuthenticationHandler'],
   mutate(manifest) {
+    const spec = manifest.spec;
+    // resourceServerHandler is the default flow: the filled-in default gives way to a flow the config names.
+    const others = Flows.filter((f) => f !== 'resourceServerHandler' && spec[f] !== undefined);
+    if (others.length > 0 && isDefaultResourceServer(spec.resourceServerHandler))
+      delete spec.resourceServerHandler;
     // AILERON's Mutate: validations default from the provider and the client.
     for (const c of manifest.spec.contexts) {
       const base = {
