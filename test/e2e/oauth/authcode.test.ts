@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { random } from '../../helpers/config-fuzz.ts';
 import type { OPKoaContext } from '../../helpers/oidc.ts';
 import { UserAgent } from '../../helpers/oidcuser.ts';
 import { type AuthcodeSetup, ClientId, payloadOf, startAuthcode } from './authcode-fixtures.ts';
@@ -173,6 +174,39 @@ describe('authorization code flow (scripted user agent, real OP)', () => {
     });
     assert.equal(res.status, 302);
     assert.equal(new URL(res.headers.get('location')!).origin, s.op.issuer);
+    assert.equal(s.upstream.requests.length, before);
+  });
+
+  it('answers 200 random callbacks (seeded) with 401, never 500, nothing upstream', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? 20261206);
+    const r = random(seed);
+    const pieces = [
+      'code=',
+      'state=',
+      'error=',
+      'response=',
+      '&',
+      '=',
+      '%',
+      '%00',
+      '%ZZ',
+      'a',
+      '.',
+      '+',
+      '#',
+      '\u00e9',
+      'x'.repeat(300),
+    ];
+    const ua = new UserAgent();
+    await ua.request(`${s.gateway}/page`); // a login under way: a state in the session
+    const before = s.upstream.requests.length;
+    for (let n = 0; n < 200; n++) {
+      let q = '';
+      for (let i = r.int(10); i > 0; i--) q += r.pick(pieces);
+      const res = await ua.request(`${s.gateway}/auth/callback?${encodeURI(q)}`);
+      assert.equal(res.status, 401, `seed ${seed}, query ${q}`);
+      if (n % 20 === 0) await ua.request(`${s.gateway}/page`); // and again a login under way
+    }
     assert.equal(s.upstream.requests.length, before);
   });
 
