@@ -6,6 +6,7 @@
  * refused attempt the upstream has seen nothing. (test/e2e/oauth/browser.test.ts drives Chromium.)
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { random } from '../../helpers/config-fuzz.ts';
 import type { OPKoaContext } from '../../helpers/oidc.ts';
@@ -17,16 +18,18 @@ const isCallback = (u: URL) => u.pathname === '/auth/callback';
 describe('authorization code flow (scripted user agent, real OP)', () => {
   let s: AuthcodeSetup;
   /** When set, the OP's token responses are changed by it (tampered tokens). */
-  let tamper: ((body: Record<string, unknown>) => void) | undefined;
+  let tamper: ((body: Record<string, unknown>) => unknown) | undefined;
 
   before(async () => {
     s = await startAuthcode({
+      // max_age asked: the ID token must say when the user authenticated.
+      handler: () => '    urlParams: ["max_age=600"]',
       op: {
         middleware: [
           async (ctx: OPKoaContext, next: () => Promise<void>) => {
             await next();
             if (tamper !== undefined && ctx.path === '/token' && ctx.status === 200)
-              tamper(ctx.body as Record<string, unknown>);
+              await tamper(ctx.body as Record<string, unknown>);
           },
         ],
       },
@@ -158,6 +161,53 @@ describe('authorization code flow (scripted user agent, real OP)', () => {
       const callback = hops.find((h) => isCallback(new URL(h.url)))!;
       assert.equal(callback.status, 401);
       assert.equal(s.upstream.requests.length, before);
+    });
+
+  /** The token response's ID token replaced by one the OP's key signs, with these claims changed. */
+  const reissue =
+    (change: (claims: Record<string, unknown>, at: string) => Record<string, unknown>) =>
+    async (b: Record<string, unknown>) => {
+      const claims = payloadOf(String(b.id_token));
+      b.id_token = await s.op.mint(change(claims, String(b.access_token)) as never);
+    };
+  const now = () => Math.floor(Date.now() / 1000);
+  const atHash = (at: string) =>
+    createHash('sha256').update(at).digest().subarray(0, 16).toString('base64url');
+  for (const [name, change, status] of [
+    ['another audience', (c: Record<string, unknown>) => ({ ...c, aud: 'other-client' }), 401],
+    ['another issuer', (c: Record<string, unknown>) => ({ ...c, iss: 'https://evil.example' }), 401],
+    ['two audiences and no azp', (c: Record<string, unknown>) => ({ ...c, aud: [ClientId, 'other'] }), 401],
+    ['an azp of another client', (c: Record<string, unknown>) => ({ ...c, azp: 'other' }), 401],
+    ['exp a minute ago', (c: Record<string, unknown>) => ({ ...c, exp: now() - 60 }), 401],
+    ['exp 2 s ago (within the 5 s leeway)', (c: Record<string, unknown>) => ({ ...c, exp: now() - 2 }), 302],
+    ['iat a minute ahead', (c: Record<string, unknown>) => ({ ...c, iat: now() + 60 }), 401],
+    ['nbf a minute ahead', (c: Record<string, unknown>) => ({ ...c, nbf: now() + 60 }), 401],
+    [
+      'an at_hash of another access token',
+      (c: Record<string, unknown>) => ({ ...c, at_hash: atHash('other') }),
+      401,
+    ],
+    [
+      'the at_hash of its access token',
+      (c: Record<string, unknown>, at: string) => ({ ...c, at_hash: atHash(at) }),
+      302,
+    ],
+    [
+      'an auth_time older than max_age',
+      (c: Record<string, unknown>) => ({ ...c, auth_time: now() - 3600 }),
+      401,
+    ],
+    ['no auth_time (max_age asked)', (c: Record<string, unknown>) => ({ ...c, auth_time: undefined }), 401],
+  ] as const)
+    it(`${status === 302 ? 'accepts' : 'refuses'} an ID token with ${name} (${status})`, async (t) => {
+      tamper = reissue(change);
+      t.after(() => (tamper = undefined));
+      const ua = new UserAgent();
+      const before = s.upstream.requests.length;
+      const hops = await ua.browse(`${s.gateway}/page`);
+      const callback = hops.find((h) => isCallback(new URL(h.url)))!;
+      assert.equal(callback.status, status);
+      assert.equal(s.upstream.requests.length, before + (status === 302 ? 1 : 0));
     });
 
   it('starts a new login for a tampered session cookie (never 500), nothing upstream', async () => {
