@@ -11,7 +11,7 @@ import { launchBrowser } from '../../helpers/browser.ts';
 import { type AuthcodeSetup, ClientId, payloadOf, startAuthcode } from './authcode-fixtures.ts';
 
 /** Every page wait has this deadline. */
-const Deadline = 15_000;
+const Deadline = 30_000;
 
 describe('authorization code login in Chromium', () => {
   let s: AuthcodeSetup;

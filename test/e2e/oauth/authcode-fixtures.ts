@@ -115,7 +115,8 @@ ${options.context ?? ''}
 `;
   let gw: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gw = await startGateway(writeConfig(yaml));
+    // Start-up can be slow on a loaded machine (the CI runs several gateways at once).
+    gw = await startGateway(writeConfig(yaml), { timeoutMs: 30_000 });
   } catch (err) {
     await op.close();
     await upstream.close();

@@ -163,7 +163,9 @@ export class AuthorizationCodeFlow implements Flow {
       }
       throw err;
     }
-    if (tokens !== stored) this.#o.tokens.set(session, tokens);
+    // Saved only when the tokens changed (a refresh): an unchanged session costs no cookie and no store write.
+    if (tokens.at !== stored.at || tokens.rt !== stored.rt || tokens.idt !== stored.idt)
+      this.#o.tokens.set(session, tokens);
     return [tokens, own];
   }
 
