@@ -91,6 +91,19 @@ describe('authorization code flow (scripted user agent, real OP)', () => {
     assert.ok(!decodeURIComponent(cookies).includes(signature));
   });
 
+  it('completes two logins started side by side (two tabs), each back to its own page', async () => {
+    const ua = new UserAgent();
+    const tabA = await ua.request(`${s.gateway}/tab/a`);
+    const tabB = await ua.request(`${s.gateway}/tab/b`);
+    // B first: the user signs in there; A then goes through the provider session without a form.
+    const hopsB = await ua.browse(tabB.location!, { stopAt: isCallback });
+    const hopsA = await ua.browse(tabA.location!, { stopAt: isCallback });
+    const doneB = await ua.request(hopsB.at(-1)!.location!);
+    assert.equal(doneB.location, `${s.gateway}/tab/b`);
+    const doneA = await ua.request(hopsA.at(-1)!.location!);
+    assert.equal(doneA.location, `${s.gateway}/tab/a`);
+  });
+
   it('refuses a replayed callback (401), in a new session or in one with its own login under way', async () => {
     const victim = new UserAgent();
     const hops = await victim.browse(`${s.gateway}/page`, { stopAt: isCallback });

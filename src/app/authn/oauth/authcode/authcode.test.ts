@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { codeChallenge, newStates, stateParams, storedStates } from './csrf.ts';
+import {
+  type CSRFStates,
+  codeChallenge,
+  newStates,
+  stateParams,
+  storedStates,
+  takeState,
+  withState,
+} from './csrf.ts';
 import { TokenSeal } from './sealed.ts';
 import { isSitePath, RedirectTargets } from './target.ts';
 
@@ -36,11 +44,35 @@ describe('CSRF values', () => {
     assert.equal(params.get('nonce'), 'N');
   });
 
-  it('only well-shaped stored values are read back', () => {
-    assert.deepEqual(storedStates({ s: 'a', n: 'b' }), { s: 'a', n: 'b', v: '' });
-    assert.equal(storedStates({ s: 1 }), undefined);
-    assert.equal(storedStates('x'), undefined);
-    assert.equal(storedStates(null), undefined);
+  it("only well-shaped stored values are read back: a list, or AILERON's single object", () => {
+    assert.deepEqual(storedStates({ s: 'a', n: 'b' }), [{ s: 'a', n: 'b', v: '', r: '' }]);
+    assert.deepEqual(storedStates([{ s: 'a' }, { s: 1 }, 'x', { s: 'b', r: '/x' }]), [
+      { s: 'a', n: '', v: '', r: '' },
+      { s: 'b', n: '', v: '', r: '/x' },
+    ]);
+    assert.deepEqual(storedStates({ s: 1 }), []);
+    assert.deepEqual(storedStates('x'), []);
+    assert.deepEqual(storedStates(null), []);
+  });
+
+  it('keeps the last logins under way, and a callback takes out the one its state names', () => {
+    let list: CSRFStates[] = [];
+    for (const s of ['1', '2', '3', '4', '5']) list = withState(list, { s, n: '', v: '', r: `/${s}` });
+    assert.deepEqual(
+      list.map((x) => x.s),
+      ['2', '3', '4', '5'],
+    );
+    const got = takeState(list, '3', false)!;
+    assert.equal(got.taken.r, '/3');
+    assert.deepEqual(
+      got.rest.map((x) => x.s),
+      ['2', '4', '5'],
+    );
+    assert.equal(takeState(list, '1', false), undefined);
+    assert.equal(takeState(list, '', false), undefined);
+    assert.equal(takeState([{ s: '', n: '', v: '' }], '', false), undefined, 'no empty state matches');
+    assert.equal(takeState(list, 'whatever', true)!.taken.s, '5', 'state disabled: the latest');
+    assert.equal(takeState([], 'x', true), undefined);
   });
 });
 

@@ -38,6 +38,8 @@ import {
   type PKCEMethod,
   stateParams,
   storedStates,
+  takeState,
+  withState,
 } from './csrf.ts';
 import { CallbackKey, RedirectKey, type TokenStore } from './store.ts';
 import type { RedirectTargets } from './target.ts';
@@ -124,8 +126,8 @@ export class AuthorizationCodeFlow implements Flow {
         const [tokens, own] = valid;
         if (o.userInfoPath !== '' && path === o.userInfoPath) return this.#userInfo(req, res, own, tokens);
         own.forward(req, tokens);
-        if ((o.loginPath !== '' && path === o.loginPath) || path === o.callbackPath)
-          return redirect(res, o.redirectPath || '/');
+        if (path === o.callbackPath) return redirect(res, this.#settledTarget(session, url));
+        if (o.loginPath !== '' && path === o.loginPath) return redirect(res, o.redirectPath || '/');
         return 'authenticated';
       }
     }
@@ -135,6 +137,25 @@ export class AuthorizationCodeFlow implements Flow {
     if (ro?.path !== undefined && path === ro.path) return this.#serveRequestObject(req, res, context, ro);
     if (path !== o.callbackPath) return this.#login(res, session, context, url, path);
     return this.#callback(req, res, session, context);
+  }
+
+  /**
+   * A callback that arrives already logged in (another tab completed its login first): its login is taken out of
+   * the session and the browser goes to that login's target, without redeeming the code; AILERON goes to
+   * redirectPath.
+   */
+  #settledTarget(session: Session, url: string): string {
+    const o = this.#o;
+    const found = takeState(
+      storedStates(session.get(CSRFSessionKey)),
+      queryOf(url).get('state') ?? '',
+      false,
+    );
+    if (found === undefined) return o.redirectPath || '/';
+    if (found.rest.length === 0) session.delete(CSRFSessionKey);
+    else session.set(CSRFSessionKey, found.rest);
+    const target = found.taken.r;
+    return target !== undefined && target !== '' && o.targets.allows(target) ? target : o.redirectPath || '/';
   }
 
   /**
@@ -208,10 +229,11 @@ export class AuthorizationCodeFlow implements Flow {
     }
     target ??= queryOf(url).get('rd') || o.redirectPath || url || '/';
     if (!o.targets.allows(target)) throw invalid('redirect', 'post-login target refused');
-    session.set(RedirectKey, target);
-
     const states = newStates(o.csrf);
-    session.set(CSRFSessionKey, states);
+    session.set(
+      CSRFSessionKey,
+      withState(storedStates(session.get(CSRFSessionKey)), { ...states, r: target }),
+    );
     const as = await context.authorizationServer();
     const endpoint = as.authorization_endpoint;
     if (endpoint === undefined)
@@ -326,11 +348,14 @@ export class AuthorizationCodeFlow implements Flow {
       if (typeof result === 'string') throw invalid('jarm response', result);
       ({ code, state } = result);
     }
-    // Taken out once: a replayed callback finds nothing.
-    const states = storedStates(session.get(CSRFSessionKey));
-    session.delete(CSRFSessionKey);
-    if (states === undefined) throw invalid('CSRF', 'no login under way in this session');
-    if (!o.csrf.disableState && states.s !== state) throw invalid('CSRF', 'state mismatch');
+    // Taken out once: a replayed callback finds nothing; other logins under way (tabs) stay.
+    const pending = storedStates(session.get(CSRFSessionKey));
+    const found = takeState(pending, state, o.csrf.disableState);
+    if (found === undefined)
+      throw invalid('CSRF', pending.length === 0 ? 'no login under way in this session' : 'state mismatch');
+    if (found.rest.length === 0) session.delete(CSRFSessionKey);
+    else session.set(CSRFSessionKey, found.rest);
+    const states = found.taken;
     if (code === '') {
       const error = query.get('error');
       throw invalid(
@@ -356,7 +381,8 @@ export class AuthorizationCodeFlow implements Flow {
     // A new session id for the logged-in user: an id known before login (fixation) is worth nothing after.
     session.rotate();
     o.tokens.set(session, tokens);
-    const target = session.get<string>(RedirectKey);
+    // The target kept with this login (AILERON's `_authzCodeRed` for a login it started).
+    const target = states.r || session.get<string>(RedirectKey);
     session.delete(RedirectKey);
     if (typeof target !== 'string' || !o.targets.allows(target))
       throw invalid('redirect', 'no post-login target in the session', 403);

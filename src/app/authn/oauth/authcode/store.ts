@@ -1,6 +1,7 @@
 /**
- * Where the flow keeps things in the session, under AILERON's keys: the tokens (`__authzCode`), the post-login
- * target (`_authzCodeRed`) and the FAPI callback path (`_authzCodeCall`); the CSRF values are csrf.ts's (`_csrf`).
+ * Where the flow keeps things in the session, under AILERON's keys: the tokens (`__authzCode`) and the FAPI
+ * callback path (`_authzCodeCall`); the logins under way, with their post-login targets, are csrf.ts's (`_csrf`).
+ * `_authzCodeRed` (AILERON's one post-login target) is read for a login AILERON started, never written.
  *
  * Tokens in a cookie session (the session's id is '' there: the data is the cookie) are sealed with the flow's
  * key (sealed.ts), as the cookie may be neither encrypted nor authenticated (AILERON's examples disable both).
