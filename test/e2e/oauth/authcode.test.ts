@@ -332,6 +332,30 @@ describe('authorization code flow: opaque access tokens (introspection) and user
   });
 });
 
+describe('authorization code flow: restoreRequest and redirectPath (with enabledFAPI)', () => {
+  let s: AuthcodeSetup;
+  before(async () => {
+    s = await startAuthcode({
+      handler: () => '    redirectPath: /home\n    restoreRequest: true\n    enabledFAPI: true',
+    });
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it('comes back to the URL asked for (restoreRequest wins over redirectPath); the login path goes to redirectPath', async () => {
+    const ua = new UserAgent();
+    const hops = await ua.browse(`${s.gateway}/orders/7?view=full`);
+    const callback = hops.find((h) => isCallback(new URL(h.url)))!;
+    assert.equal(callback.location, `${s.gateway}/orders/7?view=full`);
+    assert.equal(s.upstream.requests.at(-1)!.path, '/orders/7?view=full');
+
+    const other = new UserAgent();
+    const viaLogin = await other.browse(`${s.gateway}/auth/login`);
+    assert.equal(viaLogin.find((h) => isCallback(new URL(h.url)))!.location, `${s.gateway}/home`);
+  });
+});
+
 describe('authorization code flow: refresh ahead of expiry', () => {
   let s: AuthcodeSetup;
   before(async () => {

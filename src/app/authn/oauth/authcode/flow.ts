@@ -11,7 +11,8 @@
  * failing); the session id is rotated at login; tokens in cookie sessions are sealed (store.ts); the access
  * token is refreshed before it expires, not after; request objects carry state, nonce and PKCE (jar.ts);
  * restoreRequest sends the browser back to the URL it asked for instead of replaying the request inside the
- * callback (a request body is not replayed: a POST made before login is not made again without the user).
+ * callback (a request body is not replayed: a POST made before login is not made again without the user);
+ * logins started side by side (tabs) all complete (csrf.ts).
  */
 import * as oauth from 'oauth4webapi';
 import type { Request, Response } from '../../../../core/roles.ts';
