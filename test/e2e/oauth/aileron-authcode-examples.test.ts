@@ -142,6 +142,10 @@ describe('AILERON authorization code examples against a local OpenID Provider', 
       assert.equal(seen.path, '/anything');
       assert.equal(payloadOf(seen.headers['x-id-token'] as string).sub, 'user1');
       assert.equal(payloadOf(seen.headers['x-access-token'] as string).sub, 'user1');
+      // The example's session cookie is neither encrypted nor signed: the tokens in it are sealed all the same.
+      const cookie = decodeURIComponent(ua.cookieHeader(new URL(ex.base)));
+      assert.match(cookie, /_SESSION/);
+      assert.ok(!cookie.includes(String(seen.headers['x-access-token']).split('.')[2]), 'no token in clear');
       if (file.endsWith('config_custom.yaml')) {
         // contextQueryKey/contextHeaderKey: an unknown context yields, and no other handler authenticates.
         const fresh = new UserAgent();
