@@ -65,9 +65,18 @@ export const TracingContenders = ['gateway-trace100', 'gateway-trace1'] as const
 export type TracingContender = (typeof TracingContenders)[number];
 /**
  * `--authn`: the gateway with a BasicAuthnMiddleware (a bcrypt user, the verified-credential cache on) or a
- * KeyAuthnMiddleware (a SHA-256 hashed key) in front of the proxy; the load generator sends the credentials.
+ * KeyAuthnMiddleware (a SHA-256 hashed key) or an OAuth resource server (a bearer JWT, RS256 or ES256, with the
+ * token cache on, or off: `-nocache`, every request verified) in front of the proxy; the load generator sends the
+ * credentials.
  */
-export const AuthnContenders = ['gateway-basic', 'gateway-key'] as const;
+export const AuthnContenders = [
+  'gateway-basic',
+  'gateway-key',
+  'gateway-jwt-rs256',
+  'gateway-jwt-es256',
+  'gateway-jwt-rs256-nocache',
+  'gateway-jwt-es256-nocache',
+] as const;
 export type AuthnContender = (typeof AuthnContenders)[number];
 /**
  * `--static`: files served from disk, the same two files (5 B and 64 KiB) by the gateway's StaticFileHandler
