@@ -37,7 +37,7 @@ export function scopesOf(claims: Record<string, unknown>): Set<string> {
   const out = new Set<string>();
   for (const v of [claims.scope, claims.scp]) {
     if (typeof v === 'string') for (const s of v.split(' ')) if (s !== '') out.add(s);
-    if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') out.add(s);
+    if (Array.isArray(v)) for (const s of v) if (typeof s === 'string' && s !== '') out.add(s);
   }
   return out;
 }
