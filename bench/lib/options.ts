@@ -193,8 +193,9 @@ Flags:
   --tracing            also gateway-trace100 and gateway-trace1: an OpenTelemetryTracer (server and
                        client spans, OTLP/HTTP export to a loopback sink) sampling 100 % and 1 %
   --authn              also gateway-basic (Basic authentication of a bcrypt user, verified-credential
-                       cache on) and gateway-key (an API key stored as SHA-256) in front of the proxy;
-                       the load generator sends the credentials
+                       cache on), gateway-key (an API key stored as SHA-256) and gateway-jwt-rs256,
+                       gateway-jwt-es256 (an OAuth resource server verifying a bearer JWT; -nocache:
+                       token cache off) in front of the proxy; the load generator sends the credentials
   --scenarios a,b      body:connections, body = small (5 B) or 64k (64 KiB)
                                                          [${DefaultScenarios}]
   --generator G        auto (wrk when installed, else autocannon), wrk, autocannon   [auto]
