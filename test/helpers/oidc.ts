@@ -13,7 +13,7 @@
  * or wrong-audience tokens); `rotate` replaces the signing key (the JWKS then serves the new key only);
  * `requests` counts the requests per path (how often the gateway fetched the JWKS or introspected).
  */
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -252,6 +252,7 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
         ctx: {
           oidc: { params: Record<string, string | undefined>; client: { clientId: string } };
           body: unknown;
+          socket: Partial<TLSSocket>;
         },
         next?: () => Promise<void>,
       ) => {
@@ -260,7 +261,10 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
           throw new errors.InvalidGrant('wrong user name or password');
         const now = Math.floor(Date.now() / 1000);
         const ttl = options.accessTokenTTL ?? 300;
-        const access = await new jose.SignJWT({ scope: scope ?? '', client_id: ctx.oidc.client.clientId })
+        // With mTLS the token is bound to the client's certificate (RFC 8705), as the provider's own tokens are.
+        const peer = options.mtls ? ctx.socket.getPeerX509Certificate?.() : undefined;
+        const cnf = peer ? { cnf: { 'x5t#S256': createHash('sha256').update(peer.raw).digest('base64url') } } : {};
+        const access = await new jose.SignJWT({ scope: scope ?? '', client_id: ctx.oidc.client.clientId, ...cnf })
           .setProtectedHeader({ alg, kid: key.kid, typ: 'at+jwt' })
           .setIssuer(issuer)
           .setSubject(username)

@@ -5,15 +5,19 @@
  * temporary folder with AILERON's layout, where Keycloak's public key (./keycloak/keys/public.key,
  * ./_devtools/keycloak/keys/public.key) is the local provider's. The text is AILERON's with only the listen
  * address (":8080" -> a free port) and the provider's address (localhost:18080 -> the local provider) changed;
- * the stale FAPI examples also lose their SessionMiddleware errorHandler (see the corpus test).
+ * the stale FAPI example also loses its SessionMiddleware errorHandler (see the corpus test), and runs against
+ * a provider on HTTPS with mTLS (server-ca.crt of the layout is the CA of that provider's certificate).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { cli } from '../../../src/cli.ts';
+import { makePKI, type TestPKI } from '../../helpers/certs.ts';
 import { startOP, type TestOP } from '../../helpers/oidc.ts';
 import { serveYaml, type YamlGateway } from '../../helpers/yamlgateway.ts';
 
@@ -144,5 +148,121 @@ describe('AILERON OAuth examples against a local OpenID Provider', {
       (await fetch(`${gw.url}/redeem`, { headers: { authorization: basic('user1', 'bad') } })).status,
       401,
     );
+  });
+});
+
+/** The stale line of AILERON's FAPI examples: SessionMiddleware has no errorHandler (see the corpus test). */
+function withoutSessionErrorHandler(yaml: string): string {
+  const stale =
+    /\n {2}errorHandler:\n {4}apiVersion: core\/v1\n {4}kind: ErrorHandler\n {4}name: default\n {4}namespace: sampleNamespace/;
+  assert.match(yaml, stale);
+  return yaml.replace(stale, '');
+}
+
+describe('AILERON FAPI example certificate-bound-access-tokens against a local mTLS OpenID Provider', {
+  skip: available ? false : `no AILERON examples at ${corpus}`,
+}, () => {
+  const home = process.cwd();
+  const running: YamlGateway[] = [];
+  const folder = join(corpus, 'authn-fapi');
+  const clientCert = readFileSync(join(folder, 'keys/mtls/client.crt'));
+  const clientKey = readFileSync(join(folder, 'keys/mtls/client.key'));
+  let pki: TestPKI;
+  let op: TestOP;
+  let dir: string;
+  before(async () => {
+    pki = makePKI();
+    op = await startOP({
+      kid: Kid,
+      issuerPath: '/realms/aileron',
+      tls: { cert: pki.server.certPem, key: pki.server.keyPem },
+      mtls: true,
+      clients: [
+        {
+          client_id: 'certificate-bound-access-tokens',
+          grant_types: ['password'],
+          token_endpoint_auth_method: 'self_signed_tls_client_auth',
+          tls_client_certificate_bound_access_tokens: true,
+          jwks: {
+            keys: [
+              {
+                ...new X509Certificate(clientCert).publicKey.export({ format: 'jwk' }),
+                x5c: [new X509Certificate(clientCert).raw.toString('base64')],
+              },
+            ],
+          },
+        },
+      ],
+      users: { user1: 'password1' },
+    });
+    // AILERON's layout; Keycloak's key is the OP's, and server-ca.crt the CA of the OP's certificate.
+    dir = mkdtempSync(join(tmpdir(), 'aileron-fapi-'));
+    for (const sub of [
+      '_example/authn-fapi/keys/mtls',
+      '_example/authn-fapi/keys/aileron',
+      '_devtools/keycloak/keys',
+    ])
+      mkdirSync(join(dir, sub), { recursive: true });
+    for (const f of ['mtls/client.crt', 'mtls/client.key', 'mtls/client-ca.crt', 'aileron/private.key'])
+      copyFileSync(join(folder, 'keys', f), join(dir, '_example/authn-fapi/keys', f));
+    writeFileSync(join(dir, '_example/authn-fapi/keys/mtls/server-ca.crt'), pki.caPem);
+    writeFileSync(join(dir, '_devtools/keycloak/keys/public.key'), op.publicKeyPem());
+  });
+  after(async () => {
+    process.chdir(home);
+    for (const gw of running) await gw.close();
+    await op?.close();
+    pki?.remove();
+  });
+
+  async function run(file: string, addr: string): Promise<YamlGateway> {
+    const yaml = withoutSessionErrorHandler(
+      readFileSync(join(folder, 'certificate-bound-access-tokens', file), 'utf8'),
+    )
+      .replaceAll('https://localhost:18443', op.origin)
+      .replace(`addr: "${addr}"`, 'addr: "127.0.0.1:0"');
+    process.chdir(dir);
+    const gw = await serveYaml(yaml);
+    running.push(gw);
+    return gw;
+  }
+
+  it('the ROPC client gets a token bound to its certificate; the FAPI resource server takes it with that certificate only', async () => {
+    const client = await run('config-get-access-token.yaml', ':8080');
+    const res = await fetch(`${client.url}/redeem`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'user1', password: 'password1' }),
+    });
+    assert.equal(res.status, 200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    const bound = (jose.decodeJwt(access_token).cnf as Record<string, string>)['x5t#S256'];
+    assert.equal(
+      bound,
+      Buffer.from(new X509Certificate(clientCert).fingerprint256.replace(/:/g, ''), 'hex').toString(
+        'base64url',
+      ),
+    );
+
+    const rs = await run('config-resource-server.yaml', ':8443');
+    const call = async (cert: Buffer, key: Buffer) => {
+      // The example's server certificate is its (expired) client certificate: not what this test checks.
+      const agent = new Agent({ connect: { cert, key, rejectUnauthorized: false } });
+      try {
+        const r = await undiciFetch(`https://127.0.0.1:${rs.port}/`, {
+          headers: { authorization: `Bearer ${access_token}`, 'x-fapi-interaction-id': 'abc-1' },
+          dispatcher: agent,
+        });
+        return { status: r.status, headers: r.headers, body: await r.text() };
+      } finally {
+        await agent.close();
+      }
+    };
+    const ok = await call(clientCert, clientKey);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('x-fapi-interaction-id'), 'abc-1');
+    const other = await call(pki.client.certPem, pki.client.keyPem);
+    assert.equal(other.status, 401);
+    assert.equal(other.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
   });
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { tempFile } from '../../helpers/authn.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { startOP, type TestOP } from '../../helpers/oidc.ts';
 import { type RecordingUpstream, recordingUpstream } from '../../helpers/recordingupstream.ts';
 import { serveYaml, type YamlGateway } from '../../helpers/yamlgateway.ts';
@@ -139,5 +140,58 @@ contexts:
     await res.arrayBuffer();
     assert.equal(res.status, 401);
     assert.equal(upstream.requests.length, seen);
+  });
+});
+
+describe('client credentials: renewed shortly before expiry', () => {
+  let op: TestOP;
+  let upstream: RecordingUpstream;
+  let gw: YamlGateway;
+  before(async () => {
+    // 32 s tokens: renewed 30 s before expiry, so about 2 s after they were issued.
+    op = await startOP({
+      clients: [{ client_id: 'short', client_secret: secret, grant_types: ['client_credentials'] }],
+      jwtAccessTokens: ['short'],
+      accessTokenTTL: 32,
+    });
+    upstream = await recordingUpstream();
+    gw = await serveYaml(
+      oauthGatewayYaml(
+        `clientCredentialsHandler: {}
+contexts:
+  - atProxyHeader: X-Access-Token
+    provider: {issuer: "${op.issuer}", endpoints: {discovery: "${op.discoveryURL}"}}
+    client: {id: short, secret: "${secret}", audience: "urn:test:api"}`,
+        upstream.url,
+      ),
+    );
+  });
+  after(async () => {
+    await gw?.close();
+    await upstream?.close();
+    await op?.close();
+  });
+
+  const tokenOf = async () => {
+    const res = await fetch(`${gw.url}/x`);
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { headers: Record<string, string> }).headers['x-access-token']!;
+  };
+
+  it('a new token before the old one expires; one token request each time', async () => {
+    const before = op.requests('/token');
+    const first = await tokenOf();
+    assert.equal(await tokenOf(), first, 'kept at first');
+    const second = await eventually(async () => (await tokenOf()) !== first, {
+      deadline: 15_000,
+      interval: 250,
+      what: 'a renewed token',
+    });
+    assert.ok(second);
+    assert.ok(
+      (jose.decodeJwt(first).exp ?? 0) > Date.now() / 1000,
+      'renewed while the first was still valid',
+    );
+    assert.equal(op.requests('/token'), before + 2);
   });
 });

@@ -138,8 +138,8 @@ contexts:
       endpoints: {discovery: "/.well-known/openid-configuration"}
     client: {id: gateway, secret: "${secret}"}
     ${cache}`;
-    gw = await serveYaml(oauthGatewayYaml(spec('introspectionCache: {ttl: 60}'), upstream.url));
-    uncached = await serveYaml(oauthGatewayYaml(spec('introspectionCache: {ttl: 0}'), upstream.url));
+    gw = await serveYaml(oauthGatewayYaml(spec('tokenCache: {ttl: 60}'), upstream.url));
+    uncached = await serveYaml(oauthGatewayYaml(spec('tokenCache: {ttl: 0}'), upstream.url));
   });
   after(async () => {
     await gw?.close();

@@ -193,13 +193,13 @@ export const ContextSpec = Obj({
   idtProxyHeader: Type.String({ default: '', description: 'upstream header set to the ID token; "" = none' }),
   atValidation: Type.Optional(TokenValidation),
   idtValidation: Type.Optional(TokenValidation),
-  introspectionCache: Obj(
+  tokenCache: Obj(
     {
       maxEntries: Type.Integer({
         default: 10000,
         minimum: 0,
         maximum: 10_000_000,
-        description: 'introspection answers remembered; 0 = every request is introspected',
+        description: 'access tokens remembered as checked; 0 = every token is checked on every request',
       }),
       ttl: Type.Integer({
         default: 30,
@@ -208,7 +208,11 @@ export const ContextSpec = Obj({
         description: 'seconds an answer is reused (never past the token exp); 0 = not reused',
       }),
     },
-    { default: {}, description: 'introspection answers reused for a while (not in AILERON)' },
+    {
+      default: {},
+      description:
+        'access token checks (local verification, introspection answers) reused for a while (not in AILERON)',
+    },
   ),
 });
 export type ContextSpec = Static<typeof ContextSpec>;

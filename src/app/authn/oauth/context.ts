@@ -166,8 +166,9 @@ export class OAuthContext {
   readonly #idtValidation: TokenValidation;
   readonly #skipAT: boolean;
   readonly #skipIDT: boolean;
-  readonly #introspected: TTLCache<Record<string, unknown>> | undefined;
-  readonly #introspectTtlMs: number;
+  /** Access tokens checked recently (verified locally, or introspected): claims, until min(ttl, exp). */
+  readonly #checked: TTLCache<Record<string, unknown>> | undefined;
+  readonly #checkedTtlMs: number;
 
   constructor(
     spec: ContextSpec,
@@ -231,9 +232,9 @@ export class OAuthContext {
     );
     this.#atValidation = spec.atValidation!;
     this.#idtValidation = spec.idtValidation!;
-    const cache = spec.introspectionCache;
-    this.#introspectTtlMs = cache.ttl * 1000;
-    this.#introspected = cache.maxEntries > 0 && cache.ttl > 0 ? new TTLCache(cache.maxEntries) : undefined;
+    const cache = spec.tokenCache;
+    this.#checkedTtlMs = cache.ttl * 1000;
+    this.#checked = cache.maxEntries > 0 && cache.ttl > 0 ? new TTLCache(cache.maxEntries) : undefined;
     this.#clientAuthReady = this.#makeClientAuth(keys.client.privateKeys[0]?.key).then((a) => {
       this.#clientAuth = a;
       return a;
@@ -397,9 +398,9 @@ export class OAuthContext {
     });
   }
 
-  /** RFC 7662 introspection (cached while active, at most introspectionCache.ttl and never past exp). */
+  /** RFC 7662 introspection (answers cached at most tokenCache.ttl, an active one never past its exp). */
   async introspect(token: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    const cached = this.#introspected?.get(token);
+    const cached = this.#checked?.get(token);
     if (cached !== undefined) return cached;
     const as = await this.authorizationServer();
     if (as.introspection_endpoint === undefined)
@@ -416,13 +417,13 @@ export class OAuthContext {
     } catch (err) {
       throw this.#providerError(ErrOAuthIntrospection, err);
     }
-    if (this.#introspected !== undefined) {
+    if (this.#checked !== undefined) {
       const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
       const until = Math.min(
-        Date.now() + this.#introspectTtlMs,
+        Date.now() + this.#checkedTtlMs,
         claims.active === true ? exp : Number.POSITIVE_INFINITY,
       );
-      if (until > Date.now()) this.#introspected.set(token, claims, until);
+      if (until > Date.now()) this.#checked.set(token, claims, until);
     }
     return claims;
   }
@@ -474,7 +475,27 @@ export class OAuthContext {
         });
       return claims;
     }
-    return this.verifyJWT(at, this.#atValidation, 'access token');
+    const hit = this.#checked?.get(at);
+    if (hit !== undefined) return hit;
+    const claims = await this.verifyJWT(at, this.#atValidation, 'access token');
+    if (this.#checked !== undefined) {
+      const until = Math.min(
+        Date.now() + this.#checkedTtlMs,
+        typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY,
+      );
+      if (until > Date.now()) this.#checked.set(at, claims, until);
+    }
+    return claims;
+  }
+
+  /**
+   * The claims of an access token checked recently (tokenCache), without waiting: the resource server's fast path.
+   * Undefined when it has to be checked (verified or introspected); an inactive introspection answer counts as
+   * not known here.
+   */
+  checkedAccessToken(at: string): Record<string, unknown> | undefined {
+    const hit = this.#checked?.get(at);
+    return hit !== undefined && (!this.spec.enableIntrospection || hit.active === true) ? hit : undefined;
   }
 
   /**

@@ -37,7 +37,7 @@ export function scopesOf(claims: Record<string, unknown>): Set<string> {
   const out = new Set<string>();
   for (const v of [claims.scope, claims.scp]) {
     if (typeof v === 'string') for (const s of v.split(' ')) if (s !== '') out.add(s);
-    if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') out.add(s);
+    if (Array.isArray(v)) for (const s of v) if (typeof s === 'string' && s !== '') out.add(s);
   }
   return out;
 }
@@ -68,6 +68,17 @@ export function createResourceServerHandler(_base: FlowBase, spec: ResourceServe
       if (err instanceof GatewayError && (err.status ?? 500) >= 500) throw err;
       throw invalid(err instanceof Error ? err.message : 'not valid', err);
     }
+    return accept(req, res, context, token, claims);
+  }
+
+  /** The checks of a verified token's claims (binding, scope), then what an accepted request carries. */
+  function accept(
+    req: Request,
+    res: Response,
+    context: OAuthContext,
+    token: string,
+    claims: Record<string, unknown>,
+  ): AuthnResult {
     const cnf = claims.cnf as Record<string, unknown> | undefined;
     const bound = typeof cnf?.['x5t#S256'] === 'string' ? (cnf['x5t#S256'] as string) : undefined;
     if (spec.enabledFAPI || bound !== undefined) {
@@ -105,6 +116,9 @@ export function createResourceServerHandler(_base: FlowBase, spec: ResourceServe
       if (raw === undefined || raw === '' || context === undefined) return 'continue';
       const token = bearerToken(raw);
       if (token === '') return 'continue';
+      // A token checked recently: no promise, the request goes on synchronously.
+      const known = context.checkedAccessToken(token);
+      if (known !== undefined) return accept(req, res, context, token, known);
       return verify(req, res, context, token);
     },
     challenge: () => 'Bearer',
