@@ -32,6 +32,8 @@ export interface AuthcodeOptions {
   readonly op?: Partial<OPOptions>;
   /** Scopes asked (default openid, profile). */
   readonly scopes?: readonly string[];
+  /** Sessions in a MemoryStorage (server-side) instead of cookies. */
+  readonly serverSessions?: boolean;
 }
 
 export async function startAuthcode(options: AuthcodeOptions = {}): Promise<AuthcodeSetup> {
@@ -82,7 +84,7 @@ spec:
 ---
 apiVersion: app/v1
 kind: SessionMiddleware
-spec: {}
+spec: ${options.serverSessions ? '{storage: {apiVersion: app/v1, kind: MemoryStorage}}\n---\napiVersion: app/v1\nkind: MemoryStorage\nspec: {}' : '{}'}
 ---
 apiVersion: app/v1
 kind: AuthenticationMiddleware

@@ -356,6 +356,46 @@ describe('authorization code flow: restoreRequest and redirectPath (with enabled
   });
 });
 
+describe('authorization code flow with server-side sessions (MemoryStorage)', () => {
+  let s: AuthcodeSetup;
+  before(async () => {
+    s = await startAuthcode({ serverSessions: true });
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it('logs in with a new session id (fixation), and logout ends that session on the server', async () => {
+    const ua = new UserAgent();
+    const first = await ua.request(`${s.gateway}/page`);
+    const before = ua.cookieHeader(new URL(s.gateway));
+    assert.match(before, /_SESSION=/);
+    await ua.browse(first.location!);
+    const after = ua.cookieHeader(new URL(s.gateway));
+    assert.notEqual(after, before, 'the session id changed at login');
+    assert.equal(s.upstream.requests.at(-1)!.path, '/page');
+
+    // The id known before login is worth nothing: it starts a new login.
+    const fixated = await fetch(`${s.gateway}/page`, {
+      headers: { cookie: before },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(fixated.status, 302);
+    assert.equal(new URL(fixated.headers.get('location')!).origin, s.op.issuer);
+
+    await ua.request(`${s.gateway}/auth/logout`);
+    // The id used after login is worth nothing after logout either, even if a copy of the cookie was kept.
+    const kept = await fetch(`${s.gateway}/page`, {
+      headers: { cookie: after },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(kept.status, 302);
+    assert.equal(new URL(kept.headers.get('location')!).origin, s.op.issuer);
+  });
+});
+
 describe('authorization code flow: refresh ahead of expiry', () => {
   let s: AuthcodeSetup;
   before(async () => {
