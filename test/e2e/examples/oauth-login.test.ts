@@ -1,5 +1,5 @@
 /**
- * examples/oauth-login does what its README says: provider.ts (the identity provider and the application) and the
+ * examples/oauth-login does what its README says: provider.js (the identity provider and the application) and the
  * gateway started from the example; a visitor is sent to the provider's login, signs in as alice, is greeted by
  * the application through the gateway, refused an off-site post-login target, and logged out at the provider.
  */
@@ -23,7 +23,7 @@ describe('examples/oauth-login', () => {
     op = `http://127.0.0.1:${opPort}`;
     app = `http://127.0.0.1:${appPort}`;
     const env = { GATEWAY_URL: gateway, OP_URL: op, APP_URL: app };
-    provider = await startScript(['examples/oauth-login/provider.ts'], {
+    provider = await startScript(['examples/oauth-login/provider.js'], {
       ...env,
       OP_PORT: String(opPort),
       APP_PORT: String(appPort),

@@ -10,12 +10,11 @@
  * GATEWAY_URL (default http://localhost:8080) is where the gateway is reached; OP_URL and APP_URL (defaults
  * http://localhost:9000 and :9001) what the browser calls these two. Both listen on every interface (localhost
  * may be ::1 or 127.0.0.1). Run from the repository root:
- *   node examples/oauth-login/provider.ts
+ *   node examples/oauth-login/provider.js
  * Development only: in-memory provider state, a signing key made at start, a fixed cookie key.
  */
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
 import Provider from 'oidc-provider';
 
@@ -42,7 +41,7 @@ const provider = new Provider(issuer, {
   ],
   jwks: { keys: [signing] },
   cookies: { keys: ['demo-only-cookie-key'] },
-  findAccount: (_ctx: unknown, sub: string) => ({
+  findAccount: (_ctx, sub) => ({
     accountId: sub,
     claims: () => ({ sub, name: sub.charAt(0).toUpperCase() + sub.slice(1) }),
   }),
@@ -58,7 +57,7 @@ const provider = new Provider(issuer, {
       getResourceServerInfo: () => ({ scope: '', audience: 'demo-web', accessTokenFormat: 'jwt' }),
     },
   },
-} as never);
+});
 
 const op = http.createServer(provider.callback());
 op.listen(opPort);
@@ -84,5 +83,5 @@ application.listen(appPort);
 
 await Promise.all([once(op, 'listening'), once(application, 'listening')]);
 console.log(
-  `provider listening on ${issuer} (port ${(op.address() as AddressInfo).port}), application on ${app} (port ${(application.address() as AddressInfo).port})`,
+  `provider listening on ${issuer} (port ${op.address().port}), application on ${app} (port ${application.address().port})`,
 );
