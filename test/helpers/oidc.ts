@@ -263,8 +263,14 @@ export async function startOP(options: OPOptions): Promise<TestOP> {
         const ttl = options.accessTokenTTL ?? 300;
         // With mTLS the token is bound to the client's certificate (RFC 8705), as the provider's own tokens are.
         const peer = options.mtls ? ctx.socket.getPeerX509Certificate?.() : undefined;
-        const cnf = peer ? { cnf: { 'x5t#S256': createHash('sha256').update(peer.raw).digest('base64url') } } : {};
-        const access = await new jose.SignJWT({ scope: scope ?? '', client_id: ctx.oidc.client.clientId, ...cnf })
+        const cnf = peer
+          ? { cnf: { 'x5t#S256': createHash('sha256').update(peer.raw).digest('base64url') } }
+          : {};
+        const access = await new jose.SignJWT({
+          scope: scope ?? '',
+          client_id: ctx.oidc.client.clientId,
+          ...cnf,
+        })
           .setProtectedHeader({ alg, kid: key.kid, typ: 'at+jwt' })
           .setIssuer(issuer)
           .setSubject(username)

@@ -1,4 +1,4 @@
-/** examples/oauth-resource-server does what its README says: the gateway started from the example, mint.ts's tokens. */
+/** examples/oauth-resource-server does what its README says: the gateway started from the example, mint.js's tokens. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -7,7 +7,7 @@ import { type RunningGateway, startGateway } from '../../helpers/gateway.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const mint = (...args: string[]) =>
-  execFileSync(process.execPath, ['examples/oauth-resource-server/mint.ts', ...args], {
+  execFileSync(process.execPath, ['examples/oauth-resource-server/mint.js', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 30_000,

@@ -2,9 +2,9 @@
  * Prints an access token for examples/oauth-resource-server, signed with the example's demo key (keys/private.pem,
  * kid demo-key-1): what an OpenID Provider would issue. Run from the repository root:
  *
- *   node examples/oauth-resource-server/mint.ts                 # sub alice, scope orders:read, valid 5 min
- *   node examples/oauth-resource-server/mint.ts bob other 60    # sub bob, scope other, valid 60 s
- *   node examples/oauth-resource-server/mint.ts alice orders:read -60   # expired a minute ago
+ *   node examples/oauth-resource-server/mint.js                 # sub alice, scope orders:read, valid 5 min
+ *   node examples/oauth-resource-server/mint.js bob other 60    # sub bob, scope other, valid 60 s
+ *   node examples/oauth-resource-server/mint.js alice orders:read -60   # expired a minute ago
  *
  * The key is a demo key, published in this repository: never trust it anywhere else.
  */
