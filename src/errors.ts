@@ -8,6 +8,23 @@
  */
 import { ErrAuthnAuthentication, ErrAuthnForbidden, ErrAuthnInvalidCredential } from './app/authn/errors.ts';
 import { ErrAuthzAuthorization, ErrAuthzForbidden } from './app/authz/errors.ts';
+import {
+  ErrOAuthGenerateClientAssertion,
+  ErrOAuthGenerateCSRFParams,
+  ErrOAuthGenerateRequestObject,
+  ErrOAuthInsufficientScope,
+  ErrOAuthIntrospection,
+  ErrOAuthInvalidParameters,
+  ErrOAuthInvalidToken,
+  ErrOAuthInvalidUserInfo,
+  ErrOAuthJWKSet,
+  ErrOAuthJWTKey,
+  ErrOAuthNoSession,
+  ErrOAuthParseWithClaims,
+  ErrOAuthRedeemToken,
+  ErrOAuthRefreshToken,
+  ErrOAuthUserInfo,
+} from './app/authn/oauth/errors.ts';
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
@@ -150,8 +167,68 @@ export const ErrorCodes: readonly ErrorCode[] = [
       'Authentication (Basic, Digest, AuthenticationMiddleware) found no credentials or refused them; sent with WWW-Authenticate.',
   },
   {
+    error: ErrOAuthParseWithClaims,
+    meaning:
+      'OAuthAuthenticationHandler: a JWT (access or ID token, JARM response) does not verify: signature, issuer, audience, exp/nbf/iat with the leeway.',
+  },
+  {
+    error: ErrOAuthRedeemToken,
+    meaning:
+      'OAuthAuthenticationHandler: the token endpoint refused the grant (401) or failed, answered non-JSON or could not be reached (500).',
+  },
+  {
+    error: ErrOAuthRefreshToken,
+    meaning:
+      'OAuthAuthenticationHandler: the token endpoint refused the refresh token (401, a new login follows) or failed (500).',
+  },
+  {
+    error: ErrOAuthIntrospection,
+    meaning:
+      'OAuthAuthenticationHandler: the introspection endpoint failed or answered something else than RFC 7662 JSON (401 when it refused the client).',
+  },
+  {
+    error: ErrOAuthInvalidToken,
+    meaning:
+      'OAuthAuthenticationHandler: a token is not valid (inactive, revoked, azp, nonce, at_hash, max_age, certificate binding); resource server: with WWW-Authenticate Bearer error="invalid_token".',
+  },
+  {
     error: ErrAuthnInvalidCredential,
     meaning: 'BasicAuthnMiddleware with preferError: unknown user or wrong password; no new challenge.',
+  },
+  {
+    error: ErrOAuthInvalidParameters,
+    meaning:
+      'OAuthAuthenticationHandler: request parameters missing or wrong (ROPC credentials, state, code).',
+  },
+  {
+    error: ErrOAuthGenerateCSRFParams,
+    meaning: 'OAuthAuthenticationHandler: state, nonce or PKCE verifier could not be generated.',
+  },
+  {
+    error: ErrOAuthNoSession,
+    meaning: 'OAuthAuthenticationHandler: the flow needs a session and no SessionMiddleware runs before it.',
+  },
+  {
+    error: ErrOAuthGenerateRequestObject,
+    meaning: 'OAuthAuthenticationHandler: the request object (JAR) could not be signed.',
+  },
+  {
+    error: ErrOAuthGenerateClientAssertion,
+    meaning:
+      'OAuthAuthenticationHandler: the client assertion (client_secret_jwt, private_key_jwt) could not be made: no key in client.jwtHandler.',
+  },
+  {
+    error: ErrOAuthUserInfo,
+    meaning: 'OAuthAuthenticationHandler: the userinfo endpoint refused or failed (its status).',
+  },
+  {
+    error: ErrOAuthInvalidUserInfo,
+    meaning: "OAuthAuthenticationHandler: the userinfo answer is not JSON or its sub is not the ID token's.",
+  },
+  {
+    error: ErrOAuthInsufficientScope,
+    meaning:
+      'OAuthAuthenticationHandler resource server (ours): a valid token without a scope of requiredScopes; with WWW-Authenticate Bearer error="insufficient_scope".',
   },
   {
     error: ErrAuthnForbidden,
@@ -294,5 +371,15 @@ export const ErrorCodes: readonly ErrorCode[] = [
   {
     error: ErrStatusPageForbidden,
     meaning: 'StatusPageHandler: the client is neither on loopback nor in allowedNetworks.',
+  },
+  {
+    error: ErrOAuthJWTKey,
+    meaning:
+      'Reserved for a JWT key that cannot be used; configured keys are checked at load time (a configuration error at the key).',
+  },
+  {
+    error: ErrOAuthJWKSet,
+    meaning:
+      'Reserved for a JWKS that cannot be fetched; tokens whose keys cannot be found are refused with E3055.',
   },
 ];

@@ -10,6 +10,7 @@ import { resource as KeyAuthnMiddleware } from './app/authn/key/api.ts';
 import { resource as CasbinAuthzMiddleware } from './app/authz/casbin/api.ts';
 import { resource as ClaimsAuthzMiddleware } from './app/authz/claims/api.ts';
 import { resource as OPAAuthzMiddleware } from './app/authz/opa/api.ts';
+import { resource as OAuthAuthenticationHandler } from './app/authn/oauth/api.ts';
 import { resource as EchoHandler } from './app/handler/echo/api.ts';
 import { resource as HealthCheckHandler } from './app/handler/healthcheck/api.ts';
 import { resource as StatusPageHandler } from './app/handler/statuspage/api.ts';
@@ -88,5 +89,6 @@ export function registerAll(registry: Registry): Registry {
     OPAAuthzMiddleware,
     ClaimsAuthzMiddleware,
     CasbinAuthzMiddleware,
+    OAuthAuthenticationHandler,
   );
 }

@@ -92,6 +92,28 @@ export const AuthnConfigs = {
     headers: { 'x-api-key': 'bench-key-0123456789' },
   },
 } as const;
+/**
+ * The `gateway-jwt-*` contenders (--authn): an OAuth resource server verifying a bearer JWT signed with a bench
+ * key (bench/configs/jwt/<alg>.token, valid until 2100); `-nocache` turns the token cache off.
+ */
+export const JWTConfigs = {
+  'gateway-jwt-rs256': {
+    config: 'bench/configs/gateway-jwt-rs256.yaml',
+    token: 'bench/configs/jwt/rs256.token',
+  },
+  'gateway-jwt-es256': {
+    config: 'bench/configs/gateway-jwt-es256.yaml',
+    token: 'bench/configs/jwt/es256.token',
+  },
+  'gateway-jwt-rs256-nocache': {
+    config: 'bench/configs/gateway-jwt-rs256-nocache.yaml',
+    token: 'bench/configs/jwt/rs256.token',
+  },
+  'gateway-jwt-es256-nocache': {
+    config: 'bench/configs/gateway-jwt-es256-nocache.yaml',
+    token: 'bench/configs/jwt/es256.token',
+  },
+} as const;
 /** The config of the `gateway-accesslog` contender: an HTTPLogger access log written to a file. */
 export const AccessLogConfig = 'bench/configs/gateway-accesslog.yaml';
 /** The config of the `gateway-prom` contender: a PrometheusMeter as the route's middleware and tripperware. */
@@ -586,6 +608,21 @@ export async function startContender(name: ContenderName, ctx: Context, origin: 
         GATEWAY_LOG_LEVEL: 'info',
       };
       // Verified to refuse a request without the credentials: the authentication is known to run.
+      const running = await startGateway(name, ctx, ['-f', config], { env, requestHeaders: headers });
+      return { name, ...running, headers };
+    }
+    case 'gateway-jwt-rs256':
+    case 'gateway-jwt-es256':
+    case 'gateway-jwt-rs256-nocache':
+    case 'gateway-jwt-es256-nocache': {
+      const { config, token } = JWTConfigs[name];
+      const headers = { authorization: `Bearer ${readFileSync(join(ctx.root, token), 'utf8').trim()}` };
+      const env = {
+        BENCH_GATEWAY_ADDR: '127.0.0.1:0',
+        BENCH_ORIGIN_URL: origin.url,
+        GATEWAY_LOG_LEVEL: 'info',
+      };
+      // Verified to refuse a request without the token: the verification is known to run.
       const running = await startGateway(name, ctx, ['-f', config], { env, requestHeaders: headers });
       return { name, ...running, headers };
     }

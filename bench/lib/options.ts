@@ -65,9 +65,18 @@ export const TracingContenders = ['gateway-trace100', 'gateway-trace1'] as const
 export type TracingContender = (typeof TracingContenders)[number];
 /**
  * `--authn`: the gateway with a BasicAuthnMiddleware (a bcrypt user, the verified-credential cache on) or a
- * KeyAuthnMiddleware (a SHA-256 hashed key) in front of the proxy; the load generator sends the credentials.
+ * KeyAuthnMiddleware (a SHA-256 hashed key) or an OAuth resource server (a bearer JWT, RS256 or ES256, with the
+ * token cache on, or off: `-nocache`, every request verified) in front of the proxy; the load generator sends the
+ * credentials.
  */
-export const AuthnContenders = ['gateway-basic', 'gateway-key'] as const;
+export const AuthnContenders = [
+  'gateway-basic',
+  'gateway-key',
+  'gateway-jwt-rs256',
+  'gateway-jwt-es256',
+  'gateway-jwt-rs256-nocache',
+  'gateway-jwt-es256-nocache',
+] as const;
 export type AuthnContender = (typeof AuthnContenders)[number];
 /**
  * `--soap`: a ~4 KiB SOAP 1.1 request POSTed through a SOAPRESTMiddleware to a JSON upstream and its ~4 KiB answer
@@ -193,8 +202,9 @@ Flags:
   --tracing            also gateway-trace100 and gateway-trace1: an OpenTelemetryTracer (server and
                        client spans, OTLP/HTTP export to a loopback sink) sampling 100 % and 1 %
   --authn              also gateway-basic (Basic authentication of a bcrypt user, verified-credential
-                       cache on) and gateway-key (an API key stored as SHA-256) in front of the proxy;
-                       the load generator sends the credentials
+                       cache on), gateway-key (an API key stored as SHA-256) and gateway-jwt-rs256,
+                       gateway-jwt-es256 (an OAuth resource server verifying a bearer JWT; -nocache:
+                       token cache off) in front of the proxy; the load generator sends the credentials
   --soap               also gateway-soap (a ~4 KiB SOAP 1.1 request POSTed through a SOAPRESTMiddleware
                        to a JSON upstream, its ~4 KiB answer written back as XML) and gateway-post (the
                        same POST through the plain gateway to the same upstream); every scenario sends

@@ -290,6 +290,8 @@ export function verdicts(
       ['gateway-trace100', Targets.trace100Ratio],
       ['gateway-basic', Targets.authnRatio],
       ['gateway-key', Targets.authnRatio],
+      ['gateway-jwt-rs256', Targets.authnRatio],
+      ['gateway-jwt-es256', Targets.authnRatio],
       ['gateway-accesslog', Targets.accessLogRatio],
       ['gateway-prom', Targets.prometheusRatio],
     ] as const) {
