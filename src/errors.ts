@@ -7,7 +7,6 @@
  * Ranges (DESIGN.md §5): E0000 not a gateway error; E1xxx command line; E2xxx core; E3xxx app.
  */
 import { ErrAuthnAuthentication, ErrAuthnForbidden, ErrAuthnInvalidCredential } from './app/authn/errors.ts';
-import { ErrAuthzAuthorization, ErrAuthzForbidden } from './app/authz/errors.ts';
 import {
   ErrOAuthGenerateClientAssertion,
   ErrOAuthGenerateCSRFParams,
@@ -25,6 +24,7 @@ import {
   ErrOAuthRefreshToken,
   ErrOAuthUserInfo,
 } from './app/authn/oauth/errors.ts';
+import { ErrAuthzAuthorization, ErrAuthzForbidden } from './app/authz/errors.ts';
 import { ErrEchoBadTarget } from './app/handler/echo/handler.ts';
 import { ErrHealthCheckFailed, ErrHealthCheckTimeout } from './app/handler/healthcheck/handler.ts';
 import { ErrStatusPageForbidden } from './app/handler/statuspage/handler.ts';
