@@ -5,13 +5,17 @@
 import { readJSON } from './jsonread.ts';
 import { type RayfishRules, rayfishToJSON, rayfishToXML } from './rayfish.ts';
 import { type SimpleRules, simpleToJSON, simpleToXML } from './simple.ts';
-import { readXML } from './xmlread.ts';
+import { readXML, type XMLElement } from './xmlread.ts';
 
 export interface Converter {
   /** The JSON text of an XML document; throws (XMLReadError) when it is not well-formed or passes a limit. */
   xmlToJSON(xml: Uint8Array): string;
   /** The XML document of a JSON text; throws (JSONReadError, XMLWriteError) when it cannot be written. */
   jsonToXML(json: Uint8Array): string;
+  /** The elements of an XML document, with the same checks and limits as xmlToJSON (REST-to-SOAP responses). */
+  readXML(xml: Uint8Array): XMLElement[];
+  /** The JSON text of elements read by readXML (a SOAP Body's content, a fault's detail). */
+  elementsToJSON(elements: readonly XMLElement[]): string;
 }
 
 export interface ConverterLimits {
@@ -25,6 +29,8 @@ export function simpleConverter(rules: SimpleRules, limits: ConverterLimits): Co
   return {
     xmlToJSON: (xml) => simpleToJSON(readXML(xml, limits), rules),
     jsonToXML: (json) => simpleToXML(readJSON(json), rules, limits),
+    readXML: (xml) => readXML(xml, limits),
+    elementsToJSON: (elements) => simpleToJSON(elements, rules),
   };
 }
 
@@ -33,5 +39,7 @@ export function rayfishConverter(rules: RayfishRules, limits: ConverterLimits): 
   return {
     xmlToJSON: (xml) => rayfishToJSON(readXML(xml, limits), rules),
     jsonToXML: (json) => rayfishToXML(readJSON(json), rules, limits),
+    readXML: (xml) => readXML(xml, limits),
+    elementsToJSON: (elements) => rayfishToJSON(elements, rules),
   };
 }
