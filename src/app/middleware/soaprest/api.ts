@@ -61,7 +61,8 @@ const FaultStatus = (dflt: number, description: string) =>
 
 const RESTToSOAPSpec = Obj(
   {
-    version: Type.Union([Type.Literal('1.1'), Type.Literal('1.2')], {
+    // Unquoted in YAML, 1.2 is a number: both spellings are taken.
+    version: Type.Union([Type.Literal('1.1'), Type.Literal('1.2'), Type.Literal(1.1), Type.Literal(1.2)], {
       default: '1.1',
       description:
         'the SOAP version the upstream speaks: "1.1" (text/xml + SOAPAction) or "1.2" (application/soap+xml)',
@@ -154,7 +155,7 @@ export const resource = defineResource({
     if (r === undefined) return new SOAPRESTMiddleware(common);
     return new RESTToSOAPMiddleware({
       ...common,
-      version: r.version,
+      version: String(r.version) as '1.1' | '1.2',
       action: r.action,
       actionHeader: r.actionHeader.toLowerCase(),
       wrapEnvelope: r.wrapEnvelope,
