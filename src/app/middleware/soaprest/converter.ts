@@ -4,7 +4,7 @@
  */
 import { readJSON } from './jsonread.ts';
 import { type RayfishRules, rayfishToJSON, rayfishToXML } from './rayfish.ts';
-import { type SimpleRules, simpleToJSON, simpleToXML } from './simple.ts';
+import { type SimpleRules, simpleContentToJSON, simpleToJSON, simpleToXML } from './simple.ts';
 import { readXML, type XMLElement } from './xmlread.ts';
 
 export interface Converter {
@@ -14,8 +14,13 @@ export interface Converter {
   jsonToXML(json: Uint8Array): string;
   /** The elements of an XML document, with the same checks and limits as xmlToJSON (REST-to-SOAP responses). */
   readXML(xml: Uint8Array): XMLElement[];
-  /** The JSON text of elements read by readXML (a SOAP Body's content, a fault's detail). */
+  /** The JSON text of top-level elements read by readXML (a whole SOAP envelope). */
   elementsToJSON(elements: readonly XMLElement[]): string;
+  /**
+   * The JSON text of sibling elements as their parent's content (a SOAP Body's, a fault's detail): with the simple
+   * conventions one object (what JSON to XML turns back into these siblings), with RayFish its list of nodes.
+   */
+  contentToJSON(elements: readonly XMLElement[]): string;
 }
 
 export interface ConverterLimits {
@@ -31,6 +36,7 @@ export function simpleConverter(rules: SimpleRules, limits: ConverterLimits): Co
     jsonToXML: (json) => simpleToXML(readJSON(json), rules, limits),
     readXML: (xml) => readXML(xml, limits),
     elementsToJSON: (elements) => simpleToJSON(elements, rules),
+    contentToJSON: (elements) => simpleContentToJSON(elements, rules),
   };
 }
 
@@ -41,5 +47,6 @@ export function rayfishConverter(rules: RayfishRules, limits: ConverterLimits): 
     jsonToXML: (json) => rayfishToXML(readJSON(json), rules, limits),
     readXML: (xml) => readXML(xml, limits),
     elementsToJSON: (elements) => rayfishToJSON(elements, rules),
+    contentToJSON: (elements) => rayfishToJSON(elements, rules),
   };
 }

@@ -50,6 +50,17 @@ describe('readEnvelope', () => {
     });
   });
 
+  it('several Body elements are one object (repeated names an array), as JSON to XML writes them back', () => {
+    const xml = `<s:Envelope xmlns:s="${NS11}"><s:Body><b>2</b><a x="1">t</a><b>3</b></s:Body></s:Envelope>`;
+    const out = read(xml);
+    assert.equal(out.json, '{"b":[{"$":"2"},{"$":"3"}],"a":{"@x":"1","$":"t"}}\n');
+    assert.equal(read(`<s:Envelope xmlns:s="${NS11}"><s:Body/></s:Envelope>`).json, '{}\n');
+    assert.match(
+      wrapInEnvelope(simple.jsonToXML(Buffer.from('{"b":"2","a":{"@x":"1","$":"t"}}')), '1.1'),
+      /<soap:Body><b>2<\/b>\n<a x="1">t<\/a><\/soap:Body>/,
+    );
+  });
+
   it('a default namespace on the Envelope is carried to unprefixed Body content; keepEnvelope gives all', () => {
     const xml = `<Envelope xmlns="${NS12}"><Body><R xmlns="urn:r">1</R></Body></Envelope>`;
     assert.equal(read(xml).fault, false);

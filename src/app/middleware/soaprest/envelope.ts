@@ -65,7 +65,7 @@ export function readEnvelope(xml: Uint8Array, converter: Converter, keepEnvelope
   );
   if (fault !== undefined) return readFault(fault, [fault, body, envelope], version, converter);
   if (keepEnvelope) return { fault: false, json: converter.elementsToJSON([envelope]) };
-  return { fault: false, json: converter.elementsToJSON(entries.map((el) => inScope(el, [body, envelope]))) };
+  return { fault: false, json: converter.contentToJSON(entries.map((el) => inScope(el, [body, envelope]))) };
 }
 
 function readFault(
@@ -103,7 +103,7 @@ function readFault(
     const entries = elements(detail);
     if (entries.length > 0) {
       const detailScope = [detail, ...scope];
-      out.detail = JSON.parse(converter.elementsToJSON(entries.map((el) => inScope(el, detailScope))));
+      out.detail = JSON.parse(converter.contentToJSON(entries.map((el) => inScope(el, detailScope))));
     } else out.detail = text(detail);
   }
   // The class is the code's local name up to its first dot (1.1 allows "Client.Authentication").
