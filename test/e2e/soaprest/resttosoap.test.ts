@@ -138,6 +138,7 @@ spec:
   restToSOAP:
     version: "1.2"
     action: urn:shop#Get
+    actionHeader: X-Action
     serverFaultStatus: 503
 `),
       // Debug: refusals (4xx) are logged too, with their code.
@@ -203,6 +204,17 @@ spec:
     assert.doesNotMatch(seen.body, /soap:Envelope/, 'not wrapped twice');
     assert.equal(answer.status, 200);
     assert.equal(answer.body, '{"q:Get":{"@xmlns:q":"urn:q","q:B":{"$":"2"},"q:A":{"$":"1"}}}\n');
+  });
+
+  it('SOAP 1.2: an empty action (here from the client header) is left out of the Content-Type', async () => {
+    const answer = await send(
+      `${gw.url}/echo`,
+      { ...JSONType, host: 'v12.test', 'x-action': '' },
+      '{"a":"1"}',
+    );
+    assert.equal(answer.status, 200);
+    assert.equal(upstream.seen.at(-1)!.headers['content-type'], 'application/soap+xml; charset=utf-8');
+    assert.equal(upstream.seen.at(-1)!.headers['x-action'], undefined);
   });
 
   it('a SOAP 1.1 Client fault is 400 with its code, string and detail as JSON', async () => {

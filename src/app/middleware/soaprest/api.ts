@@ -1,7 +1,8 @@
 /**
  * app/v1 SOAPRESTMiddleware: SOAP 1.1/1.2 clients in front of a REST/JSON upstream (AILERON's fields and
- * defaults, aileron-app.md §3.8), plus the limits AILERON lacks (maxBodySize, maxDepth, maxElements). See
- * middleware.ts and docs/reference/app/soaprestmiddleware.md.
+ * defaults, aileron-app.md §3.8), plus the limits AILERON lacks (maxBodySize, maxDepth, maxElements). With
+ * `restToSOAP` (this gateway's addition) the other direction: REST/JSON clients in front of a SOAP upstream. See
+ * middleware.ts, resttosoap.ts and docs/reference/app/soaprestmiddleware.md.
  */
 import { errorHandlerFor } from '../../../core/services.ts';
 import { defineResource } from '../../../kernel/resource.ts';

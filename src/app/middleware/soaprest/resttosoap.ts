@@ -65,6 +65,7 @@ export interface RESTToSOAPOptions {
 /** What a SOAPAction may hold here: printable ASCII without quotes and backslashes (it is sent quoted). */
 export const ActionPattern = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
+const SOAP12 = 'application/soap+xml; charset=utf-8';
 const SOAPTypes = new Set(['text/xml', 'application/soap+xml', 'application/xml']);
 
 export class RESTToSOAPMiddleware implements Middleware {
@@ -153,9 +154,10 @@ export class RESTToSOAPMiddleware implements Middleware {
     const headers = ctx.upstreamHeaders;
     if (o.version === '1.1')
       headers.set('content-type', 'text/xml; charset=utf-8').set('soapaction', `"${action}"`);
+    // SOAP 1.2: the action is optional; an empty one is left out rather than sent as action="".
     else
       headers
-        .set('content-type', `application/soap+xml; charset=utf-8; action="${action}"`)
+        .set('content-type', action === '' ? SOAP12 : `${SOAP12}; action="${action}"`)
         .remove('soapaction');
     headers
       .set('accept', this.#accept)
