@@ -175,9 +175,11 @@ spec:
     assert.equal(answer.body, `${json}\n`);
   });
 
-  it('SOAP 1.1: without the client header the configured action is sent', async () => {
+  it('SOAP 1.1: without the client header the configured action is sent; a quoted one is not quoted twice', async () => {
     await send(`${gw.url}/echo`, JSONType, '{"Ping":""}');
     assert.equal(upstream.seen.at(-1)!.headers.soapaction, '"urn:shop#Default"');
+    await send(`${gw.url}/echo`, { ...JSONType, 'x-soap-action': '"urn:quoted"' }, '{"Ping":""}');
+    assert.equal(upstream.seen.at(-1)!.headers.soapaction, '"urn:quoted"', 'quoted once, not twice');
   });
 
   it("SOAP 1.1: the Body's content keeps the namespaces declared on the Envelope, attributes and order", async () => {

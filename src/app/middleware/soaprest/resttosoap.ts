@@ -99,6 +99,9 @@ export class RESTToSOAPMiddleware implements Middleware {
       const given = o.actionHeader === '' ? undefined : req.headers[o.actionHeader];
       if (given !== undefined) {
         action = headerValue(given);
+        // A value quoted as SOAPAction's are ("urn:x") is taken without its quotes.
+        if (action.length >= 2 && action.startsWith('"') && action.endsWith('"'))
+          action = action.slice(1, -1);
         if (!ActionPattern.test(action) || action.length > 1024) {
           this.#refuse(req, res, new Error(`the ${o.actionHeader} header is not a SOAP action`));
           return;
@@ -152,6 +155,8 @@ export class RESTToSOAPMiddleware implements Middleware {
     if (complete) req.unshift(xmlBytes);
     else ctx.replayRequestBody(Readable.from([xmlBytes], { objectMode: false }));
     const headers = ctx.upstreamHeaders;
+    // The client's action header is not sent on (removed first: it may be named SOAPAction itself).
+    if (o.actionHeader !== '') headers.remove(o.actionHeader);
     if (o.version === '1.1')
       headers.set('content-type', 'text/xml; charset=utf-8').set('soapaction', `"${action}"`);
     // SOAP 1.2: the action is optional; an empty one is left out rather than sent as action="".
@@ -164,7 +169,6 @@ export class RESTToSOAPMiddleware implements Middleware {
       .set('content-length', String(xmlBytes.length))
       // The response is read whole and converted: it must come uncompressed.
       .remove('accept-encoding');
-    if (o.actionHeader !== '') headers.remove(o.actionHeader);
 
     let converted = false;
     let faultStatus = 0;
