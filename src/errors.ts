@@ -51,6 +51,11 @@ import {
   ErrSOAPVersionMismatch,
   ErrSOAPWriteResponseBody,
 } from './app/middleware/soaprest/middleware.ts';
+import {
+  ErrRESTConvertJSONtoSOAP,
+  ErrRESTNotJSON,
+  ErrRESTReadSOAPResponse,
+} from './app/middleware/soaprest/resttosoap.ts';
 import { ErrThrottle, ErrThrottleStore } from './app/middleware/throttle/middleware.ts';
 import { ErrAPITimeout } from './app/middleware/timeout/middleware.ts';
 import { ErrStorageKVS } from './app/storage/redis/client.ts';
@@ -360,6 +365,21 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrSOAPResponseTooLarge,
     meaning:
       "SOAPRESTMiddleware: the upstream's JSON response is larger than maxBodySize; the upstream request is cancelled.",
+  },
+  {
+    error: ErrRESTNotJSON,
+    meaning:
+      "SOAPRESTMiddleware with restToSOAP: the request is not application/json (or +json); this gateway's own (AILERON has no REST-to-SOAP direction).",
+  },
+  {
+    error: ErrRESTConvertJSONtoSOAP,
+    meaning:
+      'SOAPRESTMiddleware with restToSOAP: the JSON request is empty, not JSON, cannot be written as XML (a key that is not an XML name, maxDepth, maxElements), or the action header is not a SOAP action.',
+  },
+  {
+    error: ErrRESTReadSOAPResponse,
+    meaning:
+      "SOAPRESTMiddleware with restToSOAP: the upstream's response is not SOAP XML (media type), not well-formed, hostile (DOCTYPE, entities, maxDepth, maxElements) or not one SOAP 1.1/1.2 Envelope with a Body.",
   },
   {
     error: ErrStorageKVS,

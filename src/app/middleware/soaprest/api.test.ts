@@ -9,6 +9,7 @@ import { Registry } from '../../../kernel/registry.ts';
 import { defaults } from '../../../kernel/schema.ts';
 import { resource } from './api.ts';
 import { SOAPRESTMiddleware } from './middleware.ts';
+import { RESTToSOAPMiddleware } from './resttosoap.ts';
 
 function load(doc: string): Registry {
   const logger = memoryLogger().logger;
@@ -84,5 +85,39 @@ spec:
       two,
       /only one of simple, rayfish and badgerfish can be given \(found simple and badgerfish\)/,
     );
+  });
+
+  it('restToSOAP: fills its defaults and creates the REST-to-SOAP direction', async () => {
+    const registry = load('metadata: {name: test, namespace: testNamespace}\nspec:\n  restToSOAP: {}\n');
+    assert.deepEqual(
+      (registry.manifest('app/v1/SOAPRESTMiddleware/testNamespace/test')?.spec as { restToSOAP?: unknown })
+        ?.restToSOAP,
+      {
+        version: '1.1',
+        action: '',
+        actionHeader: '',
+        wrapEnvelope: true,
+        keepEnvelope: false,
+        clientFaultStatus: 400,
+        serverFaultStatus: 502,
+      },
+    );
+    assert.ok((await registry.get(named, MiddlewareRole)) instanceof RESTToSOAPMiddleware);
+    // Unquoted, YAML reads 1.2 as a number.
+    load('spec:\n  restToSOAP: {version: 1.2}\n');
+  });
+
+  it('restToSOAP: refuses an unknown version, an action with a quote, a header name with a space, a 200 status', () => {
+    const text = problems(`spec:
+  restToSOAP:
+    version: "2.0"
+    action: 'urn:"x"'
+    actionHeader: "X SOAP"
+    serverFaultStatus: 200
+`);
+    assert.match(text, /soaprest\.yaml:5:\d+: spec\.restToSOAP\.version/);
+    assert.match(text, /spec\.restToSOAP\.action/);
+    assert.match(text, /spec\.restToSOAP\.actionHeader/);
+    assert.match(text, /spec\.restToSOAP\.serverFaultStatus: number out of range/);
   });
 });

@@ -4,12 +4,15 @@
  * spliced and duplicated, plus generated extremes (deep nesting, many elements, long names). The properties:
  * every document ends in a result or in the converter's own error (XMLReadError, JSONReadError, XMLWriteError),
  * never another exception; a result is valid JSON (XML to JSON) or XML that reads back (JSON to XML); each call
- * stays fast and its output stays proportional to its input (no expansion).
+ * stays fast and its output stays proportional to its input (no expansion). The REST-to-SOAP path too: mutated
+ * response envelopes and faults end in JSON or an XMLReadError/EnvelopeError, and every request the converter
+ * writes, wrapped in an envelope, reads back as one.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { random } from '../../../../test/helpers/config-fuzz.ts';
 import { type Converter, rayfishConverter, simpleConverter } from './converter.ts';
+import { EnvelopeError, readEnvelope, wrapInEnvelope } from './envelope.ts';
 import { JSONReadError } from './jsonread.ts';
 import { XMLReadError } from './xmlread.ts';
 import { XMLWriteError } from './xmlwrite.ts';
@@ -189,6 +192,43 @@ function jsonExtremes(): string[] {
   ];
 }
 
+const EnvelopeSeeds = [
+  '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="urn:m"><s:Header/><s:Body><m:R a="1"><m:b>2</m:b><m:a>1</m:a></m:R></s:Body></s:Envelope>',
+  '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>no</faultstring><detail><e:W xmlns:e="urn:e">x</e:W></detail></soap:Fault></soap:Body></soap:Envelope>',
+  '<Envelope xmlns="http://www.w3.org/2003/05/soap-envelope"><Body><Fault><Code><Value>Sender</Value><Subcode><Value>m:X</Value></Subcode></Code><Reason><Text xml:lang="en">r</Text></Reason><Detail>d</Detail></Fault></Body></Envelope>',
+];
+const EnvelopePieces = [
+  ...XMLPieces,
+  'Envelope',
+  'Body',
+  'Fault',
+  '<Fault>',
+  'faultcode',
+  'Value',
+  's:',
+  'xmlns="http://www.w3.org/2003/05/soap-envelope"',
+  'xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"',
+];
+
+function checkEnvelope(c: Converter, doc: string, keep: boolean, label: string): void {
+  const started = performance.now();
+  try {
+    const out = readEnvelope(Buffer.from(doc), c, keep);
+    JSON.parse(out.json);
+    if (out.fault) assert.ok(out.side === 'client' || out.side === 'server', label);
+    // Namespace declarations carried from the envelope add at most the envelope's own attributes per entry.
+    assert.ok(
+      out.json.length <= doc.length * 24 + 64,
+      `${label}: ${doc.length} bytes of XML gave ${out.json.length}`,
+    );
+  } catch (err) {
+    if (!(err instanceof XMLReadError || err instanceof EnvelopeError))
+      assert.fail(`${label}: ${(err as Error).stack}\n--- input: ${doc.slice(0, 300)}`);
+  }
+  const ms = performance.now() - started;
+  assert.ok(ms < 2000, `${label}: took ${ms} ms`);
+}
+
 const OwnErrors = [XMLReadError, JSONReadError, XMLWriteError];
 const isOwn = (err: unknown) => OwnErrors.some((E) => err instanceof E);
 
@@ -211,6 +251,11 @@ function checkXML(c: Converter, doc: string | Buffer, label: string): void {
   assert.ok(ms < 2000, `${label}: took ${ms} ms`);
 }
 
+const generous = simpleConverter(
+  { textKey: '$', attrPrefix: '@', namespaceSep: ':', trimSpace: false, preferShort: false },
+  { maxDepth: 1000, maxElements: 1_000_000 },
+);
+
 function checkJSON(c: Converter, doc: string, label: string): void {
   const started = performance.now();
   try {
@@ -224,6 +269,13 @@ function checkJSON(c: Converter, doc: string, label: string): void {
       { textKey: '$', attrPrefix: '@', namespaceSep: ':', trimSpace: false, preferShort: false },
       { maxDepth: 1000, maxElements: 1_000_000 },
     ).xmlToJSON(Buffer.from(xml));
+    // Wrapped, it is a SOAP request an upstream can read: one envelope (an Envelope the JSON gave may lack a Body).
+    try {
+      readEnvelope(Buffer.from(wrapInEnvelope(xml, '1.1')), generous, false);
+    } catch (err) {
+      if (!(err instanceof EnvelopeError) || !/^<\?xml[^>]*>\n<(?:[^\s>/:]+:)?Envelope[\s>/]/.test(xml))
+        throw err;
+    }
   } catch (err) {
     if (!isOwn(err)) assert.fail(`${label}: ${(err as Error).stack}\n--- input: ${doc.slice(0, 300)}`);
   }
@@ -250,6 +302,18 @@ describe('converters under hostile input (seeded)', () => {
       for (let i = 0; i < Cases; i++)
         checkJSON(c, mutate(r.pick(JSONSeeds), JSONPieces, r), `seed ${Seed + 1} case ${i}`);
       for (const [i, doc] of jsonExtremes().entries()) checkJSON(c, doc, `extreme ${i}`);
+    });
+
+    it(`${name}: a SOAP response ends in JSON (Body content or fault) or an XMLReadError/EnvelopeError`, () => {
+      const r = random(Seed + 2);
+      for (let i = 0; i < Cases; i++)
+        checkEnvelope(
+          c,
+          mutate(r.pick(EnvelopeSeeds), EnvelopePieces, r),
+          r.int(2) === 0,
+          `seed ${Seed + 2} case ${i}`,
+        );
+      for (const [i, doc] of extremes().entries()) checkEnvelope(c, doc, false, `extreme ${i}`);
     });
   }
 });

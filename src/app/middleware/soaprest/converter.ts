@@ -4,14 +4,23 @@
  */
 import { readJSON } from './jsonread.ts';
 import { type RayfishRules, rayfishToJSON, rayfishToXML } from './rayfish.ts';
-import { type SimpleRules, simpleToJSON, simpleToXML } from './simple.ts';
-import { readXML } from './xmlread.ts';
+import { type SimpleRules, simpleContentToJSON, simpleToJSON, simpleToXML } from './simple.ts';
+import { readXML, type XMLElement } from './xmlread.ts';
 
 export interface Converter {
   /** The JSON text of an XML document; throws (XMLReadError) when it is not well-formed or passes a limit. */
   xmlToJSON(xml: Uint8Array): string;
   /** The XML document of a JSON text; throws (JSONReadError, XMLWriteError) when it cannot be written. */
   jsonToXML(json: Uint8Array): string;
+  /** The elements of an XML document, with the same checks and limits as xmlToJSON (REST-to-SOAP responses). */
+  readXML(xml: Uint8Array): XMLElement[];
+  /** The JSON text of top-level elements read by readXML (a whole SOAP envelope). */
+  elementsToJSON(elements: readonly XMLElement[]): string;
+  /**
+   * The JSON text of sibling elements as their parent's content (a SOAP Body's, a fault's detail): with the simple
+   * conventions one object (what JSON to XML turns back into these siblings), with RayFish its list of nodes.
+   */
+  contentToJSON(elements: readonly XMLElement[]): string;
 }
 
 export interface ConverterLimits {
@@ -25,6 +34,9 @@ export function simpleConverter(rules: SimpleRules, limits: ConverterLimits): Co
   return {
     xmlToJSON: (xml) => simpleToJSON(readXML(xml, limits), rules),
     jsonToXML: (json) => simpleToXML(readJSON(json), rules, limits),
+    readXML: (xml) => readXML(xml, limits),
+    elementsToJSON: (elements) => simpleToJSON(elements, rules),
+    contentToJSON: (elements) => simpleContentToJSON(elements, rules),
   };
 }
 
@@ -33,5 +45,8 @@ export function rayfishConverter(rules: RayfishRules, limits: ConverterLimits): 
   return {
     xmlToJSON: (xml) => rayfishToJSON(readXML(xml, limits), rules),
     jsonToXML: (json) => rayfishToXML(readJSON(json), rules, limits),
+    readXML: (xml) => readXML(xml, limits),
+    elementsToJSON: (elements) => rayfishToJSON(elements, rules),
+    contentToJSON: (elements) => rayfishToJSON(elements, rules),
   };
 }

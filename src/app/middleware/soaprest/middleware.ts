@@ -202,7 +202,7 @@ export class SOAPRESTMiddleware implements Middleware {
   }
 }
 
-function headerValue(v: string | string[]): string {
+export function headerValue(v: string | string[]): string {
   return Array.isArray(v) ? (v[0] ?? '') : v;
 }
 
@@ -224,7 +224,7 @@ export function parseContentType(value: string | undefined): { media: string; pa
 }
 
 /** A body that has all arrived: in the request's buffer, nobody has read it. */
-function readBuffered(req: Request, limit: number): Buffer | 'tooLarge' {
+export function readBuffered(req: Request, limit: number): Buffer | 'tooLarge' {
   if (req.ctx.requestBytes > limit) return 'tooLarge';
   const chunks: Buffer[] = [];
   for (let c = req.read() as Buffer | null; c !== null; c = req.read() as Buffer | null) chunks.push(c);
@@ -235,7 +235,7 @@ function readBuffered(req: Request, limit: number): Buffer | 'tooLarge' {
  * The whole request body, at most `limit` bytes, taken through the platform's divertRequestBody (the client is
  * paused while nothing reads it).
  */
-async function readDiverted(req: Request, limit: number): Promise<Buffer | 'tooLarge' | 'gone'> {
+export async function readDiverted(req: Request, limit: number): Promise<Buffer | 'tooLarge' | 'gone'> {
   const ctx = req.ctx;
   const chunks: Buffer[] = [];
   let size = 0;

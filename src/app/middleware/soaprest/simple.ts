@@ -44,6 +44,15 @@ export function simpleToJSON(elements: readonly XMLElement[], rules: SimpleRules
   return `${JSON.stringify(doc)}\n`;
 }
 
+/**
+ * The JSON text of sibling elements as the content of their parent (a SOAP Body's): one object, children of the
+ * same name as an array, as in an element's content; none gives `{}`. It reads back as the same siblings.
+ */
+export function simpleContentToJSON(elements: readonly XMLElement[], rules: SimpleRules): string {
+  if (elements.length === 0) return '{}\n';
+  return `${JSON.stringify(content({ name: '', attrs: [], children: elements as XMLElement[] }, rules))}\n`;
+}
+
 function entry(el: XMLElement, rules: SimpleRules): Out {
   const obj: { [key: string]: Out } = Object.create(null);
   obj[jsonName(el.name, rules.namespaceSep)] = content(el, rules);
