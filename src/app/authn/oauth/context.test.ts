@@ -109,4 +109,26 @@ describe('OAuth context: token validation core', () => {
       (err: unknown) => err instanceof GatewayError && err.status === 401,
     );
   });
+
+  it('validateTokens: compares at_hash with the access token issued beside the ID token, not a refreshed one', async () => {
+    const at = await op.mint({ sub: 'alice', aud: 'gateway' });
+    const hashOf = (token: string) => leftHalfHash(token, 'RS256');
+    const paired = await idt({ at_hash: hashOf(at) });
+    await ctx.validateTokens({ context: 'default', at, idt: paired });
+    // Another token beside that ID token: refused while they claim to be a pair ...
+    const other = await op.mint({ sub: 'alice', aud: 'gateway', jti: 'another' });
+    await assert.rejects(
+      ctx.validateTokens({ context: 'default', at: other, idt: paired }),
+      (err: unknown) => err instanceof GatewayError && /at_hash/.test(err.message),
+    );
+    // ... accepted once a refresh that returned no ID token has marked the ID token as the older one.
+    const refreshed = ctx.tokenSetFromResponse({ access_token: other, token_type: 'bearer' } as never, {
+      context: 'default',
+      at,
+      idt: paired,
+    });
+    assert.equal(refreshed.idt_older, true);
+    const ok = await ctx.validateTokens(refreshed);
+    assert.equal(ok.at_claims?.sub, 'alice');
+  });
 });

@@ -51,6 +51,11 @@ export interface TokenSet {
   at_exp?: number | undefined;
   at_claims?: Record<string, unknown> | undefined;
   rt?: string | undefined;
+  /**
+   * True when the ID token was not issued with this access token (a refresh that returned no new ID token): its
+   * at_hash names an earlier access token then, so it is not compared.
+   */
+  idt_older?: boolean | undefined;
 }
 
 /** The tokens are not (or no longer) valid and cannot be refreshed: the flow gets new ones (login, grant). */
@@ -536,6 +541,7 @@ export class OAuthContext {
       at: res.access_token,
       rt: res.refresh_token,
       idt: res.id_token ?? previous?.idt,
+      idt_older: res.id_token === undefined && previous?.idt !== undefined ? true : undefined,
     };
   }
 
@@ -588,7 +594,7 @@ export class OAuthContext {
       !this.#skipIDT &&
       !(this.#idtValidation.skipUnexpired && t.idt_exp !== undefined && now < t.idt_exp)
     ) {
-      const claims = await this.verifyIdToken(t.idt, checks, t.at);
+      const claims = await this.verifyIdToken(t.idt, checks, t.idt_older ? undefined : t.at);
       t.idt_claims = claims;
       t.idt_exp = typeof claims.exp === 'number' ? claims.exp : undefined;
     }
