@@ -197,7 +197,7 @@ describe('core/v1 ErrorHandler resource', () => {
         );
         assert.match(
           err.message,
-          /spec\.errorMessages\[0\]\.mimeContents\[0\]\.template: unknown template name \.nope/,
+          /spec\.errorMessages\[0\]\.mimeContents\[0\].template: template: line 1: unknown template name \.nope/,
         );
         assert.match(err.message, /spec\.errorMessages\[0\]\.mimeContents\[0\]\.header\.bad header/);
         return true;
