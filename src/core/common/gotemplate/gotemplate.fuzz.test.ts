@@ -138,13 +138,13 @@ describe('Go template fuzz', () => {
 
   it('deep and long hostile templates end in an error, fast', () => {
     const hostile = [
-      '{{if 1}}'.repeat(100_000),
-      `{{${'('.repeat(100_000)}`,
-      '{{range .list}}'.repeat(50_000),
-      `{{${'.a'.repeat(100_000)}}}`,
-      `{{"${'\\'.repeat(100_001)}"}}`,
+      '{{if 1}}'.repeat(20_000),
+      `{{${'('.repeat(20_000)}`,
+      '{{range .list}}'.repeat(20_000),
+      `{{${'.a'.repeat(20_000)}}}`,
+      `{{"${'\\'.repeat(20_001)}"}}`,
       '{{/*'.repeat(10_000),
-      `${'{{'.repeat(100_000)}`,
+      `${'{{'.repeat(20_000)}`,
       `{{with .b}}${'{{else with .a}}'.repeat(10_000)}{{end}}`,
     ];
     for (const t of hostile) {

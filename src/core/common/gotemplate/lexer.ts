@@ -44,7 +44,19 @@ export class TemplateSyntaxError extends Error {
 const Left = '{{';
 const Right = '}}';
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
-const isAlnum = (c: string | undefined) => c !== undefined && /[\p{L}\p{Nd}_]/u.test(c);
+const Letter = /[\p{L}\p{Nd}_]/u;
+const isAlnum = (c: string | undefined) => {
+  if (c === undefined) return false;
+  const code = c.charCodeAt(0);
+  if (code < 0x80)
+    return (
+      (code >= 0x30 && code <= 0x39) ||
+      (code >= 0x41 && code <= 0x5a) ||
+      (code >= 0x61 && code <= 0x7a) ||
+      code === 0x5f
+    );
+  return Letter.test(c);
+};
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
 const StringEscapes: Record<string, string> = {
