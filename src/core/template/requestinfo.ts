@@ -31,7 +31,9 @@ function headerOf(raw: readonly string[]): Record<string, string[]> {
     if (name.startsWith(':')) continue; // HTTP/2 pseudo-headers are not headers in Go
     const key = canonicalHeaderKey(name);
     if (key === 'Host') continue; // Go moves it to r.Host
-    (header[key] ??= []).push(raw[i + 1]!);
+    const list = header[key];
+    if (list) list.push(raw[i + 1]!);
+    else header[key] = [raw[i + 1]!];
   }
   return typedMap(header, [], 'http.Header');
 }
@@ -54,7 +56,9 @@ export function queryOf(rawQuery: string): Record<string, string[]> {
     const key = queryUnescape(eq < 0 ? pair : pair.slice(0, eq));
     const value = queryUnescape(eq < 0 ? '' : pair.slice(eq + 1));
     if (key === undefined || value === undefined) continue;
-    (values[key] ??= []).push(value);
+    const list = values[key];
+    if (list) list.push(value);
+    else values[key] = [value];
   }
   return typedMap(values, [], 'url.Values');
 }
