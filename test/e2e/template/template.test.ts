@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +14,7 @@ import { eventually } from '../../helpers/eventually.ts';
 import { type RunningGateway, runCli, startGateway, writeConfig } from '../../helpers/gateway.ts';
 import { waitForLog } from '../../helpers/logs.ts';
 
-function config(handlerSpec: string): string {
+function config(handlerSpec: string, serverSpec = ''): string {
   return `
 apiVersion: core/v1
 kind: Entrypoint
@@ -23,7 +24,7 @@ spec:
 apiVersion: core/v1
 kind: HTTPServer
 spec:
-  addr: 127.0.0.1:0
+  addr: 127.0.0.1:0${serverSpec}
   virtualHosts:
     - handlers:
         - handler: {apiVersion: core/v1, kind: TemplateHandler}
@@ -118,6 +119,36 @@ describe('TemplateHandler (end to end)', () => {
     const other = await fetch(`${gw.url}/other`, { headers: { accept: 'text/plain' } });
     assert.equal(other.status, 404);
     await other.arrayBuffer();
+  });
+
+  it('gives HTTP/2 requests the same data: proto HTTP/2.0, host from :authority, no pseudo-headers', async () => {
+    const gw = await start(
+      writeConfig(
+        config(
+          `
+  mimeContents:
+    - templateType: GoText
+      template: '{{.proto}} {{.host}} {{.method}} {{.path}} {{index .header "X-A"}} {{len .header}} {{.query}}'
+`,
+          '\n  http2Config: {enableH2C: true}',
+        ),
+      ),
+    );
+    const session = http2.connect(gw.url);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':path': '/h2/p?q=1', accept: 'text/plain', 'x-a': 'one' });
+        let text = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (c: string) => (text += c));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      });
+      // accept and x-a: the pseudo-headers are not headers in Go.
+      assert.equal(body, `HTTP/2.0 ${gw.addr.default} GET /h2/p [one] 2 map[q:[1]]`);
+    } finally {
+      session.close();
+    }
   });
 
   it('escapes GoHTML values for HTML text and URL attributes', async () => {
