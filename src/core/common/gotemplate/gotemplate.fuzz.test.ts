@@ -128,7 +128,7 @@ describe('Go template fuzz', () => {
             );
         }
         assert.ok(
-          performance.now() - started < 200,
+          performance.now() - started < 1000,
           `seed ${seed} case ${n} took too long: ${JSON.stringify(t)}`,
         );
       }
