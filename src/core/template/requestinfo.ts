@@ -82,7 +82,8 @@ export function requestInfo(req: Request): RequestInfo {
   if (hash >= 0) target = target.slice(0, hash);
   const q = target.indexOf('?');
   const socket = req.socket;
-  const address = socket?.remoteAddress ?? '';
+  // Go writes an IPv4 client of a dual-stack listener as IPv4 (Node as ::ffff:a.b.c.d).
+  const address = (socket?.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   const remote =
     address === ''
       ? ''
