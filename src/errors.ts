@@ -81,6 +81,7 @@ import {
   ErrUndefined,
 } from './core/errors.ts';
 import { ErrStaticServer } from './core/static/handler.ts';
+import { ErrTemplateExecute, ErrTemplateNotAcceptable } from './core/template/handler.ts';
 import type { ErrorKind } from './kernel/errors.ts';
 
 export interface ErrorCode {
@@ -165,6 +166,16 @@ export const ErrorCodes: readonly ErrorCode[] = [
     error: ErrStaticServer,
     meaning:
       'StaticFileHandler: the file cannot be served; the status says why (400 a path that could leave the root, 403 permission, 404 missing, 405 method, 412 precondition, 416 range, 500 file system).',
+  },
+  {
+    error: ErrTemplateNotAcceptable,
+    meaning:
+      'TemplateHandler: no content matches the Accept header, or there is none (AILERON answers 406 without a code).',
+  },
+  {
+    error: ErrTemplateExecute,
+    meaning:
+      "TemplateHandler: a template action failed while rendering (e.g. index out of range); logged with Go's message and the line.",
   },
   {
     error: ErrAuthnAuthentication,

@@ -35,12 +35,14 @@ import { resource as OpenTelemetryTracer } from './app/tracer/opentelemetry/api.
 import { resource as Entrypoint } from './core/entrypoint/api.ts';
 import { resource as ErrorHandler } from './core/errhandler/api.ts';
 import { resource as HTTPClient } from './core/httpclient/api.ts';
+import { resource as HTTPHandler } from './core/httphandler/api.ts';
 import { resource as HTTPLogger } from './core/httplogger/api.ts';
 import { resource as ReverseProxyHandler } from './core/httpproxy/api.ts';
 import { resource as HTTPServer } from './core/httpserver/api.ts';
 import { resource as Plugin } from './core/plugin/api.ts';
 import { resource as SLogger } from './core/slogger/api.ts';
 import { resource as StaticFileHandler } from './core/static/api.ts';
+import { resource as TemplateHandler } from './core/template/api.ts';
 import type { Registry } from './kernel/registry.ts';
 
 export function registerAll(registry: Registry): Registry {
@@ -59,6 +61,8 @@ export function registerAll(registry: Registry): Registry {
     ReverseProxyHandler,
     StaticFileHandler,
     Plugin,
+    TemplateHandler,
+    HTTPHandler,
     // app/v1
     EchoHandler,
     HealthCheckHandler,

@@ -2,7 +2,7 @@
  * Error kinds of the core layer (E2xxx; E0000 for errors that are not gateway errors). The code and kind are what ErrorHandler `codes`/`kinds` match and
  * what logs show; the status is what a client sees. Ranges per component, as in AILERON:
  * entrypoint E2060-E2069, httplogger E2050-E2059, httpproxy E2120-E2129, httpserver E2130-E2139,
- * static E2140-E2149. Every code is listed, with what it means, in src/errors.ts (and docs/errors.md).
+ * static E2140-E2149, template E2150-E2159. Every code is listed, with what it means, in src/errors.ts (and docs/errors.md).
  */
 import { defineError } from '../kernel/errors.ts';
 

@@ -2,18 +2,19 @@
  * AILERON's MIMEContentSpec (shared by ErrorHandler and TemplateHandler): a body for one media type, written as
  * literal text or as a Go-style template, chosen by the request's `Accept` header.
  *
- * Templates support the form AILERON configs use, `{{.name}}` (and `{{ .name }}`, `{{- .name -}}`,
- * `{{/* comment *\/}}`), compiled once at start-up. Anything else (if, range, pipelines) is rejected at start-up
- * with a message rather than rendered wrongly. GoHTML escapes substituted values for HTML.
+ * GoText and GoHTML are Go's text/template and html/template (./gotemplate/), parsed once at start-up and rendered
+ * per request from the parsed tree; a template that does not parse is a start-up error naming its line.
  */
 import { readFileSync } from 'node:fs';
 import { fileErrorText } from '../../kernel/problems.ts';
 import { Enum, Obj, type Static, Type } from '../../kernel/schema.ts';
+import { compileGoTemplate, TemplateSyntaxError } from './gotemplate/index.ts';
 import { globRegExp } from './match.ts';
 
 export const TemplateType = Enum(['Text', 'GoText', 'GoHTML'], {
   default: 'Text',
-  description: 'Text: the template is the body; GoText, GoHTML: {{.name}} is replaced (GoHTML escapes it)',
+  description:
+    "Text: the template is the body; GoText, GoHTML: Go's text/template, html/template (escaped for HTML)",
 });
 
 export const MIMEContentSpec = Obj({
@@ -61,9 +62,10 @@ function lookup(data: TemplateData, path: readonly string[]): string {
 }
 
 /**
- * Compiles a template. `keys` lists the top-level names the data has; a reference to any other name is a
- * start-up error (Go would print `<no value>`). `dotted: false` also accepts `{{status}}` (AILERON's header
- * templates have no dot).
+ * Compiles a template. `keys` lists the top-level names the data has; a reference to any other name from the root
+ * is a start-up error (Go would print `<no value>`). GoText and GoHTML are Go templates; `allowBare` is the
+ * simple substitution of AILERON's header templates instead (its "fasttemplate": `{{status}}` or `{{.status}}`,
+ * nothing else). The render function of a Go template throws a TemplateExecError when an action fails.
  */
 export function compileTemplate(
   text: string,
@@ -72,6 +74,14 @@ export function compileTemplate(
   options: { allowBare?: boolean } = {},
 ): Render {
   if (type === 'Text') return () => text;
+  if (!options.allowBare) {
+    try {
+      return compileGoTemplate(text, { html: type === 'GoHTML', keys });
+    } catch (err) {
+      if (err instanceof TemplateSyntaxError) throw new TemplateError(err.message);
+      throw err;
+    }
+  }
   const html = type === 'GoHTML';
   const parts: Array<string | readonly string[]> = [];
   const action = /\{\{(-?)\s*([\s\S]*?)\s*(-?)\}\}/g;

@@ -166,6 +166,34 @@ describe('core/v1 ErrorHandler resource', () => {
     assert.equal(await res.text(), '<h1>500 Internal Server Error</h1>');
   });
 
+  it('renders Go templates with conditionals; one that fails while rendering sends the default body, logged', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const url = await serve(
+      await build(
+        `
+  errorMessages:
+    - codes: ["*"]
+      mimeContents:
+        - mimeType: text/plain
+          templateType: GoText
+          template: '{{if ge .status 500}}server{{else}}client{{end}} {{printf "%s/%d" .code .status}}'
+        - mimeType: application/json
+          templateType: GoText
+          template: '{{index .code 99}}'
+`,
+        logger,
+      ),
+    );
+    const text = await fetch(`${url}/notfound`, { headers: { accept: 'text/plain' } });
+    assert.equal(await text.text(), 'client E2131/404');
+    const failed = await fetch(`${url}/notfound`, { headers: { accept: 'application/json' } });
+    assert.equal(failed.status, 404);
+    assert.equal(failed.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(await failed.text(), '{"status":404,"statusText":"Not Found"}');
+    const line = lines.find((l) => l.msg === 'error template failed: the default body is sent');
+    assert.match(String(line?.error), /template: line 1: error calling index: index out of range: 99/);
+  });
+
   it('ignores entries without contents, with a warning', async () => {
     const { logger, lines } = memoryLogger('info');
     const url = await serve(await build('  errorMessages:\n    - codes: ["*"]\n', logger));
@@ -197,7 +225,7 @@ describe('core/v1 ErrorHandler resource', () => {
         );
         assert.match(
           err.message,
-          /spec\.errorMessages\[0\]\.mimeContents\[0\]\.template: unknown template name \.nope/,
+          /spec\.errorMessages\[0\]\.mimeContents\[0\].template: template: line 1: unknown template name \.nope/,
         );
         assert.match(err.message, /spec\.errorMessages\[0\]\.mimeContents\[0\]\.header\.bad header/);
         return true;

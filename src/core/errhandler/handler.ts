@@ -331,13 +331,21 @@ export class HTTPErrorHandler implements ErrorHandler {
         code: info.code,
         kind: info.kind,
       };
-      for (const [name, value] of custom.content.header) res.setHeader(name, value);
-      // Rendered per response and set (not appended): AILERON's templates pile up across requests.
-      for (const [name, render] of custom.message.headerTemplates) res.setHeader(name, render(data));
-      body = {
-        contentType: `${custom.content.mimeType}; charset=utf-8`,
-        bytes: Buffer.from(custom.content.render(data)),
-      };
+      let text: string | undefined;
+      try {
+        text = custom.content.render(data);
+      } catch (err) {
+        // A template action that fails (index out of range...): AILERON sends an empty body; the default body
+        // says more, and the log says why.
+        this.#logger.error('error template failed: the default body is sent', { error: String(err) });
+      }
+      if (text === undefined) body = defaultBody(req.headers.accept, status);
+      else {
+        for (const [name, value] of custom.content.header) res.setHeader(name, value);
+        // Rendered per response and set (not appended): AILERON's templates pile up across requests.
+        for (const [name, render] of custom.message.headerTemplates) res.setHeader(name, render(data));
+        body = { contentType: `${custom.content.mimeType}; charset=utf-8`, bytes: Buffer.from(text) };
+      }
     } else {
       body = defaultBody(req.headers.accept, status);
     }

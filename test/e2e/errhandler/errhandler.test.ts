@@ -176,7 +176,7 @@ ${server()}`);
     );
     assert.match(
       stderr,
-      /spec\.errorMessages\[0\]\.mimeContents\[0\]\.template: unknown template name \.message; available: \.status \.statusText \.code \.kind/,
+      /spec\.errorMessages\[0\]\.mimeContents\[0\].template: template: line 1: unknown template name \.message; available: \.status \.statusText \.code \.kind/,
     );
   });
 
