@@ -26,6 +26,12 @@ const RequestDeadline = 10_000;
 
 export class UserAgent {
   readonly #jar = new Map<string, StoredCookie>();
+  readonly #fetch: typeof fetch;
+
+  /** `fetcher`: e.g. undici's fetch with a dispatcher trusting a test CA, for a provider on HTTPS. */
+  constructor(fetcher: typeof fetch = fetch) {
+    this.#fetch = fetcher;
+  }
 
   /** One request, no redirect followed; cookies sent and stored. */
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Hop> {
@@ -38,7 +44,7 @@ export class UserAgent {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const res = await fetch(u, {
+    const res = await this.#fetch(u, {
       method: init.method ?? (body === undefined ? 'GET' : 'POST'),
       headers,
       ...(body === undefined ? {} : { body }),

@@ -10,117 +10,33 @@
  * in as AILERON's documentation describes it.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli } from '../../../src/cli.ts';
-import { type OPClient, type OPKoaContext, startOP, type TestOP } from '../../helpers/oidc.ts';
+import type { OPKoaContext } from '../../helpers/oidc.ts';
 import { UserAgent } from '../../helpers/oidcuser.ts';
-import { closedPort } from '../../helpers/ports.ts';
-import { type RecordingUpstream, recordingUpstream } from '../../helpers/recordingupstream.ts';
-import { serveYaml, type YamlGateway } from '../../helpers/yamlgateway.ts';
-import { payloadOf } from './authcode-fixtures.ts';
+import {
+  type AileronExampleRunner,
+  aileronExampleRunner,
+  AileronCorpus as corpus,
+  FAPIKid,
+  fapiClient,
+  loginToSuccess,
+  payloadOf,
+} from './authcode-fixtures.ts';
 
-const repo = resolve(import.meta.dirname, '../../..');
-const corpus = resolve(process.env.AILERON_EXAMPLES ?? resolve(repo, '../shared/aileron-examples'));
 const available = existsSync(join(corpus, 'authn-authorization-code'));
-
-const KeycloakKeyPaths = [
-  'keycloak/keys/public.pem',
-  '_example/authn-fapi/keys/keycloak/public.key',
-  '_devtools/keycloak/keys/public.key',
-];
-
-interface Example {
-  readonly op: TestOP;
-  readonly gw: YamlGateway;
-  /** `http://127.0.0.1:<port>`, what `localhost:8080` became. */
-  readonly base: string;
-}
 
 describe('AILERON authorization code examples against a local OpenID Provider', {
   skip: available ? false : `no AILERON examples at ${corpus}`,
 }, () => {
-  const home = process.cwd();
-  const closers: (() => Promise<void>)[] = [];
-  let upstream: RecordingUpstream;
+  let examples: AileronExampleRunner;
   before(async () => {
-    upstream = await recordingUpstream();
+    examples = await aileronExampleRunner();
   });
   after(async () => {
-    process.chdir(home);
-    for (const close of closers.reverse()) await close();
-    await upstream?.close();
+    await examples?.close();
   });
-
-  /**
-   * An OP for one example (its kid, client and the client's access token audience), then the example: validated
-   * from AILERON's layout and served on the port its callbackURL names.
-   */
-  async function run(
-    file: string,
-    kid: string,
-    client: OPClient,
-    features = {},
-    middleware: OPKoaContext[] = [],
-  ) {
-    const port = await closedPort();
-    const base = `http://127.0.0.1:${port}`;
-    const op = await startOP({
-      kid,
-      issuerPath: '/realms/aileron',
-      audience: client.client_id,
-      scopes: ['address', 'phone'],
-      jwtAccessTokens: [client.client_id],
-      clients: [
-        {
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          redirect_uris: [`${base}/auth/callback`],
-          token_endpoint_auth_method: 'client_secret_basic',
-          ...client,
-        },
-      ],
-      features,
-      middleware: middleware as never,
-    });
-    closers.push(() => op.close());
-    const dir = mkdtempSync(join(tmpdir(), 'aileron-authcode-'));
-    for (const keyPath of KeycloakKeyPaths) {
-      mkdirSync(dirname(join(dir, keyPath)), { recursive: true });
-      writeFileSync(join(dir, keyPath), op.publicKeyPem());
-    }
-    mkdirSync(join(dir, '_example/authn-fapi/keys/aileron'), { recursive: true });
-    writeFileSync(
-      join(dir, '_example/authn-fapi/keys/aileron/private.key'),
-      readFileSync(join(corpus, 'authn-fapi/keys/aileron/private.key')),
-    );
-    const yaml = readFileSync(join(corpus, file), 'utf8')
-      .replaceAll('http://localhost:18080', op.origin)
-      .replaceAll('http://localhost:8080', base)
-      .replaceAll('http://172.21.91.101:8080', base)
-      .replaceAll('http://httpbin.org', upstream.url)
-      .replace('addr: ":8080"', `addr: "127.0.0.1:${port}"`)
-      // Stale in AILERON too: SessionMiddleware has no errorHandler (test/e2e/compat/corpus.test.ts).
-      .replace(/(kind: SessionMiddleware\n(?:.*\n)*?spec:\n) {2}errorHandler:\n(?: {4}.*\n)+/, '$1');
-    assert.ok(yaml.includes(`127.0.0.1:${port}`));
-    writeFileSync(join(dir, 'config.yaml'), yaml);
-    process.chdir(dir);
-    let err = '';
-    const code = await cli(['--validate', '-f', 'config.yaml'], new AbortController().signal, {
-      out: () => {},
-      err: (t) => {
-        err += t;
-      },
-      env: { ...process.env },
-    });
-    assert.equal(code, 0, err);
-    const gw = await serveYaml(yaml);
-    closers.push(() => gw.close());
-    return { op, gw, base } satisfies Example;
-  }
 
   const authcodeClient = {
     client_id: 'aileron_authorization_code',
@@ -129,7 +45,10 @@ describe('AILERON authorization code examples against a local OpenID Provider', 
 
   for (const file of ['authn-authorization-code/config.yaml', 'authn-authorization-code/config_custom.yaml'])
     it(`${file}: /auth/login, the provider login, then /anything upstream with X-Access-Token and X-ID-Token`, async () => {
-      const ex = await run(file, 'QJQdUdHaY_OXC8BfO-3tqVV0s64nvrFSffyfqONNeYk', authcodeClient);
+      const ex = await examples.run(file, {
+        kid: 'QJQdUdHaY_OXC8BfO-3tqVV0s64nvrFSffyfqONNeYk',
+        client: authcodeClient,
+      });
       const ua = new UserAgent();
       // redirectToLogin: any page goes to the login path first.
       const first = await ua.request(`${ex.base}/some/page`);
@@ -138,7 +57,7 @@ describe('AILERON authorization code examples against a local OpenID Provider', 
       const hops = await ua.browse(first.location!, { login: 'user1' });
       const callback = hops.find((h) => new URL(h.url).pathname === '/auth/callback')!;
       assert.equal(callback.location, `${ex.base}/anything`);
-      const seen = upstream.requests.at(-1)!;
+      const seen = examples.upstream.requests.at(-1)!;
       assert.equal(seen.path, '/anything');
       assert.equal(payloadOf(seen.headers['x-id-token'] as string).sub, 'user1');
       assert.equal(payloadOf(seen.headers['x-access-token'] as string).sub, 'user1');
@@ -154,50 +73,15 @@ describe('AILERON authorization code examples against a local OpenID Provider', 
       }
     });
 
-  const fapiClient = (id: string, secret: string) => ({
-    client_id: id,
-    client_secret: secret,
-    jwks: {
-      keys: [
-        {
-          ...createPublicKey(readFileSync(join(corpus, 'authn-fapi/keys/aileron/public.key'))).export({
-            format: 'jwk',
-          }),
-          kid: 'xFzm4BYgi-A0uzO9PpjgXmSS9HrsLZPhc0IrH8hedX4',
-          alg: 'RS256',
-        },
-      ],
-    },
-  });
-  const FAPIKid = 'LO9dmmUtUOiV1P7OkzYW-CDbTJV94nADvDFhojxvSqk';
-
-  /** Logs in as user001 (the examples' login_hint) and expects the echo of /auth/success. */
-  async function loginToSuccess(ex: Example): Promise<void> {
-    const ua = new UserAgent();
-    const first = await ua.request(`${ex.base}/auth/login`);
-    assert.equal(first.status, 302);
-    const authz = new URL(first.location!);
-    assert.equal(authz.origin, ex.op.origin);
-    const hops = await ua.browse(first.location!, { login: 'user001' });
-    const callback = hops.find((h) => new URL(h.url).pathname === '/auth/callback')!;
-    assert.equal(callback.status, 302, callback.body);
-    assert.equal(callback.location, `${ex.base}/auth/success`);
-    const echo = hops.at(-1)!;
-    assert.equal(echo.status, 200);
-    assert.match(echo.body, /---------- Request ----------/);
-    assert.match(echo.body, /\/auth\/success/);
-  }
-
   it('authn-fapi/request-object/config-value.yaml: the request object by value; the provider requires it', async () => {
-    const ex = await run(
-      'authn-fapi/request-object/config-value.yaml',
-      FAPIKid,
-      {
+    const ex = await examples.run('authn-fapi/request-object/config-value.yaml', {
+      kid: FAPIKid,
+      client: {
         ...fapiClient('request-object', 'mFofYoEehKmF67qJpSGZmHfZ5ez0BGTr'),
         request_object_signing_alg: 'RS256',
       },
-      { requestObjects: { enabled: true, requireSignedRequestObject: true } },
-    );
+      op: { features: { requestObjects: { enabled: true, requireSignedRequestObject: true } } },
+    });
     await loginToSuccess(ex);
   });
 
@@ -215,32 +99,32 @@ describe('AILERON authorization code examples against a local OpenID Provider', 
       }
       await next();
     };
-    const ex = await run(
-      'authn-fapi/request-object/config-reference.yaml',
-      FAPIKid,
-      {
+    const ex = await examples.run('authn-fapi/request-object/config-reference.yaml', {
+      kid: FAPIKid,
+      client: {
         ...fapiClient('request-object', 'mFofYoEehKmF67qJpSGZmHfZ5ez0BGTr'),
         request_object_signing_alg: 'RS256',
       },
-      { requestObjects: { enabled: true, requireSignedRequestObject: true } },
-      [fetcher as never],
-    );
+      op: {
+        features: { requestObjects: { enabled: true, requireSignedRequestObject: true } },
+        middleware: [fetcher as never],
+      },
+    });
     await loginToSuccess(ex);
     assert.equal(fetched.length, 1);
     assert.match(fetched[0]!, new RegExp(`^${ex.base}/auth/request-uri\\?ro=[\\w-]+#[\\w-]{43}$`));
   });
 
   it('authn-fapi/jarm/config-jarm.yaml: code and state in a JWT response checked with the provider key', async () => {
-    const ex = await run(
-      'authn-fapi/jarm/config-jarm.yaml',
-      FAPIKid,
-      {
+    const ex = await examples.run('authn-fapi/jarm/config-jarm.yaml', {
+      kid: FAPIKid,
+      client: {
         client_id: 'jarm',
         client_secret: '5xgbiDOE9qGvKIJa0XzKhTr1vsom4ZXF',
         authorization_signed_response_alg: 'RS256',
       },
-      { jwtResponseModes: { enabled: true } },
-    );
+      op: { features: { jwtResponseModes: { enabled: true } } },
+    });
     await loginToSuccess(ex);
   });
 });
