@@ -3,28 +3,9 @@
  * `hmacSecret`): HMAC-hashAlg under the secret, else hashAlg, else the key as it is. Compiled once at start-up.
  */
 import { createHash, createHmac, hash } from 'node:crypto';
+import { NodeHashes } from '../../core/common/hashalg.ts';
 import type { CreateContext } from '../../kernel/resource.ts';
 import type { SchemaProblem } from '../../kernel/schema.ts';
-
-/** Node's names for AILERON's HashAlg values available here (Node has no FNV, CRC, or BLAKE2b-256/384). */
-const NodeHashes: Readonly<Record<string, { name: string; outputLength?: number }>> = {
-  SHA1: { name: 'sha1' },
-  SHA224: { name: 'sha224' },
-  SHA256: { name: 'sha256' },
-  SHA384: { name: 'sha384' },
-  SHA512: { name: 'sha512' },
-  SHA512_224: { name: 'sha512-224' },
-  SHA512_256: { name: 'sha512-256' },
-  SHA3_224: { name: 'sha3-224' },
-  SHA3_256: { name: 'sha3-256' },
-  SHA3_384: { name: 'sha3-384' },
-  SHA3_512: { name: 'sha3-512' },
-  SHAKE128: { name: 'shake128', outputLength: 32 },
-  SHAKE256: { name: 'shake256', outputLength: 64 },
-  MD5: { name: 'md5' },
-  BLAKE2s_256: { name: 'blake2s256' },
-  BLAKE2b_512: { name: 'blake2b512' },
-};
 
 export type KeyTransform = (key: Buffer) => Buffer;
 

@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { Enum, Obj, type SchemaProblem, type Static, Type } from '../../kernel/schema.ts';
+import { NodeHashes } from './hashalg.ts';
 import { compileExpansion, goRegExp, PatternError } from './match.ts';
 
 export const EncodingType = Enum([
@@ -231,26 +232,6 @@ const Kinds = [
   'hmac',
 ] as const;
 
-/** Node's names for the hash algorithms it has; the others are rejected with a hint. */
-const NodeHash: Record<string, { name: string; outputLength?: number }> = {
-  SHA1: { name: 'sha1' },
-  SHA224: { name: 'sha224' },
-  SHA256: { name: 'sha256' },
-  SHA384: { name: 'sha384' },
-  SHA512: { name: 'sha512' },
-  SHA512_224: { name: 'sha512-224' },
-  SHA512_256: { name: 'sha512-256' },
-  SHA3_224: { name: 'sha3-224' },
-  SHA3_256: { name: 'sha3-256' },
-  SHA3_384: { name: 'sha3-384' },
-  SHA3_512: { name: 'sha3-512' },
-  SHAKE128: { name: 'shake128', outputLength: 32 },
-  SHAKE256: { name: 'shake256', outputLength: 64 },
-  MD5: { name: 'md5' },
-  BLAKE2s_256: { name: 'blake2s256' },
-  BLAKE2b_512: { name: 'blake2b512' },
-};
-
 /**
  * Problems in a list of replacers, with paths relative to `base`: not exactly one kind set, invalid regular
  * expressions, unavailable algorithms, bad keys. `validate()` of a kind calls this so that `--validate` reports them.
@@ -359,7 +340,7 @@ function base32(bytes: Buffer, alphabet: string): string {
 }
 
 function hashFunction(alg: string): { name: string; outputLength?: number } {
-  const h = NodeHash[alg];
+  const h = NodeHashes[alg];
   if (h) return h;
   if (alg === 'HashAlgUnknown')
     throw new ReplacerError('a hash algorithm is required', 'alg', 'e.g. alg: SHA256');
