@@ -9,6 +9,9 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HandlerFn, Middleware } from '../../../src/core/roles.ts';
+import { defineResource } from '../../../src/kernel/resource.ts';
+import { Obj } from '../../../src/kernel/schema.ts';
 import { within } from '../../helpers/eventually.ts';
 
 export interface JSONUpstream {
@@ -136,4 +139,67 @@ export function send(
     }),
     { what: `the answer to ${method} ${url}`, deadline: 10_000 },
   );
+}
+
+/** A test middleware (test/v1 WaitForBody) that waits until the whole request body has arrived before calling the next one. */
+export const WaitForBody = defineResource({
+  apiVersion: 'test/v1',
+  kind: 'WaitForBody',
+  summary: 'waits for the whole request body',
+  spec: Obj({}),
+  roles: ['Middleware'],
+  create: (): Middleware => ({
+    middleware:
+      (next: HandlerFn): HandlerFn =>
+      async (req, res) => {
+        const deadline = Date.now() + 5000;
+        while (!req.complete && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        return next(req, res);
+      },
+  }),
+});
+
+/**
+ * A gateway for in-process tests (serveYaml with [WaitForBody]): h2c allowed, the server middleware given as YAML
+ * list lines (`middleware`), a proxy to `upstream`, the SOAPRESTMiddleware with `soapSpec` (YAML lines), and the
+ * documents in `extra`; a test/v1 WaitForBody document is included.
+ */
+export function inProcessSoapYaml(
+  upstream: string,
+  middleware: string,
+  soapSpec: string,
+  extra = '',
+): string {
+  return `apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners: [{apiVersion: core/v1, kind: HTTPServer}]
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:0"
+  shutdownTimeout: 1
+  http2Config: {enableH2C: true}
+  middleware:
+${middleware}
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "${upstream}"}]
+---
+apiVersion: app/v1
+kind: SOAPRESTMiddleware
+spec:
+${soapSpec}
+---
+${extra}apiVersion: test/v1
+kind: WaitForBody
+`;
 }

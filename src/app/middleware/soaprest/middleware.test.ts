@@ -11,11 +11,9 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
+import { inProcessSoapYaml, WaitForBody } from '../../../../test/e2e/soaprest/fixtures.ts';
 import { within } from '../../../../test/helpers/eventually.ts';
 import { serveYaml, type YamlGateway } from '../../../../test/helpers/yamlgateway.ts';
-import type { HandlerFn, Middleware } from '../../../core/roles.ts';
-import { defineResource } from '../../../kernel/resource.ts';
-import { Obj } from '../../../kernel/schema.ts';
 
 const xml =
   '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><b>2</b><a>1</a></soap:Body></soap:Envelope>';
@@ -26,24 +24,6 @@ const converted = `<?xml version="1.0" encoding="UTF-8"?>
     <a>1</a>
   </soap:Body>
 </soap:Envelope>`;
-
-/** A test middleware that waits until the whole request body has arrived before calling the next one. */
-const WaitForBody = defineResource({
-  apiVersion: 'test/v1',
-  kind: 'WaitForBody',
-  summary: 'waits for the whole request body',
-  spec: Obj({}),
-  roles: ['Middleware'],
-  create: (): Middleware => ({
-    middleware:
-      (next: HandlerFn): HandlerFn =>
-      async (req, res) => {
-        const deadline = Date.now() + 5000;
-        while (!req.complete && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        return next(req, res);
-      },
-  }),
-});
 
 describe('SOAPRESTMiddleware in an HTTPServer', () => {
   let upstream: http.Server;
@@ -75,42 +55,12 @@ describe('SOAPRESTMiddleware in an HTTPServer', () => {
 
   async function serve(middleware: string): Promise<YamlGateway> {
     const gw = await serveYaml(
-      `apiVersion: core/v1
-kind: Entrypoint
-spec:
-  runners: [{apiVersion: core/v1, kind: HTTPServer}]
----
-apiVersion: core/v1
-kind: HTTPServer
-spec:
-  addr: "127.0.0.1:0"
-  shutdownTimeout: 1
-  http2Config: {enableH2C: true}
-  middleware:
-${middleware}
-  virtualHosts:
-    - handlers:
-        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
----
-apiVersion: core/v1
-kind: ReverseProxyHandler
-spec:
-  loadBalancers:
-    - pathMatcher: {match: "/", matchType: Prefix}
-      upstreams: [{url: "${upstreamURL}"}]
----
-apiVersion: app/v1
-kind: SOAPRESTMiddleware
-spec:
-  simple: {trimSpace: true}
----
-apiVersion: app/v1
-kind: CompressionMiddleware
-spec: {minimumSize: 10}
----
-apiVersion: test/v1
-kind: WaitForBody
-`,
+      inProcessSoapYaml(
+        upstreamURL,
+        middleware,
+        '  simple: {trimSpace: true}',
+        `apiVersion: app/v1\nkind: CompressionMiddleware\nspec: {minimumSize: 10}\n---\n`,
+      ),
       [WaitForBody],
     );
     running.push(gw);

@@ -10,32 +10,12 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { inProcessSoapYaml, WaitForBody } from '../../../../test/e2e/soaprest/fixtures.ts';
 import { within } from '../../../../test/helpers/eventually.ts';
 import { serveYaml, type YamlGateway } from '../../../../test/helpers/yamlgateway.ts';
-import type { HandlerFn, Middleware } from '../../../core/roles.ts';
-import { defineResource } from '../../../kernel/resource.ts';
-import { Obj } from '../../../kernel/schema.ts';
 
 const NS12 = 'http://www.w3.org/2003/05/soap-envelope';
 const json = '{"b":"2","a":{"@x":"1","$":"t"}}';
-
-/** A test middleware that waits until the whole request body has arrived before calling the next one. */
-const WaitForBody = defineResource({
-  apiVersion: 'test/v1',
-  kind: 'WaitForBody',
-  summary: 'waits for the whole request body',
-  spec: Obj({}),
-  roles: ['Middleware'],
-  create: (): Middleware => ({
-    middleware:
-      (next: HandlerFn): HandlerFn =>
-      async (req, res) => {
-        const deadline = Date.now() + 5000;
-        while (!req.complete && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        return next(req, res);
-      },
-  }),
-});
 
 describe('SOAPRESTMiddleware restToSOAP in an HTTPServer', () => {
   let upstream: http.Server;
@@ -72,39 +52,11 @@ describe('SOAPRESTMiddleware restToSOAP in an HTTPServer', () => {
 
   async function serve(middleware: string): Promise<YamlGateway> {
     const gw = await serveYaml(
-      `apiVersion: core/v1
-kind: Entrypoint
-spec:
-  runners: [{apiVersion: core/v1, kind: HTTPServer}]
----
-apiVersion: core/v1
-kind: HTTPServer
-spec:
-  addr: "127.0.0.1:0"
-  shutdownTimeout: 1
-  http2Config: {enableH2C: true}
-  middleware:
-${middleware}
-  virtualHosts:
-    - handlers:
-        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
----
-apiVersion: core/v1
-kind: ReverseProxyHandler
-spec:
-  loadBalancers:
-    - pathMatcher: {match: "/", matchType: Prefix}
-      upstreams: [{url: "${upstreamURL}"}]
----
-apiVersion: app/v1
-kind: SOAPRESTMiddleware
-spec:
-  simple: {preferShort: true}
-  restToSOAP: {version: 1.2, action: "urn:x"}
----
-apiVersion: test/v1
-kind: WaitForBody
-`,
+      inProcessSoapYaml(
+        upstreamURL,
+        middleware,
+        `  simple: {preferShort: true}\n  restToSOAP: {version: 1.2, action: "urn:x"}`,
+      ),
       [WaitForBody],
     );
     running.push(gw);
