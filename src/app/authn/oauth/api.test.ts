@@ -73,6 +73,17 @@ describe('OAuthAuthenticationHandler: refused at load time', () => {
     );
   });
 
+  it('a redirectPathPattern that is not a regular expression, at its field', async () => {
+    const r = await validate(
+      `authorizationCodeHandler: {callbackURL: "https://gw.example/auth/callback", redirectPathPattern: "^/(app"}`,
+    );
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /:\d+:\d+: spec\.authorizationCodeHandler\.redirectPathPattern: .*regular expression/,
+    );
+  });
+
   it('two contexts of one name', async () => {
     const r = await validate(`contexts: [{name: a}, {name: a}]`);
     assert.equal(r.code, 2);

@@ -3,6 +3,7 @@
  * / OpenID Connect authorization code flow, with request objects (JAR) and JWT responses (JARM) for FAPI. This
  * module reads and checks the configuration once at start-up; the flow itself is authcode/flow.ts.
  */
+import { goRegExp, PatternError } from '../../../core/common/match.ts';
 import { generatedSecret } from '../../../core/common/runsecret.ts';
 import type { CreateContext, Fail } from '../../../kernel/resource.ts';
 import type { FieldPath } from '../../../kernel/schema.ts';
@@ -64,9 +65,10 @@ export function checkAuthorizationCode(spec: AuthorizationCodeHandlerSpec, fail:
       hint: 'start with a single /, e.g. /home',
     });
   try {
-    new RegExp(spec.redirectPathPattern);
+    goRegExp(spec.redirectPathPattern);
   } catch (err) {
-    fail(at('redirectPathPattern'), `not a regular expression: ${(err as Error).message}`);
+    if (!(err instanceof PatternError)) throw err;
+    fail(at('redirectPathPattern'), err.message, { hint: err.hint });
   }
   for (const name of ['loginPath', 'userInfoPath', 'logoutPath'] as const)
     if (spec[name] !== '' && !spec[name].startsWith('/'))

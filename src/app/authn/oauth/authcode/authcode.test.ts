@@ -99,6 +99,12 @@ describe('post-login targets', () => {
     assert.equal(only.allows('/other'), false);
   });
 
+  it('reads the pattern as Go (RE2) syntax, as AILERON: (?i) flags and \\z', () => {
+    const caseless = new RedirectTargets('(?i)^/app/[a-z]+\\z');
+    assert.equal(caseless.allows('/APP/Home'), true);
+    assert.equal(caseless.allows('/app/home/more'), false);
+  });
+
   it('every allowed target stays on the site (WHATWG URL, as browsers parse it)', () => {
     for (const t of ['/a', '/./b', '/..//x', '/@evil.example', '/:80'])
       if (isSitePath(t)) assert.equal(new URL(t, 'http://site.example').origin, 'http://site.example', t);

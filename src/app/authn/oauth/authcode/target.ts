@@ -6,6 +6,7 @@
  * `/` not followed by `/` or `\`, and no control characters, backslashes or whitespace anywhere (browsers drop
  * tabs and newlines from URLs, so `/\t/evil.example` is `//evil.example` to them). Then the pattern applies.
  */
+import { goRegExp } from '../../../../core/common/match.ts';
 
 /** A path that a browser resolves against this site, whatever follows. */
 export function isSitePath(target: string): boolean {
@@ -21,7 +22,8 @@ export class RedirectTargets {
   readonly #pattern: RegExp;
 
   constructor(pattern: string) {
-    this.#pattern = new RegExp(pattern);
+    // AILERON's pattern is a Go (RE2) regular expression, checked at start-up.
+    this.#pattern = goRegExp(pattern);
   }
 
   allows(target: string): boolean {
